@@ -1,0 +1,125 @@
+// The routing state of one Chord node: predecessor, successor list, finger table, and the local decisions that
+// read or change them (Chord §4, with Zave's corrections noted where they apply). No I/O, no clock.
+import { FingerTable } from './finger-table.js'
+import { normalizeSuccessors } from './successor-list.js'
+import type { IdSpace } from './id.js'
+import type { FindResult, NodeRef } from './types.js'
+
+/** How many candidates a node offers when it cannot answer a find_successor itself. */
+export const DEFAULT_CANDIDATES = 3
+
+export class ChordState {
+  predecessor: NodeRef | undefined
+  readonly fingers: FingerTable
+  private successorList: NodeRef[]
+
+  constructor (readonly space: IdSpace, readonly self: NodeRef, readonly r: number) {
+    if (!Number.isInteger(r) || r < 1) throw new RangeError(`successor list length r must be a positive integer, got ${r}`)
+    this.fingers = new FingerTable(space, self)
+    this.successorList = [self]
+  }
+
+  get successor (): NodeRef {
+    return this.successorList[0]
+  }
+
+  get successors (): readonly NodeRef[] {
+    return this.successorList
+  }
+
+  /** True when this node knows no other node. */
+  get alone (): boolean {
+    return this.successor.id === this.self.id && this.predecessor === undefined
+  }
+
+  setSuccessors (list: readonly NodeRef[]): void {
+    this.successorList = normalizeSuccessors(this.self, list, this.r)
+  }
+
+  /** The key range this node is primary for: (predecessor, self]. Undefined while the predecessor is unknown. */
+  range (): { from: bigint, to: bigint } | undefined {
+    return this.predecessor === undefined ? undefined : { from: this.predecessor.id, to: this.self.id }
+  }
+
+  /** Does this node own `key`, as far as it knows? */
+  owns (key: bigint): boolean {
+    if (this.predecessor === undefined) return this.successor.id === this.self.id
+    return this.space.betweenRightIncl(this.predecessor.id, key, this.self.id)
+  }
+
+  /**
+   * find_successor, one step (Chord Fig. 5, made iterative): the owner and the nodes after it when the key lies
+   * between us and our successor (or in our own range), else the known nodes that most closely precede the key.
+   */
+  findSuccessor (key: bigint, candidates = DEFAULT_CANDIDATES): FindResult {
+    if (this.owns(key)) return { found: true, nodes: [this.self, ...this.successorList.filter(n => n.id !== this.self.id)] }
+    const succ = this.successor
+    if (this.space.betweenRightIncl(this.self.id, key, succ.id)) return { found: true, nodes: this.successorList }
+    return { found: false, nodes: this.closestPreceding(key, candidates) }
+  }
+
+  /** Known nodes in (self, key), closest to the key first (fingers and successor list both count). */
+  closestPreceding (key: bigint, count = DEFAULT_CANDIDATES): NodeRef[] {
+    const byId = new Map<bigint, NodeRef>()
+    for (const node of [...this.fingers.nodes(), ...this.successorList]) {
+      if (this.space.between(this.self.id, node.id, key)) byId.set(node.id, node)
+    }
+    return [...byId.values()]
+      .sort((a, b) => cmp(this.space.distance(a.id, key), this.space.distance(b.id, key)))
+      .slice(0, count)
+  }
+
+  /**
+   * notify (Chord Fig. 6): `candidate` thinks it might be our predecessor. Returns true when adopted. A candidate
+   * outside (predecessor, self) is refused here; the caller may still adopt it once it has found the current
+   * predecessor dead (Zave: notify must replace a dead predecessor).
+   */
+  notify (candidate: NodeRef): boolean {
+    if (candidate.id === this.self.id) return false
+    if (this.predecessor === undefined || this.space.between(this.predecessor.id, candidate.id, this.self.id)) {
+      this.predecessor = candidate
+      if (this.successor.id === this.self.id) this.setSuccessors([candidate]) // a lone node learns of a second
+      return true
+    }
+    return false
+  }
+
+  /**
+   * A node failed or left: drop it everywhere. If the successor list runs empty, fall back to the closest other
+   * node we still know (a finger, then the predecessor), so the ring is not cut while stabilization repairs it.
+   */
+  remove (id: bigint): void {
+    if (id === this.self.id) return
+    if (this.predecessor?.id === id) this.predecessor = undefined
+    this.fingers.remove(id)
+    const rest = this.successorList.filter(n => n.id !== id)
+    if (rest.length === 0 || (rest.length === 1 && rest[0].id === this.self.id)) {
+      const fallback = this.closestFollowing() ?? this.predecessor
+      this.successorList = fallback === undefined ? [this.self] : [fallback]
+    } else {
+      this.successorList = rest
+    }
+  }
+
+  /** Every distinct node this node knows (predecessor, successors, fingers), itself excluded. */
+  knownNodes (): NodeRef[] {
+    const byId = new Map<bigint, NodeRef>()
+    for (const node of [this.predecessor, ...this.successorList, ...this.fingers.nodes()]) {
+      if (node !== undefined && node.id !== this.self.id) byId.set(node.id, node)
+    }
+    return [...byId.values()]
+  }
+
+  private closestFollowing (): NodeRef | undefined {
+    let best: NodeRef | undefined
+    for (const node of this.fingers.nodes()) {
+      if (node.id === this.self.id) continue
+      if (best === undefined || this.space.distance(this.self.id, node.id) < this.space.distance(this.self.id, best.id)) best = node
+    }
+    return best
+  }
+}
+
+function cmp (a: bigint, b: bigint): number {
+  return a < b ? -1 : a > b ? 1 : 0
+}

@@ -1,0 +1,68 @@
+// The finger table (Chord §4.3): entry i points at successor(n + 2^i). Entries start empty and are filled by
+// fix_fingers; one lookup result fills the whole run of entries whose starts it also owns, so a full refresh
+// costs about log2 N lookups, not m.
+import type { IdSpace } from './id.js'
+import type { NodeRef } from './types.js'
+
+export interface FingerEntry {
+  readonly index: number
+  readonly start: bigint
+  readonly node?: NodeRef
+}
+
+export class FingerTable {
+  private readonly entries: Array<NodeRef | undefined>
+  private readonly starts: bigint[]
+  private nextIndex = 0
+
+  constructor (private readonly space: IdSpace, private readonly self: NodeRef) {
+    this.entries = new Array(space.m).fill(undefined)
+    this.starts = Array.from({ length: space.m }, (_, i) => space.fingerStart(self.id, i))
+  }
+
+  /** The finger fix_fingers should refresh next, and the key to look up for it. */
+  next (): { index: number, start: bigint } {
+    return { index: this.nextIndex, start: this.starts[this.nextIndex] }
+  }
+
+  /**
+   * Record that `owner` = successor(start of finger `index`). Fills every later entry whose start `owner` also
+   * owns, then advances the refresh cursor past them (wrapping to 0). Returns the entries changed.
+   */
+  set (index: number, owner: NodeRef): number {
+    let i = index
+    let changed = 0
+    do {
+      if (this.entries[i]?.id !== owner.id) changed++
+      this.entries[i] = owner
+      i++
+    } while (i < this.space.m && this.space.betweenRightIncl(this.self.id, this.starts[i], owner.id) && owner.id !== this.self.id)
+    this.nextIndex = i % this.space.m
+    return changed
+  }
+
+  /** Forget a node (it failed or left). */
+  remove (id: bigint): void {
+    for (let i = 0; i < this.entries.length; i++) {
+      if (this.entries[i]?.id === id) this.entries[i] = undefined
+    }
+  }
+
+  get (index: number): NodeRef | undefined {
+    return this.entries[index]
+  }
+
+  /** Distinct nodes in the table, in finger order. */
+  nodes (): NodeRef[] {
+    const seen = new Set<bigint>()
+    const out: NodeRef[] = []
+    for (const node of this.entries) {
+      if (node !== undefined && !seen.has(node.id)) { seen.add(node.id); out.push(node) }
+    }
+    return out
+  }
+
+  list (): FingerEntry[] {
+    return this.entries.map((node, index) => ({ index, start: this.starts[index], node }))
+  }
+}

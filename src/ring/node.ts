@@ -1,0 +1,263 @@
+// The Chord protocol of one node, written once against the abstract Transport so that the libp2p service and the
+// simulator run the same code. It owns a ChordState; inbound handlers answer from it, outbound steps (stabilize,
+// fix_fingers, check_predecessor, join, leave) talk through the transport. It keeps no timers and reads no clock:
+// whoever drives it decides when each step runs.
+//
+// Departures from the SIGCOMM pseudo-code, all from Zave (2017) and Chord ToN:
+// - stabilize adopts its successor's predecessor only after that node answered (it is live), and copies the
+//   successor list from whichever node it adopts;
+// - a joiner copies its successor's list before it notifies anyone;
+// - notify replaces a predecessor that no longer answers, even when the candidate is outside (pred, self);
+// - a failed successor is dropped and the next entry of the list takes over in the same stabilize round.
+import { ChordState } from './chord-state.js'
+import { checkRing, type RingCheck, type WalkedNode } from './invariants.js'
+import { lookup, type LookupEvent, type LookupOptions } from './lookup.js'
+import { LookupFailedError } from '../errors.js'
+import type { IdSpace } from './id.js'
+import type { AbortOptions, FindResult, LeaveInfo, NodeRef, RemoteState, Transport } from './types.js'
+
+export type RingChange =
+  | { type: 'successor:change', previous: NodeRef, current: NodeRef }
+  | { type: 'predecessor:change', previous?: NodeRef, current?: NodeRef }
+  | { type: 'range:change', from?: bigint, to: bigint }
+
+export interface ChordNodeInit {
+  space: IdSpace
+  self: NodeRef
+  /** Successor list length. */
+  r: number
+  transport: Transport
+  /** Told of every change of successor, predecessor or owned range. */
+  onChange?: (change: RingChange) => void
+  /** Told of every node found dead, with where it was found. */
+  onDeadNode?: (node: NodeRef, where: string) => void
+}
+
+export class ChordNode {
+  readonly state: ChordState
+  readonly space: IdSpace
+  readonly self: NodeRef
+  private readonly transport: Transport
+  private readonly onChange: (change: RingChange) => void
+  private readonly onDeadNodeHook: (node: NodeRef, where: string) => void
+
+  constructor (init: ChordNodeInit) {
+    this.space = init.space
+    this.self = init.self
+    this.transport = init.transport
+    this.state = new ChordState(init.space, init.self, init.r)
+    this.onChange = init.onChange ?? (() => {})
+    this.onDeadNodeHook = init.onDeadNode ?? (() => {})
+  }
+
+  // ---- inbound: answers from local state -------------------------------------------------------------------
+
+  handleFindSuccessor (key: bigint): FindResult {
+    return this.state.findSuccessor(key)
+  }
+
+  handleGetState (): RemoteState {
+    return { predecessor: this.state.predecessor, successors: this.state.successors }
+  }
+
+  async handleNotify (candidate: NodeRef, options?: AbortOptions): Promise<void> {
+    if (this.mutate(() => this.state.notify(candidate))) return
+    const pred = this.state.predecessor
+    if (pred === undefined || pred.id === candidate.id) return
+    // Zave: the candidate is outside (pred, self); adopt it anyway if our predecessor is dead.
+    if (!(await this.isLive(pred, options))) {
+      this.markDead(pred, 'notify')
+      this.mutate(() => this.state.notify(candidate))
+    }
+  }
+
+  handleLeave (info: LeaveInfo): void {
+    const { leaver } = info
+    this.mutate(() => {
+      const wasPred = this.state.predecessor?.id === leaver.id
+      const wasSucc = this.state.successor.id === leaver.id
+      this.state.remove(leaver.id)
+      if (wasPred && info.predecessor !== undefined && info.predecessor.id !== this.self.id) this.state.predecessor = info.predecessor
+      if (wasSucc) this.state.setSuccessors(info.successors.filter(n => n.id !== leaver.id))
+    })
+  }
+
+  // ---- outbound steps ------------------------------------------------------------------------------------
+
+  /**
+   * stabilize (Chord Fig. 6 with Zave's corrections): learn our successor's predecessor and list, adopt a closer
+   * successor once it has answered, refresh the successor list, notify. A dead successor is dropped and the next
+   * list entry is tried at once, up to r times.
+   */
+  async stabilize (options?: AbortOptions): Promise<void> {
+    for (let attempt = 0; attempt <= this.state.r; attempt++) {
+      let succ = this.state.successor
+      if (succ.id === this.self.id) {
+        // A lone node whose predecessor is known has a two-node ring: its predecessor is its successor too.
+        if (this.state.predecessor === undefined) return
+        succ = this.state.predecessor
+      }
+      let st: RemoteState
+      try {
+        st = await this.transport.getState(succ, options)
+      } catch {
+        options?.signal?.throwIfAborted()
+        this.markDead(succ, 'stabilize')
+        continue
+      }
+      let next = succ
+      let list = [succ, ...st.successors]
+      const p = st.predecessor
+      if (p !== undefined && p.id !== this.self.id && this.space.between(this.self.id, p.id, succ.id)) {
+        try {
+          const pst = await this.transport.getState(p, options)
+          next = p
+          list = [p, ...pst.successors]
+        } catch {
+          options?.signal?.throwIfAborted() // p is dead: keep succ, which will clear it through check_predecessor
+        }
+      }
+      this.mutate(() => this.state.setSuccessors(list))
+      try {
+        await this.transport.notify(next, this.self, options)
+      } catch {
+        options?.signal?.throwIfAborted()
+      }
+      return
+    }
+  }
+
+  /** fix_fingers (Chord Fig. 6): refresh the next finger (and the run of fingers the same owner covers). */
+  async fixFingers (options?: LookupOptions): Promise<void> {
+    const { index, start } = this.state.fingers.next()
+    const found = await this.findOwner(start, options)
+    this.state.fingers.set(index, found.nodes[0])
+  }
+
+  /** check_predecessor (Chord Fig. 6): forget a predecessor that no longer answers. */
+  async checkPredecessor (options?: AbortOptions): Promise<void> {
+    const pred = this.state.predecessor
+    if (pred === undefined) return
+    if (!(await this.isLive(pred, options))) this.markDead(pred, 'check_predecessor')
+  }
+
+  /** Everything a joiner with id `id` needs to enter the ring: its successor and the list after it. */
+  async successorsFor (id: bigint, options?: LookupOptions): Promise<NodeRef[]> {
+    const found = await this.findOwner(id, options)
+    const owner = found.nodes[0]
+    if (owner.id === id) throw new Error('a node with this id is already on the ring')
+    if (owner.id === this.self.id) return [this.self, ...this.state.successors.filter(n => n.id !== this.self.id)]
+    const st = await this.transport.getState(owner, options)
+    return [owner, ...st.successors]
+  }
+
+  /** Enter the ring with the successor list an admitting node gave us (Zave: copy the list, then notify). */
+  async join (successors: readonly NodeRef[], options?: AbortOptions): Promise<void> {
+    this.mutate(() => this.state.setSuccessors(successors))
+    try {
+      await this.transport.notify(this.state.successor, this.self, options)
+    } catch {
+      options?.signal?.throwIfAborted() // stabilize will find a live successor
+    }
+  }
+
+  /** Graceful leave: tell successor and predecessor who replaces us. Failures are ignored: we go anyway. */
+  async leave (options?: AbortOptions): Promise<void> {
+    const info: LeaveInfo = { leaver: this.self, predecessor: this.state.predecessor, successors: this.state.successors }
+    const targets = new Map<bigint, NodeRef>()
+    for (const n of [this.state.successor, this.state.predecessor]) if (n !== undefined && n.id !== this.self.id) targets.set(n.id, n)
+    await Promise.all([...targets.values()].map(async n => this.transport.leave(n, info, options).catch(() => {})))
+  }
+
+  // ---- lookups -------------------------------------------------------------------------------------------
+
+  /** Iterative lookup events from this node; the last event is `found` or `failed`. */
+  lookup (key: bigint, options: LookupOptions = {}): AsyncGenerator<LookupEvent> {
+    return lookup(this.space, this.transport, key, this.state.findSuccessor(key), {
+      ...options,
+      onDeadNode: node => { this.markDead(node, 'lookup'); options.onDeadNode?.(node) }
+    })
+  }
+
+  /** Lookup through `via` instead of local state (a node that is not on the ring yet). */
+  lookupVia (via: NodeRef, key: bigint, options: LookupOptions = {}): AsyncGenerator<LookupEvent> {
+    return lookup(this.space, this.transport, key, { found: false, nodes: [via] }, options)
+  }
+
+  /** The owner of `key` and the nodes after it, with the hop count; throws when the lookup fails. */
+  async findOwner (key: bigint, options?: LookupOptions): Promise<{ nodes: readonly NodeRef[], hops: number }> {
+    for await (const event of this.lookup(key, options)) {
+      if (event.type === 'found') return { nodes: event.nodes, hops: event.hops }
+      if (event.type === 'failed') throw new LookupFailedError(`lookup of ${this.space.toHex(key).slice(0, 12)} failed: ${event.reason}`)
+    }
+    throw new LookupFailedError('lookup ended without a result')
+  }
+
+  /**
+   * Walk the ring along successor pointers from here (at most `limit` nodes) and check its invariants. Nodes
+   * mentioned but not walked are pinged to tell crashed nodes from unreachable live ones.
+   */
+  async checkRing (limit = 10_000, options?: AbortOptions): Promise<RingCheck & { walk: WalkedNode[] }> {
+    const walk: WalkedNode[] = [{ node: this.self, ...this.handleGetState() }]
+    const live = new Map<bigint, boolean>([[this.self.id, true]])
+    let closed = false
+    while (walk.length <= limit) {
+      const last = walk[walk.length - 1]
+      let next: WalkedNode | undefined
+      for (const s of last.successors) {
+        if (s.id === this.self.id) { closed = true; break }
+        try {
+          next = { node: s, ...(await this.transport.getState(s, options)) }
+          live.set(s.id, true)
+          break
+        } catch {
+          options?.signal?.throwIfAborted()
+          live.set(s.id, false)
+        }
+      }
+      if (closed || next === undefined) break
+      if (walk.some(w => w.node.id === next.node.id)) break // a loop that misses us: not closed
+      walk.push(next)
+    }
+    for (const w of walk) {
+      for (const n of [w.predecessor, ...w.successors]) {
+        if (n !== undefined && !live.has(n.id)) live.set(n.id, await this.isLive(n, options))
+      }
+    }
+    return { ...checkRing(this.space, walk, closed, n => live.get(n.id) ?? false), walk }
+  }
+
+  // ---- helpers ---------------------------------------------------------------------------------------------
+
+  private async isLive (node: NodeRef, options?: AbortOptions): Promise<boolean> {
+    if (node.id === this.self.id) return true
+    try {
+      await this.transport.ping(node, options)
+      return true
+    } catch {
+      options?.signal?.throwIfAborted()
+      return false
+    }
+  }
+
+  /** Drop a node found dead from all local state. */
+  markDead (node: NodeRef, where: string): void {
+    this.mutate(() => this.state.remove(node.id))
+    this.onDeadNodeHook(node, where)
+  }
+
+  /** Run a state change and report what it changed. */
+  private mutate<T> (fn: () => T): T {
+    const succ = this.state.successor
+    const pred = this.state.predecessor
+    const result = fn()
+    const nextSucc = this.state.successor
+    const nextPred = this.state.predecessor
+    if (nextSucc.id !== succ.id) this.onChange({ type: 'successor:change', previous: succ, current: nextSucc })
+    if (nextPred?.id !== pred?.id) {
+      this.onChange({ type: 'predecessor:change', previous: pred, current: nextPred })
+      this.onChange({ type: 'range:change', from: nextPred?.id, to: this.self.id })
+    }
+    return result
+  }
+}
