@@ -41,8 +41,13 @@ export class ChordState {
     return this.predecessor === undefined ? undefined : { from: this.predecessor.id, to: this.self.id }
   }
 
-  /** Does this node own `key`, as far as it knows? */
+  /**
+   * Does this node own `key`, as far as it knows? Its own id it always owns (successor(n) = n), even while
+   * its predecessor is unknown (after check_predecessor dropped a dead one); without that rule a lookup of
+   * exactly a live node's id could not end while that node waited for a notify.
+   */
   owns (key: bigint): boolean {
+    if (key === this.self.id) return true
     if (this.predecessor === undefined) return this.successor.id === this.self.id
     return this.space.betweenRightIncl(this.predecessor.id, key, this.self.id)
   }
@@ -58,15 +63,28 @@ export class ChordState {
     return { found: false, nodes: this.closestPreceding(key, candidates) }
   }
 
-  /** Known nodes in (self, key), closest to the key first (fingers and successor list both count). */
+  /**
+   * Known nodes in (self, key), closest to the key first (fingers and successor list both count: Chord ToN
+   * §V-A). This runs for every query a node answers, so it keeps the best `count` in one pass: x lies in
+   * (self, key) exactly when 0 < distance(x, key) < distance(self, key) (the whole ring when key = self).
+   */
   closestPreceding (key: bigint, count = DEFAULT_CANDIDATES): NodeRef[] {
-    const byId = new Map<bigint, NodeRef>()
-    for (const node of [...this.fingers.nodes(), ...this.successorList]) {
-      if (this.space.between(this.self.id, node.id, key)) byId.set(node.id, node)
+    if (count < 1) return []
+    const limit = key === this.self.id ? this.space.size : this.space.distance(this.self.id, key)
+    const best: Array<{ node: NodeRef, d: bigint }> = []
+    const consider = (node: NodeRef): void => {
+      const d = this.space.distance(node.id, key)
+      if (d === 0n || d >= limit) return
+      if (best.length === count && d >= best[count - 1].d) return
+      if (best.some(b => b.node.id === node.id)) return
+      let i = best.length
+      while (i > 0 && best[i - 1].d > d) i--
+      best.splice(i, 0, { node, d })
+      if (best.length > count) best.pop()
     }
-    return [...byId.values()]
-      .sort((a, b) => cmp(this.space.distance(a.id, key), this.space.distance(b.id, key)))
-      .slice(0, count)
+    for (const node of this.fingers.nodes()) consider(node)
+    for (const node of this.successorList) consider(node)
+    return best.map(b => b.node)
   }
 
   /**
@@ -118,8 +136,4 @@ export class ChordState {
     }
     return best
   }
-}
-
-function cmp (a: bigint, b: bigint): number {
-  return a < b ? -1 : a > b ? 1 : 0
 }

@@ -14,6 +14,8 @@ export class FingerTable {
   private readonly entries: Array<NodeRef | undefined>
   private readonly starts: bigint[]
   private nextIndex = 0
+  /** The distinct nodes, recomputed only after a change: find_successor reads them on every query. */
+  private distinct: readonly NodeRef[] | undefined
 
   constructor (private readonly space: IdSpace, private readonly self: NodeRef) {
     this.entries = new Array(space.m).fill(undefined)
@@ -34,9 +36,13 @@ export class FingerTable {
     let changed = 0
     do {
       if (this.entries[i]?.id !== owner.id) changed++
+      if (this.entries[i] !== owner) this.distinct = undefined
       this.entries[i] = owner
       i++
-    } while (i < this.space.m && this.space.betweenRightIncl(this.self.id, this.starts[i], owner.id) && owner.id !== this.self.id)
+      // owner = successor(starts[index]) means no node lies in [starts[index], owner), so owner is also the
+      // successor of every later start up to it. When owner is ourselves (the key wrapped past every other
+      // node) that holds for all later starts: betweenRightIncl(self, x, self) is the whole ring.
+    } while (i < this.space.m && this.space.betweenRightIncl(this.self.id, this.starts[i], owner.id))
     this.nextIndex = i % this.space.m
     return changed
   }
@@ -44,7 +50,7 @@ export class FingerTable {
   /** Forget a node (it failed or left). */
   remove (id: bigint): void {
     for (let i = 0; i < this.entries.length; i++) {
-      if (this.entries[i]?.id === id) this.entries[i] = undefined
+      if (this.entries[i]?.id === id) { this.entries[i] = undefined; this.distinct = undefined }
     }
   }
 
@@ -53,13 +59,16 @@ export class FingerTable {
   }
 
   /** Distinct nodes in the table, in finger order. */
-  nodes (): NodeRef[] {
-    const seen = new Set<bigint>()
-    const out: NodeRef[] = []
-    for (const node of this.entries) {
-      if (node !== undefined && !seen.has(node.id)) { seen.add(node.id); out.push(node) }
+  nodes (): readonly NodeRef[] {
+    if (this.distinct === undefined) {
+      const seen = new Set<bigint>()
+      const out: NodeRef[] = []
+      for (const node of this.entries) {
+        if (node !== undefined && !seen.has(node.id)) { seen.add(node.id); out.push(node) }
+      }
+      this.distinct = out
     }
-    return out
+    return this.distinct
   }
 
   list (): FingerEntry[] {

@@ -2,8 +2,16 @@
 // for the key's successor or a closer node, so it sees every hop, can time out on one, and routes around a dead
 // hop by trying the next-closest candidate it has heard of. Yields events (kad-dht style); the last is `found`
 // or `failed`. Progress is guaranteed because only candidates strictly closer to the key are followed.
+//
+// Routing around failures (Chord ToN §V-A): a node Q just before the key whose successor D has crashed still
+// answers "ask D" (it cannot know D is dead), and D fails. In recursive Chord, Q would time out on D and answer
+// with its next successor; here the caller does Q's part: when every candidate closer than Q is dead, it reads
+// Q's successor list (one getState) and either follows the untried entries that precede the key or, if none,
+// takes the entries from the key onward as the answer. Without this, a lookup fails whenever the key's
+// predecessor is dead, which after a 50 % mass failure is about half of all lookups. Nodes found dead during a
+// lookup are also dropped from its `found` answer.
 import type { IdSpace } from './id.js'
-import type { AbortOptions, FindResult, NodeRef, Transport } from './types.js'
+import type { AbortOptions, FindResult, NodeRef, RemoteState, Transport } from './types.js'
 
 export type LookupEvent =
   | { type: 'hop', node: NodeRef, hop: number }
@@ -16,6 +24,11 @@ export interface LookupOptions extends AbortOptions {
   maxHops?: number
   /** Called for every node that failed to answer, so the caller can drop it from its state. */
   onDeadNode?: (node: NodeRef) => void
+  /**
+   * The node whose local find_successor gave `start`, and a reader of its current state, so the lookup can fall
+   * back on the origin's successor list without a remote call (ChordNode.lookup passes itself).
+   */
+  origin?: { node: NodeRef, state: () => RemoteState }
 }
 
 export const DEFAULT_MAX_HOPS = 64
@@ -32,20 +45,69 @@ export async function * lookup (space: IdSpace, transport: Transport, key: bigin
   }
   const closeness = (node: NodeRef): bigint => space.distance(node.id, key)
   const tried = new Set<bigint>()
+  const dead = new Set<bigint>()
   let candidates: NodeRef[] = []
-  const add = (nodes: readonly NodeRef[], closerThan?: bigint): void => {
+  const add = (nodes: readonly NodeRef[], closerThan?: bigint): number => {
+    let added = 0
     for (const node of nodes) {
       if (tried.has(node.id) || candidates.some(c => c.id === node.id)) continue
       if (closerThan !== undefined && closeness(node) >= closerThan) continue
       candidates.push(node)
+      added++
     }
     candidates.sort((a, b) => { const d = closeness(a) - closeness(b); return d < 0n ? -1 : d > 0n ? 1 : 0 })
+    return added
   }
   add(start.nodes)
 
+  // The live node closest before the key that answered "not found" (the origin to begin with), and its
+  // successor list once read. The list is read once and re-used as more of its entries turn out dead.
+  let best: NodeRef | undefined = options.origin?.node
+  let bestState: RemoteState | undefined
   let hops = 0
   while (true) {
     options.signal?.throwIfAborted()
+    if (best !== undefined && (candidates.length === 0 || closeness(candidates[0]) >= closeness(best))) {
+      // Every candidate closer than `best` has failed: do best's part of the routing from its successor list.
+      if (bestState === undefined) {
+        if (best.id === options.origin?.node.id) {
+          bestState = options.origin.state()
+        } else {
+          if (hops >= maxHops) {
+            yield { type: 'failed', key, hops, reason: `gave up after ${maxHops} hops` }
+            return
+          }
+          hops++
+          yield { type: 'hop', node: best, hop: hops }
+          try {
+            bestState = await transport.getState(best, { signal: options.signal })
+          } catch (err) {
+            options.signal?.throwIfAborted()
+            dead.add(best.id)
+            options.onDeadNode?.(best)
+            yield { type: 'hop-failed', node: best, hop: hops, error: err as Error }
+            best = undefined // it died since it answered: fall back on the remaining candidates
+            continue
+          }
+        }
+      }
+      const bestCloseness = closeness(best)
+      const live = bestState.successors.filter(n => !dead.has(n.id) && n.id !== best?.id)
+      if (bestCloseness === 0n) {
+        // best sits exactly on the key: it is the owner (successor(k) = k), whatever its predecessor says
+        yield { type: 'found', key, nodes: [best, ...live], hops }
+        return
+      }
+      if (add(live, bestCloseness) > 0) continue // untried nodes between best and the key: ask them
+      // No untried node precedes the key: the first listed node at or past it owns it.
+      const from = live.findIndex(n => closeness(n) === 0n || closeness(n) > bestCloseness)
+      if (from >= 0) {
+        yield { type: 'found', key, nodes: live.slice(from), hops }
+        return
+      }
+      best = undefined // best's whole list is dead (r consecutive failures): only farther candidates are left
+      continue
+    }
     const next = candidates.shift()
     if (next === undefined) {
       yield { type: 'failed', key, hops, reason: 'no live candidate left' }
@@ -63,14 +125,20 @@ export async function * lookup (space: IdSpace, transport: Transport, key: bigin
       reply = await transport.findSuccessor(next, key, { signal: options.signal })
     } catch (err) {
       options.signal?.throwIfAborted()
+      dead.add(next.id)
       options.onDeadNode?.(next)
       yield { type: 'hop-failed', node: next, hop: hops, error: err as Error }
       continue
     }
     if (reply.found) {
-      if (reply.nodes.length === 0) continue // a broken reply: treat as a dead end and use the next candidate
-      yield { type: 'found', key, nodes: reply.nodes, hops }
+      const nodes = reply.nodes.filter(n => !dead.has(n.id))
+      if (nodes.length === 0) continue // a broken or all-dead reply: a dead end, use the next candidate
+      yield { type: 'found', key, nodes, hops }
       return
+    }
+    if (best === undefined || closeness(next) < closeness(best)) {
+      best = next
+      bestState = undefined
     }
     add(reply.nodes, closeness(next))
   }

@@ -175,6 +175,7 @@ export class ChordNode {
   lookup (key: bigint, options: LookupOptions = {}): AsyncGenerator<LookupEvent> {
     return lookup(this.space, this.transport, key, this.state.findSuccessor(key), {
       ...options,
+      origin: { node: this.self, state: () => this.handleGetState() },
       onDeadNode: node => { this.markDead(node, 'lookup'); options.onDeadNode?.(node) }
     })
   }

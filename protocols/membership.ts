@@ -1,0 +1,743 @@
+import { decodeMessage, encodeMessage, enumeration, MaxLengthError, message, streamMessage } from 'protons-runtime'
+import { alloc as uint8ArrayAlloc } from 'uint8arrays/alloc'
+import type { Codec, DecodeOptions } from 'protons-runtime'
+import type { Uint8ArrayList } from 'uint8arraylist'
+
+export interface Peer {
+  peerId: Uint8Array<ArrayBuffer>
+  addrs: Uint8Array<ArrayBuffer>[]
+}
+
+export namespace Peer {
+  let _codec: Codec<Peer>
+
+  export const codec = (): Codec<Peer> => {
+    if (_codec == null) {
+      _codec = message<Peer>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.peerId != null && obj.peerId.byteLength > 0)) {
+          w.uint32(10)
+          w.bytes(obj.peerId)
+        }
+
+        if (obj.addrs != null && obj.addrs.length > 0) {
+          for (const value of obj.addrs) {
+            w.uint32(18)
+            w.bytes(value)
+          }
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          peerId: uint8ArrayAlloc(0),
+          addrs: []
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.peerId = reader.bytes()
+              break
+            }
+            case 2: {
+              if (opts.limits?.addrs != null && obj.addrs.length === opts.limits.addrs) {
+                throw new MaxLengthError('Decode error - repeated field "addrs" had too many elements')
+              }
+
+              obj.addrs.push(reader.bytes())
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          addrs: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.peerId`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 2: {
+              if (opts.limits?.addrs != null && obj.addrs === opts.limits.addrs) {
+                throw new MaxLengthError('Streaming decode error - repeated field "addrs" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.addrs[]`,
+                index: obj.addrs,
+                value: reader.bytes()
+              }
+
+              obj.addrs++
+
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface PeerPeerIdFieldEvent {
+    field: '$.peerId'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface PeerAddrsFieldEvent {
+    field: '$.addrs[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export function encode (obj: Partial<Peer>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, Peer.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Peer>): Peer {
+    return decodeMessage(buf, Peer.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Peer>): Generator<PeerPeerIdFieldEvent | PeerAddrsFieldEvent> {
+    return streamMessage(buf, Peer.codec(), opts)
+  }
+}
+
+export interface RingSettings {
+  k: number
+  r: number
+  stabilizeIntervalMs: number
+  fixFingersIntervalMs: number
+  checkPredecessorIntervalMs: number
+}
+
+export namespace RingSettings {
+  let _codec: Codec<RingSettings>
+
+  export const codec = (): Codec<RingSettings> => {
+    if (_codec == null) {
+      _codec = message<RingSettings>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.k != null && obj.k !== 0)) {
+          w.uint32(8)
+          w.uint32(obj.k)
+        }
+
+        if ((obj.r != null && obj.r !== 0)) {
+          w.uint32(16)
+          w.uint32(obj.r)
+        }
+
+        if ((obj.stabilizeIntervalMs != null && obj.stabilizeIntervalMs !== 0)) {
+          w.uint32(24)
+          w.uint32(obj.stabilizeIntervalMs)
+        }
+
+        if ((obj.fixFingersIntervalMs != null && obj.fixFingersIntervalMs !== 0)) {
+          w.uint32(32)
+          w.uint32(obj.fixFingersIntervalMs)
+        }
+
+        if ((obj.checkPredecessorIntervalMs != null && obj.checkPredecessorIntervalMs !== 0)) {
+          w.uint32(40)
+          w.uint32(obj.checkPredecessorIntervalMs)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          k: 0,
+          r: 0,
+          stabilizeIntervalMs: 0,
+          fixFingersIntervalMs: 0,
+          checkPredecessorIntervalMs: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.k = reader.uint32()
+              break
+            }
+            case 2: {
+              obj.r = reader.uint32()
+              break
+            }
+            case 3: {
+              obj.stabilizeIntervalMs = reader.uint32()
+              break
+            }
+            case 4: {
+              obj.fixFingersIntervalMs = reader.uint32()
+              break
+            }
+            case 5: {
+              obj.checkPredecessorIntervalMs = reader.uint32()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.k`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.r`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.stabilizeIntervalMs`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.fixFingersIntervalMs`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 5: {
+              yield {
+                field: `${prefix}.checkPredecessorIntervalMs`,
+                value: reader.uint32()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface RingSettingsKFieldEvent {
+    field: '$.k'
+    value: number
+  }
+
+  export interface RingSettingsRFieldEvent {
+    field: '$.r'
+    value: number
+  }
+
+  export interface RingSettingsStabilizeIntervalMsFieldEvent {
+    field: '$.stabilizeIntervalMs'
+    value: number
+  }
+
+  export interface RingSettingsFixFingersIntervalMsFieldEvent {
+    field: '$.fixFingersIntervalMs'
+    value: number
+  }
+
+  export interface RingSettingsCheckPredecessorIntervalMsFieldEvent {
+    field: '$.checkPredecessorIntervalMs'
+    value: number
+  }
+
+  export function encode (obj: Partial<RingSettings>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, RingSettings.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<RingSettings>): RingSettings {
+    return decodeMessage(buf, RingSettings.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<RingSettings>): Generator<RingSettingsKFieldEvent | RingSettingsRFieldEvent | RingSettingsStabilizeIntervalMsFieldEvent | RingSettingsFixFingersIntervalMsFieldEvent | RingSettingsCheckPredecessorIntervalMsFieldEvent> {
+    return streamMessage(buf, RingSettings.codec(), opts)
+  }
+}
+
+export interface MembershipRequest {
+  type: MembershipRequest.Type
+  peerId: Uint8Array<ArrayBuffer>
+  addrs: Uint8Array<ArrayBuffer>[]
+}
+
+export namespace MembershipRequest {
+  export enum Type {
+    JOIN = 'JOIN'
+  }
+
+  enum __TypeValues {
+    JOIN = 0
+  }
+
+  export namespace Type {
+    export const codec = (): Codec<Type> => {
+      return enumeration<Type>(__TypeValues)
+    }
+  }
+
+  let _codec: Codec<MembershipRequest>
+
+  export const codec = (): Codec<MembershipRequest> => {
+    if (_codec == null) {
+      _codec = message<MembershipRequest>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if (obj.type != null && __TypeValues[obj.type] !== 0) {
+          w.uint32(8)
+          MembershipRequest.Type.codec().encode(obj.type, w)
+        }
+
+        if ((obj.peerId != null && obj.peerId.byteLength > 0)) {
+          w.uint32(18)
+          w.bytes(obj.peerId)
+        }
+
+        if (obj.addrs != null && obj.addrs.length > 0) {
+          for (const value of obj.addrs) {
+            w.uint32(26)
+            w.bytes(value)
+          }
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          type: Type.JOIN,
+          peerId: uint8ArrayAlloc(0),
+          addrs: []
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.type = MembershipRequest.Type.codec().decode(reader)
+              break
+            }
+            case 2: {
+              obj.peerId = reader.bytes()
+              break
+            }
+            case 3: {
+              if (opts.limits?.addrs != null && obj.addrs.length === opts.limits.addrs) {
+                throw new MaxLengthError('Decode error - repeated field "addrs" had too many elements')
+              }
+
+              obj.addrs.push(reader.bytes())
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          addrs: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.type`,
+                value: MembershipRequest.Type.codec().decode(reader)
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.peerId`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 3: {
+              if (opts.limits?.addrs != null && obj.addrs === opts.limits.addrs) {
+                throw new MaxLengthError('Streaming decode error - repeated field "addrs" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.addrs[]`,
+                index: obj.addrs,
+                value: reader.bytes()
+              }
+
+              obj.addrs++
+
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface MembershipRequestTypeFieldEvent {
+    field: '$.type'
+    value: MembershipRequest.Type
+  }
+
+  export interface MembershipRequestPeerIdFieldEvent {
+    field: '$.peerId'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface MembershipRequestAddrsFieldEvent {
+    field: '$.addrs[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export function encode (obj: Partial<MembershipRequest>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, MembershipRequest.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<MembershipRequest>): MembershipRequest {
+    return decodeMessage(buf, MembershipRequest.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<MembershipRequest>): Generator<MembershipRequestTypeFieldEvent | MembershipRequestPeerIdFieldEvent | MembershipRequestAddrsFieldEvent> {
+    return streamMessage(buf, MembershipRequest.codec(), opts)
+  }
+}
+
+export interface MembershipResponse {
+  ok: boolean
+  error: string
+  settings?: RingSettings
+  successors: Peer[]
+  supernodes: Peer[]
+}
+
+export namespace MembershipResponse {
+  let _codec: Codec<MembershipResponse>
+
+  export const codec = (): Codec<MembershipResponse> => {
+    if (_codec == null) {
+      _codec = message<MembershipResponse>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.ok != null && obj.ok !== false)) {
+          w.uint32(8)
+          w.bool(obj.ok)
+        }
+
+        if ((obj.error != null && obj.error !== '')) {
+          w.uint32(18)
+          w.string(obj.error)
+        }
+
+        if (obj.settings != null) {
+          w.uint32(26)
+          RingSettings.codec().encode(obj.settings, w)
+        }
+
+        if (obj.successors != null && obj.successors.length > 0) {
+          for (const value of obj.successors) {
+            w.uint32(34)
+            Peer.codec().encode(value, w)
+          }
+        }
+
+        if (obj.supernodes != null && obj.supernodes.length > 0) {
+          for (const value of obj.supernodes) {
+            w.uint32(42)
+            Peer.codec().encode(value, w)
+          }
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          ok: false,
+          error: '',
+          successors: [],
+          supernodes: []
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.ok = reader.bool()
+              break
+            }
+            case 2: {
+              obj.error = reader.string()
+              break
+            }
+            case 3: {
+              obj.settings = RingSettings.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.settings
+              })
+              break
+            }
+            case 4: {
+              if (opts.limits?.successors != null && obj.successors.length === opts.limits.successors) {
+                throw new MaxLengthError('Decode error - repeated field "successors" had too many elements')
+              }
+
+              obj.successors.push(Peer.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.successors$
+              }))
+              break
+            }
+            case 5: {
+              if (opts.limits?.supernodes != null && obj.supernodes.length === opts.limits.supernodes) {
+                throw new MaxLengthError('Decode error - repeated field "supernodes" had too many elements')
+              }
+
+              obj.supernodes.push(Peer.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.supernodes$
+              }))
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          successors: 0,
+          supernodes: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.ok`,
+                value: reader.bool()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.error`,
+                value: reader.string()
+              }
+              break
+            }
+            case 3: {
+              yield * RingSettings.codec().stream(reader, reader.uint32(), `${prefix}.settings`, {
+                limits: opts.limits?.settings
+              })
+
+              break
+            }
+            case 4: {
+              if (opts.limits?.successors != null && obj.successors === opts.limits.successors) {
+                throw new MaxLengthError('Streaming decode error - repeated field "successors" had too many elements')
+              }
+
+              for (const evt of Peer.codec().stream(reader, reader.uint32(), `${prefix}.successors[]`, {
+                limits: opts.limits?.successors$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.successors
+                }
+              }
+
+              obj.successors++
+
+              break
+            }
+            case 5: {
+              if (opts.limits?.supernodes != null && obj.supernodes === opts.limits.supernodes) {
+                throw new MaxLengthError('Streaming decode error - repeated field "supernodes" had too many elements')
+              }
+
+              for (const evt of Peer.codec().stream(reader, reader.uint32(), `${prefix}.supernodes[]`, {
+                limits: opts.limits?.supernodes$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.supernodes
+                }
+              }
+
+              obj.supernodes++
+
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface MembershipResponseOkFieldEvent {
+    field: '$.ok'
+    value: boolean
+  }
+
+  export interface MembershipResponseErrorFieldEvent {
+    field: '$.error'
+    value: string
+  }
+
+  export interface MembershipResponseSettingsKFieldEvent {
+    field: '$.settings.k'
+    value: number
+  }
+
+  export interface MembershipResponseSettingsRFieldEvent {
+    field: '$.settings.r'
+    value: number
+  }
+
+  export interface MembershipResponseSettingsStabilizeIntervalMsFieldEvent {
+    field: '$.settings.stabilizeIntervalMs'
+    value: number
+  }
+
+  export interface MembershipResponseSettingsFixFingersIntervalMsFieldEvent {
+    field: '$.settings.fixFingersIntervalMs'
+    value: number
+  }
+
+  export interface MembershipResponseSettingsCheckPredecessorIntervalMsFieldEvent {
+    field: '$.settings.checkPredecessorIntervalMs'
+    value: number
+  }
+
+  export interface MembershipResponseSuccessorsPeerIdFieldEvent {
+    field: '$.successors[].peerId'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface MembershipResponseSuccessorsAddrsFieldEvent {
+    field: '$.successors[].addrs[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface MembershipResponseSupernodesPeerIdFieldEvent {
+    field: '$.supernodes[].peerId'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface MembershipResponseSupernodesAddrsFieldEvent {
+    field: '$.supernodes[].addrs[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export function encode (obj: Partial<MembershipResponse>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, MembershipResponse.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<MembershipResponse>): MembershipResponse {
+    return decodeMessage(buf, MembershipResponse.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<MembershipResponse>): Generator<MembershipResponseOkFieldEvent | MembershipResponseErrorFieldEvent | MembershipResponseSettingsKFieldEvent | MembershipResponseSettingsRFieldEvent | MembershipResponseSettingsStabilizeIntervalMsFieldEvent | MembershipResponseSettingsFixFingersIntervalMsFieldEvent | MembershipResponseSettingsCheckPredecessorIntervalMsFieldEvent | MembershipResponseSuccessorsPeerIdFieldEvent | MembershipResponseSuccessorsAddrsFieldEvent | MembershipResponseSupernodesPeerIdFieldEvent | MembershipResponseSupernodesAddrsFieldEvent> {
+    return streamMessage(buf, MembershipResponse.codec(), opts)
+  }
+}

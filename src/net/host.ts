@@ -1,0 +1,41 @@
+// The libp2p host every node runs: TCP, noise, yamux, identify, ping. Connection-manager limits are raised so
+// that many peers on one host (tests, a busy supernode) are not reset by the default per-host rate limits.
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { identify } from '@libp2p/identify'
+import { ping } from '@libp2p/ping'
+import { tcp } from '@libp2p/tcp'
+import { createLibp2p, type Libp2p } from 'libp2p'
+import type { Identify } from '@libp2p/identify'
+import type { PrivateKey } from '@libp2p/interface'
+import type { Ping } from '@libp2p/ping'
+
+export type Host = Libp2p<{ identify: Identify, ping: Ping }>
+
+export interface HostInit {
+  privateKey: PrivateKey
+  /** Listen multiaddrs (default `/ip4/0.0.0.0/tcp/0`). */
+  listen?: string[]
+  /** Most open connections (default 1000). */
+  maxConnections?: number
+  /** Dial timeout in ms (default 5000). */
+  dialTimeoutMs?: number
+}
+
+export async function createHost (init: HostInit): Promise<Host> {
+  return createLibp2p({
+    privateKey: init.privateKey,
+    addresses: { listen: init.listen ?? ['/ip4/0.0.0.0/tcp/0'] },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    connectionManager: {
+      maxConnections: init.maxConnections ?? 1000,
+      // Defaults (5 per second per host, 10 pending) reset rapid dials from many peers on one IP (REFERENCE.md).
+      inboundConnectionThreshold: 10_000,
+      maxIncomingPendingConnections: 1_000,
+      dialTimeout: init.dialTimeoutMs ?? 5_000
+    },
+    services: { identify: identify(), ping: ping() }
+  })
+}

@@ -1,0 +1,265 @@
+// The composition root: createPeer() wires a libp2p host, the Chord service, the supernode's membership service
+// and the HTTP API into one running node. The CLI daemon, the test-net helper and scripts all start nodes here.
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { isIP } from 'node:net'
+import { join } from 'node:path'
+import { logger } from '@libp2p/logger'
+import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
+import { startApiServer, type ApiServer, type DaemonApi } from './api/server.js'
+import { ChordService, DEFAULT_LIMITS } from './chord/service.js'
+import { AddressBook } from './chord/wire.js'
+import { InvalidInputError, LookupFailedError } from './errors.js'
+import { admissionDecoder, requestAdmission, serveMembership, type RingSettings } from './membership/service.js'
+import { createHost, type Host } from './net/host.js'
+import { loadOrCreateKey, newKey } from './net/identity.js'
+import { IdSpace, type NodeRef } from './ring/index.js'
+import type { FingerJson, LookupJson, NodeJson, RingJson, StatusJson } from './api/types.js'
+import type { PrivateKey } from '@libp2p/interface'
+
+export interface PeerOptions {
+  /** Start as a supernode: the first node of a ring, or (with `connect`) a further supernode. */
+  bootstrap?: boolean
+  /** Supernode multiaddrs (with /p2p/<id>) to join through. */
+  connect?: string[]
+  /** Listen multiaddrs (default `/ip4/0.0.0.0/tcp/0`). */
+  listen?: string[]
+  /** HTTP API `host:port` (default `127.0.0.1:0`); false for none. */
+  api?: string | false
+  /** Identity key and state; the daemon writes `<dataDir>/api`. Without one the identity is fresh each start. */
+  dataDir?: string
+  /** Replication factor handed to joiners (supernode starting a ring; default 3). */
+  k?: number
+  /** Successor list length (supernode starting a ring; default 16). */
+  r?: number
+  /** Maintenance intervals in ms (supernode starting a ring; defaults 1000, 500, 2000). */
+  stabilizeIntervalMs?: number
+  fixFingersIntervalMs?: number
+  checkPredecessorIntervalMs?: number
+  /** How long to retry unreachable supernodes before giving up (default 30000 ms). */
+  joinTimeoutMs?: number
+  /** Time allowed for one chord request (default 3000 ms). */
+  rpcTimeoutMs?: number
+  /** Use this identity instead of loading one from `dataDir`. */
+  privateKey?: PrivateKey
+}
+
+export const DEFAULT_SETTINGS: RingSettings = {
+  k: 3,
+  r: 16,
+  stabilizeIntervalMs: 1_000,
+  fixFingersIntervalMs: 500,
+  checkPredecessorIntervalMs: 2_000
+}
+
+export interface Peer {
+  readonly peerId: string
+  /** Ring id, 64 hex digits. */
+  readonly id: string
+  readonly role: 'supernode' | 'peer'
+  /** Listen multiaddrs with /p2p/<peerId>. */
+  readonly multiaddrs: string[]
+  readonly apiUrl?: string
+  readonly settings: RingSettings
+  readonly host: Host
+  readonly chord: ChordService
+  /** The owner of a name's key (or of a raw 64-hex key) and the lookup's path. */
+  lookup (query: { name: string } | { id: string }, options?: { signal?: AbortSignal }): Promise<LookupJson>
+  /** Leave gracefully (tell the neighbours) and shut down; `{ leave: false }` just stops, like a crash. */
+  stop (options?: { leave?: boolean }): Promise<void>
+}
+
+export async function createPeer (options: PeerOptions = {}): Promise<Peer> {
+  const log = logger('chord-peer:peer')
+  const started = Date.now()
+  const connect = (options.connect ?? []).map(parseConnect)
+  const bootstrap = options.bootstrap === true
+  if (!bootstrap && connect.length === 0) throw new InvalidInputError('give bootstrap: true to start a ring or connect: [<multiaddr>] to join one')
+  const apiListen = options.api === false ? undefined : parseHostPort(options.api ?? '127.0.0.1:0')
+
+  const privateKey = options.privateKey ?? (options.dataDir === undefined ? await newKey() : await loadOrCreateKey(options.dataDir))
+  const host = await createHost({ privateKey, listen: options.listen })
+
+  let chord: ChordService | undefined
+  let api: ApiServer | undefined
+  try {
+    const space = new IdSpace()
+    const book = new AddressBook()
+    let settings: RingSettings
+    let successors: NodeRef[] = []
+    if (connect.length === 0) {
+      settings = { ...DEFAULT_SETTINGS, ...definedSettings(options) }
+    } else {
+      const admission = await requestAdmission({
+        host,
+        bootstrap: connect,
+        timeoutMs: options.joinTimeoutMs ?? 30_000,
+        onRetry: (err, attempt) => log('join attempt %d failed: %s', attempt, err.message)
+      }, admissionDecoder({ space, book }))
+      settings = admission.settings
+      successors = admission.successors
+    }
+    validateSettings(settings)
+    chord = new ChordService({ host, book, ...settings, limits: { ...DEFAULT_LIMITS, timeoutMs: options.rpcTimeoutMs ?? DEFAULT_LIMITS.timeoutMs } })
+    await chord.serve()
+    if (bootstrap) await serveMembership({ host, chord, settings })
+    if (successors.length > 0) await chord.node.join(successors)
+    chord.startMaintenance()
+
+    const role = bootstrap ? 'supernode' : 'peer'
+    const peer: Peer = {
+      peerId: host.peerId.toString(),
+      id: space.toHex(chord.self.id),
+      role,
+      multiaddrs: host.getMultiaddrs().map(a => a.toString()),
+      settings,
+      host,
+      chord,
+      lookup: async (query, opts) => lookupJson(chord!, query, opts?.signal),
+      stop: async (opts = {}) => {
+        await api?.close()
+        await chord!.stop({ leave: opts.leave !== false })
+        await host.stop()
+        if (options.dataDir !== undefined && api !== undefined) await removeApiFile(options.dataDir, api.url)
+      }
+    }
+
+    if (apiListen !== undefined) {
+      api = await startApiServer(daemonApi(peer, started), apiListen)
+      Object.assign(peer, { apiUrl: api.url })
+      if (!isLoopback(apiListen.host)) log('warning: the HTTP API is bound to %s, reachable from other hosts', apiListen.host)
+      if (options.dataDir !== undefined) {
+        await mkdir(options.dataDir, { recursive: true })
+        await writeFile(join(options.dataDir, 'api'), api.url + '\n')
+      }
+    }
+    return peer
+  } catch (err) {
+    await api?.close()
+    await chord?.stop()
+    await host.stop()
+    throw err
+  }
+}
+
+function definedSettings (o: PeerOptions): Partial<RingSettings> {
+  const out: Partial<RingSettings> = {}
+  if (o.k !== undefined) out.k = o.k
+  if (o.r !== undefined) out.r = o.r
+  if (o.stabilizeIntervalMs !== undefined) out.stabilizeIntervalMs = o.stabilizeIntervalMs
+  if (o.fixFingersIntervalMs !== undefined) out.fixFingersIntervalMs = o.fixFingersIntervalMs
+  if (o.checkPredecessorIntervalMs !== undefined) out.checkPredecessorIntervalMs = o.checkPredecessorIntervalMs
+  return out
+}
+
+function validateSettings (s: RingSettings): void {
+  const positive = (name: string, v: number, max: number): void => {
+    if (!Number.isInteger(v) || v < 1 || v > max) throw new InvalidInputError(`${name} must be an integer in [1, ${max}], got ${v}`)
+  }
+  positive('k', s.k, 16)
+  positive('r', s.r, 64)
+  positive('stabilizeIntervalMs', s.stabilizeIntervalMs, 3_600_000)
+  positive('fixFingersIntervalMs', s.fixFingersIntervalMs, 3_600_000)
+  positive('checkPredecessorIntervalMs', s.checkPredecessorIntervalMs, 3_600_000)
+}
+
+function parseConnect (addr: string): Multiaddr {
+  let ma: Multiaddr
+  try {
+    ma = multiaddr(addr)
+  } catch (err) {
+    throw new InvalidInputError(`invalid multiaddr ${JSON.stringify(addr)}: ${(err as Error).message}`)
+  }
+  if (ma.getComponents().every(c => c.name !== 'p2p')) throw new InvalidInputError(`${addr} has no /p2p/<peer id>: a supernode address must name its peer`)
+  return ma
+}
+
+export function parseHostPort (value: string): { host: string, port: number } {
+  const m = /^(\[[0-9a-fA-F:.]+\]|[^:]+):(\d{1,5})$/.exec(value.replace(/^https?:\/\//, ''))
+  const port = m === null ? NaN : Number(m[2])
+  if (m === null || port > 65535) throw new InvalidInputError(`expected host:port, got ${JSON.stringify(value)}`)
+  return { host: m[1].replace(/^\[|\]$/g, ''), port }
+}
+
+function isLoopback (host: string): boolean {
+  return host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'))
+}
+
+async function removeApiFile (dataDir: string, url: string): Promise<void> {
+  const file = join(dataDir, 'api')
+  const current = await readFile(file, 'utf8').catch(() => '')
+  if (current.trim() === url) await rm(file, { force: true })
+}
+
+// ---- JSON views for the HTTP API --------------------------------------------------------------------------
+
+function nodeJson (chord: ChordService, node: NodeRef): NodeJson {
+  const addrs = chord.book.get(node.address)?.addrs.map(a => `${a.toString()}/p2p/${node.address}`)
+  return { id: chord.space.toHex(node.id), peerId: node.address, ...(addrs !== undefined && addrs.length > 0 ? { addrs } : {}) }
+}
+
+function fingerRuns (chord: ChordService): FingerJson[] {
+  const runs: FingerJson[] = []
+  for (const f of chord.node.state.fingers.list()) {
+    if (f.node === undefined) continue
+    const last = runs[runs.length - 1]
+    if (last !== undefined && last.to === f.index - 1 && last.node.id === chord.space.toHex(f.node.id)) last.to = f.index
+    else runs.push({ from: f.index, to: f.index, start: chord.space.toHex(f.start), node: nodeJson(chord, f.node) })
+  }
+  return runs
+}
+
+async function lookupJson (chord: ChordService, query: { name: string } | { id: string }, signal?: AbortSignal): Promise<LookupJson> {
+  const key = 'name' in query ? chord.space.hash(query.name) : BigInt('0x' + query.id)
+  const t0 = performance.now()
+  const path: NodeJson[] = []
+  for await (const event of chord.lookup(key, { signal })) {
+    if (event.type === 'hop') path.push(nodeJson(chord, event.node))
+    if (event.type === 'failed') throw new LookupFailedError(`lookup failed after ${event.hops} hops: ${event.reason}`)
+    if (event.type === 'found') {
+      return {
+        key: chord.space.toHex(key),
+        ...('name' in query ? { name: query.name } : {}),
+        owner: nodeJson(chord, event.nodes[0]),
+        successors: event.nodes.map(n => nodeJson(chord, n)),
+        hops: event.hops,
+        path,
+        ms: Math.round((performance.now() - t0) * 1000) / 1000
+      }
+    }
+  }
+  throw new LookupFailedError('lookup ended without a result')
+}
+
+function daemonApi (peer: Peer, started: number): DaemonApi {
+  const chord = peer.chord
+  return {
+    status: (): StatusJson => {
+      const st = chord.node.state
+      return {
+        node: { ...nodeJson(chord, chord.self), addrs: peer.multiaddrs },
+        role: peer.role,
+        apiUrl: peer.apiUrl ?? '',
+        settings: peer.settings,
+        joined: !st.alone || peer.role === 'supernode',
+        ...(st.predecessor !== undefined ? { predecessor: nodeJson(chord, st.predecessor) } : {}),
+        successors: st.successors.map(n => nodeJson(chord, n)),
+        fingers: fingerRuns(chord),
+        connections: peer.host.getConnections().length,
+        uptimeMs: Date.now() - started
+      }
+    },
+    ring: async (check, signal): Promise<RingJson> => {
+      const result = await chord.node.checkRing(10_000, { signal })
+      return {
+        members: result.walk.map(w => ({
+          ...nodeJson(chord, w.node),
+          ...(w.predecessor !== undefined ? { predecessor: nodeJson(chord, w.predecessor) } : {}),
+          successors: w.successors.map(n => nodeJson(chord, n))
+        })),
+        closed: result.problems.every(p => !p.includes('not one ring')),
+        ...(check ? { check: { ok: result.ok, problems: result.problems } } : {})
+      }
+    },
+    lookup: async (query, signal) => lookupJson(chord, query, signal)
+  }
+}

@@ -1,0 +1,108 @@
+// createTestnet(): a ring of real libp2p peers in one process on 127.0.0.1, for tests, benchmarks and scripts
+// (hyperdht's createTestnet). Intervals default to fast values so a ring converges in about a second.
+import { createPeer, type Peer, type PeerOptions } from './peer.js'
+
+export interface TestnetOptions {
+  /** Supernodes to start (the first starts the ring; default 1). */
+  supernodes?: number
+  /** Ordinary peers to join (default 0). */
+  peers?: number
+  k?: number
+  r?: number
+  stabilizeIntervalMs?: number
+  fixFingersIntervalMs?: number
+  checkPredecessorIntervalMs?: number
+  /** Serve the HTTP API on each node (default false). */
+  api?: boolean
+  /** Joins in flight at once (default 8). */
+  concurrency?: number
+}
+
+export interface Testnet {
+  /** Every live node, supernodes first. */
+  readonly nodes: Peer[]
+  /** Start one more peer joining through the first supernode. */
+  add (options?: Partial<PeerOptions>): Promise<Peer>
+  /** Stop one node: gracefully (leave) or as a crash. It is removed from `nodes`. */
+  remove (peer: Peer, options?: { leave?: boolean }): Promise<void>
+  /** Wait until every node's successor and predecessor match the sorted-id ring. */
+  waitForRing (options?: { timeoutMs?: number }): Promise<void>
+  /** Is every node's successor and predecessor right? */
+  ringCorrect (): boolean
+  stop (): Promise<void>
+}
+
+export async function createTestnet (options: TestnetOptions = {}): Promise<Testnet> {
+  const base: PeerOptions = {
+    listen: ['/ip4/127.0.0.1/tcp/0'],
+    api: options.api === true ? '127.0.0.1:0' : false,
+    k: options.k,
+    r: options.r,
+    stabilizeIntervalMs: options.stabilizeIntervalMs ?? 250,
+    fixFingersIntervalMs: options.fixFingersIntervalMs ?? 250,
+    checkPredecessorIntervalMs: options.checkPredecessorIntervalMs ?? 500,
+    joinTimeoutMs: 10_000
+  }
+  const nodes: Peer[] = []
+  const entry = (): string => nodes[0].multiaddrs[0]
+
+  const testnet: Testnet = {
+    nodes,
+    add: async (extra = {}) => {
+      const peer = await createPeer({ ...base, connect: [entry()], ...extra })
+      nodes.push(peer)
+      return peer
+    },
+    remove: async (peer, opts = {}) => {
+      const i = nodes.indexOf(peer)
+      if (i >= 0) nodes.splice(i, 1)
+      await peer.stop(opts)
+    },
+    ringCorrect: () => ringCorrect(nodes),
+    waitForRing: async (opts = {}) => {
+      await waitFor(() => ringCorrect(nodes), { timeoutMs: opts.timeoutMs ?? 30_000, what: 'the ring to converge' })
+    },
+    stop: async () => {
+      const all = nodes.splice(0)
+      await Promise.all(all.map(async p => p.stop({ leave: false }).catch(() => {})))
+    }
+  }
+
+  try {
+    nodes.push(await createPeer({ ...base, bootstrap: true }))
+    for (let i = 1; i < (options.supernodes ?? 1); i++) await testnet.add({ bootstrap: true })
+    const concurrency = options.concurrency ?? 8
+    let left = options.peers ?? 0
+    while (left > 0) {
+      const batch = Math.min(left, concurrency)
+      await Promise.all(Array.from({ length: batch }, async () => testnet.add()))
+      left -= batch
+    }
+  } catch (err) {
+    await testnet.stop()
+    throw err
+  }
+  return testnet
+}
+
+/** True when every node's successor and predecessor are its neighbours in id order. */
+export function ringCorrect (nodes: readonly Peer[]): boolean {
+  const sorted = [...nodes].sort((a, b) => (a.chord.self.id < b.chord.self.id ? -1 : 1))
+  return sorted.every((p, i) => {
+    const next = sorted[(i + 1) % sorted.length].chord.self
+    const prev = sorted[(i - 1 + sorted.length) % sorted.length].chord.self
+    const st = p.chord.node.state
+    if (sorted.length === 1) return st.successor.id === p.chord.self.id
+    return st.successor.id === next.id && st.predecessor?.id === prev.id
+  })
+}
+
+/** Poll `predicate` until it holds or the deadline passes (then throw, naming `what`). */
+export async function waitFor (predicate: () => boolean | Promise<boolean>, options: { timeoutMs?: number, intervalMs?: number, what?: string } = {}): Promise<void> {
+  const deadline = Date.now() + (options.timeoutMs ?? 10_000)
+  while (true) {
+    if (await predicate()) return
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${options.what ?? 'a condition'}`)
+    await new Promise(resolve => setTimeout(resolve, options.intervalMs ?? 50))
+  }
+}

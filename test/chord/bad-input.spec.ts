@@ -1,0 +1,120 @@
+// Bad input on the wire and at start-up: every malformed or oversized message resets only its own stream and the
+// node keeps serving; a join that names another PeerId is refused; identities persist; dead bootstraps time out.
+import assert from 'node:assert/strict'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { lpStream } from '@libp2p/utils'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
+import { ChordRequest, ChordResponse } from '../../protocols/chord.js'
+import { MembershipRequest, MembershipResponse } from '../../protocols/membership.js'
+import { CHORD_PROTOCOL } from '../../src/chord/messenger.js'
+import { JoinFailedError } from '../../src/errors.js'
+import { MEMBERSHIP_PROTOCOL } from '../../src/membership/service.js'
+import { createHost, type Host } from '../../src/net/host.js'
+import { newKey } from '../../src/net/identity.js'
+import { createPeer, type Peer } from '../../src/peer.js'
+import type { Stream } from '@libp2p/interface'
+
+function varint (n: number): Uint8Array {
+  const out: number[] = []
+  while (n >= 0x80) { out.push((n & 0x7f) | 0x80); n = Math.floor(n / 128) }
+  out.push(n)
+  return Uint8Array.from(out)
+}
+
+/** Send raw bytes and report how the stream ended: 'reset' (no reply, stream aborted) or the reply bytes. */
+async function sendRaw (stream: Stream, bytes: Uint8Array): Promise<'reset' | Uint8Array> {
+  stream.send(bytes)
+  try {
+    const lp = lpStream(stream)
+    const reply = await lp.read({ signal: AbortSignal.timeout(5_000) })
+    return reply.subarray()
+  } catch {
+    return 'reset'
+  }
+}
+
+const frame = (body: Uint8Array): Uint8Array => Uint8Array.from([...varint(body.length), ...body])
+const chordReq = (r: Partial<ChordRequest>): Uint8Array => ChordRequest.encode({ type: ChordRequest.Type.PING, addrs: [], successors: [], key: new Uint8Array(0), ...r })
+
+describe('bad input', function () {
+  this.timeout(60_000)
+  let node: Peer
+  let client: Host
+  const tmp: string[] = []
+
+  before(async () => {
+    node = await createPeer({ bootstrap: true, listen: ['/ip4/127.0.0.1/tcp/0'], api: false })
+    client = await createHost({ privateKey: await newKey(), listen: ['/ip4/127.0.0.1/tcp/0'] })
+  })
+  after(async () => {
+    await client?.stop()
+    await node?.stop()
+    for (const dir of tmp) await rm(dir, { recursive: true, force: true })
+  })
+
+  async function stillServes (): Promise<void> {
+    const stream = await client.dialProtocol(multiaddr(node.multiaddrs[0]), CHORD_PROTOCOL)
+    const reply = await sendRaw(stream, frame(chordReq({ type: ChordRequest.Type.GET_STATE })))
+    assert.notEqual(reply, 'reset', 'the node stopped serving')
+    const res = ChordResponse.decode(reply as Uint8Array)
+    assert.equal(res.successors.length, 1) // a lone node is its own successor
+  }
+
+  const malformed: Array<[string, () => Uint8Array]> = [
+    ['bytes that are not protobuf', () => frame(Uint8Array.from([0xff, 0xff, 0xff, 0xff]))],
+    ['a length prefix of 10 MB (over the 64 KiB limit)', () => Uint8Array.from([...varint(10 * 1024 * 1024), 1, 2, 3])],
+    ['a FIND_SUCCESSOR key of 5 bytes', () => frame(chordReq({ type: ChordRequest.Type.FIND_SUCCESSOR, key: new Uint8Array(5) }))],
+    ['an unknown request type', () => frame(Uint8Array.from([0x08, 0x63]))],
+    ['a NOTIFY with a broken multiaddr', () => frame(chordReq({ type: ChordRequest.Type.NOTIFY, addrs: [Uint8Array.from([0xff, 0x01, 0x02])] }))],
+    ['a LEAVE with a broken peer id', () => frame(chordReq({ type: ChordRequest.Type.LEAVE, successors: [{ peerId: Uint8Array.from([1, 2, 3]), addrs: [] }] }))],
+    ['a LEAVE with 1,000 successors', () => frame(chordReq({ type: ChordRequest.Type.LEAVE, successors: Array.from({ length: 1000 }, () => ({ peerId: client.peerId.toMultihash().bytes, addrs: [] })) }))]
+  ]
+  for (const [what, bytes] of malformed) {
+    it(`chord: ${what} resets the stream and the node keeps serving`, async () => {
+      const stream = await client.dialProtocol(multiaddr(node.multiaddrs[0]), CHORD_PROTOCOL)
+      assert.equal(await sendRaw(stream, bytes()), 'reset')
+      await stillServes()
+    })
+  }
+
+  it('membership: garbage resets the stream and the node keeps serving', async () => {
+    const stream = await client.dialProtocol(multiaddr(node.multiaddrs[0]), MEMBERSHIP_PROTOCOL)
+    assert.equal(await sendRaw(stream, frame(Uint8Array.from([0x12, 0xff, 0x01]))), 'reset')
+    await stillServes()
+  })
+
+  it('membership: a JOIN naming another PeerId than the connection is refused', async () => {
+    const other = await newKey()
+    const stream = await client.dialProtocol(multiaddr(node.multiaddrs[0]), MEMBERSHIP_PROTOCOL)
+    const reply = await sendRaw(stream, frame(MembershipRequest.encode({ type: MembershipRequest.Type.JOIN, peerId: peerIdFromPrivateKey(other).toMultihash().bytes, addrs: [] })))
+    assert.notEqual(reply, 'reset')
+    const res = MembershipResponse.decode(reply as Uint8Array)
+    assert.equal(res.ok, false)
+    assert.equal(res.successors.length, 0)
+    assert.equal(node.chord.node.state.predecessor, undefined, 'nothing was admitted')
+  })
+
+  it('a restarted node keeps its PeerId (the key lives in the data dir)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'chord-peer-id-'))
+    tmp.push(dir)
+    const first = await createPeer({ bootstrap: true, listen: ['/ip4/127.0.0.1/tcp/0'], api: false, dataDir: dir })
+    const id = first.peerId
+    await first.stop()
+    const second = await createPeer({ bootstrap: true, listen: ['/ip4/127.0.0.1/tcp/0'], api: false, dataDir: dir })
+    await second.stop()
+    assert.equal(second.peerId, id)
+  })
+
+  it('an unreachable bootstrap is retried for the join timeout, then fails with JoinFailedError', async () => {
+    const gone = await createPeer({ bootstrap: true, listen: ['/ip4/127.0.0.1/tcp/0'], api: false })
+    const addr = gone.multiaddrs[0]
+    await gone.stop()
+    const t0 = Date.now()
+    await assert.rejects(createPeer({ connect: [addr], listen: ['/ip4/127.0.0.1/tcp/0'], api: false, joinTimeoutMs: 1_500 }), (err: Error) => err.name === 'JoinFailedError' && err instanceof JoinFailedError)
+    const took = Date.now() - t0
+    assert.ok(took >= 1_000 && took < 10_000, `gave up after ${took} ms`)
+  })
+})

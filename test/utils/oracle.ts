@@ -1,0 +1,16 @@
+// The sorted-id oracle: the true owner of a key is the first node id at or after it, wrapping around.
+export function trueOwner (sortedIds: readonly bigint[], key: bigint): bigint {
+  for (const id of sortedIds) if (id >= key) return id
+  return sortedIds[0]
+}
+
+/** A deterministic stream of 256-bit keys (xorshift), so a failing run can be replayed. */
+export function * randomKeys (count: number, seed = 0x9e3779b97f4a7c15n): Generator<bigint> {
+  let s = seed
+  const mask = (1n << 64n) - 1n
+  const next = (): bigint => {
+    s ^= (s << 13n) & mask; s ^= s >> 7n; s ^= (s << 17n) & mask
+    return s
+  }
+  for (let i = 0; i < count; i++) yield (next() << 192n) | (next() << 128n) | (next() << 64n) | next()
+}
