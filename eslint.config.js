@@ -16,5 +16,10 @@ export default tseslint.config(
     files: ['src/cli/**', 'bin/**', 'sim/**', 'bench/**', 'test/**'],
     rules: { 'no-console': 'off' }
   },
-  { files: ['**/*.js'], languageOptions: { globals: { process: 'readonly', console: 'readonly' } } }
+  { files: ['**/*.js'], languageOptions: { globals: { process: 'readonly', console: 'readonly' } } },
+  {
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { process: 'readonly', require: 'readonly', module: 'writable' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' }
+  }
 )

@@ -46,3 +46,27 @@ export class NotFoundError extends ChordPeerError {
 export class NotStartedError extends ChordPeerError {
   static override readonly code = 'ERR_NOT_STARTED'
 }
+
+/** A daemon's HTTP API answered with an error status. `code` is the daemon's code (from ErrorJson), `status` the HTTP status. */
+export class ApiError extends ChordPeerError {
+  static override readonly code = 'ERR_API'
+  readonly status: number
+
+  constructor (message: string, init: { status: number, code?: string }, options?: ErrorOptions) {
+    super(message, options)
+    this.status = init.status
+    // The daemon's own code (e.g. ERR_NOT_FOUND) is more useful to a caller than our generic one.
+    if (init.code != null && init.code !== '') (this as { code: string }).code = init.code
+  }
+}
+
+/** No daemon answered at the API URL (connection refused, no such host, timeout, or no URL on record). */
+export class DaemonUnreachableError extends ChordPeerError {
+  static override readonly code = 'ERR_DAEMON_UNREACHABLE'
+  readonly url?: string
+
+  constructor (message: string, init: { url?: string } = {}, options?: ErrorOptions) {
+    super(message, options)
+    this.url = init.url
+  }
+}

@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import { logger } from '@libp2p/logger'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { startApiServer, type ApiServer, type DaemonApi } from './api/server.js'
+import { API_FILE, parseHostPort } from './client/api-url.js'
 import { ChordService, DEFAULT_LIMITS } from './chord/service.js'
 import { AddressBook } from './chord/wire.js'
 import { InvalidInputError, LookupFailedError } from './errors.js'
@@ -43,6 +44,9 @@ export interface PeerOptions {
   privateKey?: PrivateKey
 }
 
+/** Longest successor list: replies carry r + 1 nodes and must stay within the wire's MAX_PEERS. */
+export const MAX_R = 32
+
 export const DEFAULT_SETTINGS: RingSettings = {
   k: 3,
   r: 16,
@@ -74,7 +78,7 @@ export async function createPeer (options: PeerOptions = {}): Promise<Peer> {
   const connect = (options.connect ?? []).map(parseConnect)
   const bootstrap = options.bootstrap === true
   if (!bootstrap && connect.length === 0) throw new InvalidInputError('give bootstrap: true to start a ring or connect: [<multiaddr>] to join one')
-  const apiListen = options.api === false ? undefined : parseHostPort(options.api ?? '127.0.0.1:0')
+  const apiListen = options.api === false ? undefined : parseHostPort(options.api ?? '127.0.0.1:0', { allowZero: true })
 
   const privateKey = options.privateKey ?? (options.dataDir === undefined ? await newKey() : await loadOrCreateKey(options.dataDir))
   const host = await createHost({ privateKey, listen: options.listen })
@@ -124,12 +128,12 @@ export async function createPeer (options: PeerOptions = {}): Promise<Peer> {
     }
 
     if (apiListen !== undefined) {
-      api = await startApiServer(daemonApi(peer, started), apiListen)
+      api = await startApiServer(daemonApi(peer, started), { host: apiListen.host.replace(/^\[|\]$/g, ''), port: apiListen.port })
       Object.assign(peer, { apiUrl: api.url })
-      if (!isLoopback(apiListen.host)) log('warning: the HTTP API is bound to %s, reachable from other hosts', apiListen.host)
+      if (!isLoopback(apiListen.host.replace(/^\[|\]$/g, ''))) log('warning: the HTTP API is bound to %s, reachable from other hosts', apiListen.host)
       if (options.dataDir !== undefined) {
         await mkdir(options.dataDir, { recursive: true })
-        await writeFile(join(options.dataDir, 'api'), api.url + '\n')
+        await writeFile(join(options.dataDir, API_FILE), api.url + '\n')
       }
     }
     return peer
@@ -156,7 +160,7 @@ function validateSettings (s: RingSettings): void {
     if (!Number.isInteger(v) || v < 1 || v > max) throw new InvalidInputError(`${name} must be an integer in [1, ${max}], got ${v}`)
   }
   positive('k', s.k, 16)
-  positive('r', s.r, 64)
+  positive('r', s.r, MAX_R)
   positive('stabilizeIntervalMs', s.stabilizeIntervalMs, 3_600_000)
   positive('fixFingersIntervalMs', s.fixFingersIntervalMs, 3_600_000)
   positive('checkPredecessorIntervalMs', s.checkPredecessorIntervalMs, 3_600_000)
@@ -173,19 +177,12 @@ function parseConnect (addr: string): Multiaddr {
   return ma
 }
 
-export function parseHostPort (value: string): { host: string, port: number } {
-  const m = /^(\[[0-9a-fA-F:.]+\]|[^:]+):(\d{1,5})$/.exec(value.replace(/^https?:\/\//, ''))
-  const port = m === null ? NaN : Number(m[2])
-  if (m === null || port > 65535) throw new InvalidInputError(`expected host:port, got ${JSON.stringify(value)}`)
-  return { host: m[1].replace(/^\[|\]$/g, ''), port }
-}
-
 function isLoopback (host: string): boolean {
   return host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'))
 }
 
 async function removeApiFile (dataDir: string, url: string): Promise<void> {
-  const file = join(dataDir, 'api')
+  const file = join(dataDir, API_FILE)
   const current = await readFile(file, 'utf8').catch(() => '')
   if (current.trim() === url) await rm(file, { force: true })
 }

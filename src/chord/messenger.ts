@@ -2,7 +2,7 @@
 // (go-libp2p-kad-dht's protocol_messenger). Calls addressed to this node are answered locally.
 import { ChordRequest, ChordResponse } from '../../protocols/chord.js'
 import { RpcClient, type RpcLimits } from '../net/rpc.js'
-import { fromWire, fromWireList, toWire, type AddressBook } from './wire.js'
+import { MAX_ADDRS, fromWire, fromWireList, toWire, type AddressBook } from './wire.js'
 import type { AbortOptions, ChordNode, FindResult, IdSpace, LeaveInfo, NodeRef, RemoteState, Transport } from '../ring/index.js'
 import type { Libp2p, PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
@@ -50,7 +50,7 @@ export class ChordMessenger implements Transport {
   async notify (to: NodeRef, _self: NodeRef, options?: AbortOptions): Promise<void> {
     if (this.isLocal(to)) return
     // The receiver learns who we are from the authenticated connection; we add only our addresses.
-    await this.call(to, { type: ChordRequest.Type.NOTIFY, addrs: this.init.selfAddrs().map(a => a.bytes) }, options)
+    await this.call(to, { type: ChordRequest.Type.NOTIFY, addrs: this.init.selfAddrs().slice(0, MAX_ADDRS).map(a => a.bytes) }, options)
   }
 
   async ping (to: NodeRef, options?: AbortOptions): Promise<void> {

@@ -6,7 +6,7 @@ import { logger } from '@libp2p/logger'
 import { MembershipRequest, MembershipResponse, type RingSettings } from '../../protocols/membership.js'
 import { JoinFailedError } from '../errors.js'
 import { request, serveRpc, type RpcLimits } from '../net/rpc.js'
-import { decodeAddrs, decodePeerId, fromWireList, nodeRefOf, toWire, type AddressBook } from '../chord/wire.js'
+import { MAX_ADDRS, decodeAddrs, decodePeerId, fromWireList, nodeRefOf, toWire, type AddressBook } from '../chord/wire.js'
 import type { ChordService } from '../chord/service.js'
 import type { NodeRef } from '../ring/index.js'
 import type { Libp2p } from '@libp2p/interface'
@@ -88,7 +88,7 @@ export async function requestAdmission (opts: JoinOptions, decode: (res: Members
   const req: MembershipRequest = {
     type: MembershipRequest.Type.JOIN,
     peerId: opts.host.peerId.toMultihash().bytes,
-    addrs: opts.host.getMultiaddrs().map(a => a.decapsulateCode(421).bytes)
+    addrs: opts.host.getMultiaddrs().slice(0, MAX_ADDRS).map(a => a.decapsulateCode(421).bytes)
   }
   let lastError: Error = new JoinFailedError('no supernode given')
   for (let attempt = 1; ; attempt++) {

@@ -1,0 +1,8 @@
+#!/usr/bin/env node
+// The `chord-peer` command: a shim into the compiled CLI (run `npm run build` first). The polyfill goes first.
+import '../dist/src/polyfill.js'
+import { main } from '../dist/src/cli/index.js'
+
+const code = await main(process.argv.slice(2))
+// Exit once stdout/stderr have flushed (a stopped daemon may leave timers behind; piped output must not be cut).
+process.stdout.write('', () => process.stderr.write('', () => process.exit(code)))

@@ -1,0 +1,123 @@
+// Validation of the daemon's flags, all of them before anything starts: the result is the PeerOptions for
+// createPeer, or an InvalidInputError listing every problem (one per line) so main() exits 2.
+import { multiaddr } from '@multiformats/multiaddr'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { InvalidInputError } from '../errors.js'
+import { parseHostPort } from '../client/api-url.js'
+import { resolveDataDir } from './data-dir.js'
+import type { DataDirEnv } from './data-dir.js'
+import type { PeerOptions } from './peer-contract.js'
+
+/** The flags as commander hands them over (strings, repeated flags collected). */
+export interface DaemonFlags {
+  bootstrap?: boolean
+  k?: string
+  connect?: string[]
+  listen?: string[]
+  api?: string
+  dataDir?: string
+  /** Seconds. */
+  joinTimeout?: string
+}
+
+export type Role = 'supernode' | 'peer'
+
+export interface DaemonPlan {
+  role: Role
+  options: PeerOptions
+  /** Things worth saying that are not errors (e.g. an API bound beyond loopback). */
+  warnings: string[]
+}
+
+export const MAX_K = 16
+/** A day: anything longer is surely a typo for milliseconds. */
+export const MAX_JOIN_TIMEOUT_S = 86_400
+export const NO_ROLE_MESSAGE = 'give --bootstrap to start a ring or --connect <multiaddr> to join one'
+
+export function planDaemon (flags: DaemonFlags, env: DataDirEnv = {}): DaemonPlan {
+  const problems: string[] = []
+  const warnings: string[] = []
+  const connect = flags.connect ?? []
+  const listen = flags.listen ?? []
+  const bootstrap = flags.bootstrap === true
+
+  if (!bootstrap && connect.length === 0) problems.push(NO_ROLE_MESSAGE)
+
+  let k: number | undefined
+  if (flags.k != null) {
+    k = /^\d+$/.test(flags.k) ? Number(flags.k) : NaN
+    if (!Number.isInteger(k) || k < 1 || k > MAX_K) {
+      problems.push(`--k must be a whole number from 1 to ${MAX_K}, got "${flags.k}"`)
+    } else if (!bootstrap) {
+      problems.push('--k is a ring setting: give it to a supernode (--bootstrap); a peer learns k when it joins')
+    }
+  }
+
+  for (const addr of connect) {
+    const problem = checkMultiaddr(addr, true)
+    if (problem != null) problems.push(`--connect ${problem}`)
+  }
+  for (const addr of listen) {
+    const problem = checkMultiaddr(addr, false)
+    if (problem != null) problems.push(`--listen ${problem}`)
+  }
+
+  if (flags.api != null) {
+    try {
+      const { host } = parseHostPort(flags.api, { allowZero: true })
+      if (!isLoopback(host)) {
+        warnings.push(`the HTTP API is bound to ${host}, beyond this machine: anyone who can reach it controls this node`)
+      }
+    } catch (err) {
+      problems.push(`--api ${(err as Error).message}`)
+    }
+  }
+
+  let joinTimeoutMs: number | undefined
+  if (flags.joinTimeout != null) {
+    const seconds = /^\d+(\.\d+)?$/.test(flags.joinTimeout) ? Number(flags.joinTimeout) : NaN
+    if (!(seconds > 0 && seconds <= MAX_JOIN_TIMEOUT_S)) {
+      problems.push(`--join-timeout must be a number of seconds above 0 and at most ${MAX_JOIN_TIMEOUT_S}, got "${flags.joinTimeout}"`)
+    } else {
+      joinTimeoutMs = Math.round(seconds * 1000)
+    }
+  }
+
+  if (problems.length > 0) throw new InvalidInputError(problems.join('\n'))
+
+  const options: PeerOptions = {
+    bootstrap,
+    dataDir: resolveDataDir(flags.dataDir, env)
+  }
+  if (connect.length > 0) options.connect = connect
+  if (listen.length > 0) options.listen = listen
+  if (flags.api != null) options.api = flags.api.trim()
+  if (k != null) options.k = k
+  if (joinTimeoutMs != null) options.joinTimeoutMs = joinTimeoutMs
+  return { role: bootstrap ? 'supernode' : 'peer', options, warnings }
+}
+
+/** A problem with one multiaddr, or undefined. A dial address needs the PeerId to authenticate the remote. */
+function checkMultiaddr (text: string, needsPeerId: boolean): string | undefined {
+  let components
+  try {
+    components = multiaddr(text).getComponents()
+  } catch (err) {
+    return `"${text}" is not a multiaddr: ${(err as Error).message}`
+  }
+  const p2p = components.filter(c => c.name === 'p2p')
+  if (!needsPeerId) {
+    return p2p.length > 0 ? `"${text}" must not contain /p2p/: the PeerId comes from this node's identity key` : undefined
+  }
+  if (p2p.length === 0) return `"${text}" needs the supernode's PeerId at the end (…/p2p/<peerId>)`
+  try {
+    peerIdFromString(p2p[p2p.length - 1].value ?? '')
+  } catch {
+    return `"${text}" does not end in a valid PeerId`
+  }
+  return undefined
+}
+
+function isLoopback (host: string): boolean {
+  return host === 'localhost' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host)
+}

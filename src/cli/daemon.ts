@@ -1,0 +1,83 @@
+// The daemon: `chord-peer [--bootstrap] [--connect <maddr>]...` starts a node with createPeer and keeps it
+// running until SIGINT/SIGTERM, then leaves the ring gracefully (DESIGN §4: the leaver hands off its keys).
+// A second signal while leaving exits at once.
+import { fieldBlock } from './format.js'
+import { EXIT_FAILED, EXIT_OK } from './context.js'
+import { loadCreatePeer } from './peer-contract.js'
+import type { Printers } from './context.js'
+import type { DaemonPlan } from './daemon-options.js'
+import type { CreatePeer, DaemonPeer } from './peer-contract.js'
+
+export type StopSignal = 'SIGINT' | 'SIGTERM'
+
+/** process, or an EventEmitter in tests. */
+export interface SignalSource {
+  on (signal: StopSignal, listener: () => void): unknown
+  off (signal: StopSignal, listener: () => void): unknown
+}
+
+export interface DaemonIo extends Printers {
+  /** One line to stderr. */
+  printErr: (text: string) => void
+  /** Default: createPeer from src/peer.ts, loaded on demand. */
+  createPeer?: CreatePeer
+  /** Default: process. */
+  signals?: SignalSource
+  /** Called on a second signal. Default: process.exit. */
+  exit?: (code: number) => void
+}
+
+const STOP_SIGNALS: StopSignal[] = ['SIGINT', 'SIGTERM']
+
+export async function runDaemon (io: DaemonIo, plan: DaemonPlan): Promise<number> {
+  const signals = io.signals ?? process
+  const exit = io.exit ?? ((code: number) => process.exit(code))
+  for (const warning of plan.warnings) io.printErr(`warning: ${warning}`)
+
+  let received = 0
+  let onFirstSignal: (signal: StopSignal) => void = () => {}
+  const stopRequested = new Promise<StopSignal>(resolve => { onFirstSignal = resolve })
+  const listeners = STOP_SIGNALS.map(signal => {
+    const listener = (): void => {
+      received++
+      if (received === 1) {
+        onFirstSignal(signal)
+      } else {
+        io.printErr(`${signal} again: exiting without leaving the ring`)
+        exit(EXIT_FAILED)
+      }
+    }
+    signals.on(signal, listener)
+    return { signal, listener }
+  })
+
+  try {
+    const createPeer = io.createPeer ?? await loadCreatePeer()
+    io.print(`starting a ${plan.role}…`)
+    // createPeer cannot be aborted (a join may retry for joinTimeoutMs): a signal meanwhile stops it once up.
+    const peer = await createPeer(plan.options)
+    io.print(banner(peer, plan))
+    const signal = await stopRequested
+    io.print(`${signal}: leaving the ring… (${signal === 'SIGINT' ? 'Ctrl-C' : 'signal'} again to exit at once)`)
+    await peer.stop()
+    io.print('left the ring')
+    return EXIT_OK
+  } finally {
+    for (const { signal, listener } of listeners) signals.off(signal, listener)
+  }
+}
+
+function banner (peer: DaemonPeer, plan: DaemonPlan): string {
+  const lines = [fieldBlock([
+    ['peer id', peer.peerId],
+    ['role', plan.role],
+    ['listening', peer.multiaddrs],
+    ['api', peer.apiUrl ?? 'off'],
+    ['data dir', plan.options.dataDir ?? '-']
+  ])]
+  if (plan.role === 'supernode' && peer.multiaddrs.length > 0) {
+    lines.push(`others join with: chord-peer --connect ${peer.multiaddrs[0]}`)
+  }
+  lines.push('press Ctrl-C to leave the ring')
+  return lines.join('\n')
+}

@@ -1,0 +1,144 @@
+// The daemon command with a stub createPeer: flag validation (exit 2, nothing started), the start banner,
+// graceful leave on SIGINT/SIGTERM, a second signal, and a failed join (exit 1).
+import assert from 'node:assert/strict'
+import { EventEmitter } from 'node:events'
+import { join } from 'node:path'
+import { JoinFailedError } from '../../src/errors.js'
+import { main } from '../../src/cli/index.js'
+import { Capture, runCli } from './helpers.js'
+import { PEER_A, PEER_B } from './fixtures.js'
+import type { CreatePeer, DaemonPeer, PeerOptions } from '../../src/cli/peer-contract.js'
+
+const SUPERNODE = `/ip4/127.0.0.1/tcp/4001/p2p/${PEER_B}`
+
+/** A createPeer that records its options and hands out a peer whose stop() the test controls. */
+function stubPeer (stop: () => Promise<void> = async () => {}): { createPeer: CreatePeer, calls: PeerOptions[], stops: number[] } {
+  const calls: PeerOptions[] = []
+  const stops: number[] = []
+  const createPeer: CreatePeer = async options => {
+    calls.push(options)
+    const peer: DaemonPeer = {
+      peerId: PEER_A,
+      multiaddrs: [`/ip4/127.0.0.1/tcp/4002/p2p/${PEER_A}`, `/ip4/10.0.0.5/tcp/4002/p2p/${PEER_A}`],
+      apiUrl: 'http://127.0.0.1:4102',
+      stop: async () => { stops.push(Date.now()); await stop() }
+    }
+    return peer
+  }
+  return { createPeer, calls, stops }
+}
+
+/** Start the daemon in-process; resolves once it printed its banner. */
+async function startDaemon (argv: string[], createPeer: CreatePeer) {
+  const stdout = new Capture()
+  const stderr = new Capture()
+  const signals = new EventEmitter()
+  const exits: number[] = []
+  const done = main(argv, { stdout, stderr, signals, createPeer, exit: code => { exits.push(code) }, cwd: '/nonexistent-cwd', home: '/home/test' })
+  await Promise.race([stdout.waitFor('press Ctrl-C to leave the ring'), done.then(code => { throw new Error(`exited ${code}: ${stderr.text}`) })])
+  return { stdout, stderr, signals, exits, done }
+}
+
+describe('cli: daemon', () => {
+  describe('flag validation exits 2 and starts nothing', () => {
+    const cases: Array<[string, string[], RegExp]> = [
+      ['neither --bootstrap nor --connect', [], /give --bootstrap to start a ring or --connect <multiaddr> to join one/],
+      ['--k 0', ['--bootstrap', '--k', '0'], /--k must be a whole number from 1 to 16/],
+      ['--k 17', ['--bootstrap', '--k', '17'], /--k must be/],
+      ['--k 2.5', ['--bootstrap', '--k', '2.5'], /--k must be/],
+      ['--k abc', ['--bootstrap', '--k', 'abc'], /--k must be/],
+      ['--k on a peer', ['--connect', SUPERNODE, '--k', '3'], /--k is a ring setting/],
+      ['--connect that is not a multiaddr', ['--connect', '127.0.0.1:4001'], /--connect "127\.0\.0\.1:4001" is not a multiaddr/],
+      ['--connect without /p2p/', ['--connect', '/ip4/127.0.0.1/tcp/4001'], /needs the supernode's PeerId/],
+      ['--connect with a bad PeerId', ['--connect', '/ip4/127.0.0.1/tcp/4001/p2p/xyz'], /valid PeerId/],
+      ['--listen that is not a multiaddr', ['--bootstrap', '--listen', '/ip4/300.1.1.1/tcp/1'], /--listen .* is not a multiaddr/],
+      ['--listen with /p2p/', ['--bootstrap', '--listen', SUPERNODE], /must not contain \/p2p\//],
+      ['--api that is not host:port', ['--bootstrap', '--api', '4001'], /--api expected host:port/],
+      ['--api with a port out of range', ['--bootstrap', '--api', '127.0.0.1:70000'], /--api port must be/],
+      ['--join-timeout 0', ['--bootstrap', '--join-timeout', '0'], /--join-timeout must be/],
+      ['--join-timeout 5s', ['--bootstrap', '--join-timeout', '5s'], /--join-timeout must be/],
+      ['an operand', ['--bootstrap', 'extra'], /unknown command 'extra'/]
+    ]
+    for (const [what, argv, message] of cases) {
+      it(what, async () => {
+        const { createPeer, calls } = stubPeer()
+        const { code, stdout, stderr } = await runCli(argv, { createPeer })
+        assert.equal(code, 2)
+        assert.match(stderr, message)
+        assert.equal(stdout, '')
+        assert.equal(calls.length, 0)
+      })
+    }
+
+    it('reports every bad flag at once', async () => {
+      const { code, stderr } = await runCli(['--bootstrap', '--k', '0', '--listen', 'nope', '--api', 'x'], { createPeer: stubPeer().createPeer })
+      assert.equal(code, 2)
+      assert.equal(stderr.split('\n').filter(line => line.startsWith('error: ')).length, 3, stderr)
+    })
+  })
+
+  it('starts a supernode with the parsed options, prints its identity, and leaves on SIGINT', async () => {
+    const { createPeer, calls, stops } = stubPeer()
+    const d = await startDaemon(['--bootstrap', '--k', '2', '--listen', '/ip4/127.0.0.1/tcp/4002', '--api', '127.0.0.1:0'], createPeer)
+    assert.deepEqual(calls, [{
+      bootstrap: true,
+      k: 2,
+      listen: ['/ip4/127.0.0.1/tcp/4002'],
+      api: '127.0.0.1:0',
+      dataDir: join('/home/test', '.chord-peer')
+    }])
+    const out = d.stdout.text
+    assert.ok(out.includes(PEER_A))
+    assert.ok(out.includes(`/ip4/127.0.0.1/tcp/4002/p2p/${PEER_A}`) && out.includes(`/ip4/10.0.0.5/tcp/4002/p2p/${PEER_A}`))
+    assert.match(out, /^api +http:\/\/127\.0\.0\.1:4102$/m)
+    assert.match(out, /^role +supernode$/m)
+    assert.equal(d.stderr.text, '')
+    assert.equal(stops.length, 0)
+
+    d.signals.emit('SIGINT')
+    assert.equal(await d.done, 0)
+    assert.equal(stops.length, 1)
+    assert.match(d.stdout.text, /left the ring/)
+    assert.equal(d.signals.listenerCount('SIGINT') + d.signals.listenerCount('SIGTERM'), 0, 'signal handlers removed')
+  })
+
+  it('joins as a peer through --connect and leaves on SIGTERM', async () => {
+    const { createPeer, calls, stops } = stubPeer()
+    const d = await startDaemon(['--connect', SUPERNODE, '--data-dir', '/tmp/x', '--join-timeout', '2.5'], createPeer)
+    assert.equal(calls[0].bootstrap, false)
+    assert.equal(calls[0].joinTimeoutMs, 2500)
+    assert.deepEqual(calls[0].connect, [SUPERNODE])
+    assert.equal(calls[0].dataDir, '/tmp/x')
+    assert.match(d.stdout.text, /^role +peer$/m)
+    d.signals.emit('SIGTERM')
+    assert.equal(await d.done, 0)
+    assert.equal(stops.length, 1)
+  })
+
+  it('a second signal while leaving exits at once', async () => {
+    let finishStop = (): void => {}
+    const { createPeer } = stubPeer(async () => { await new Promise<void>(resolve => { finishStop = resolve }) })
+    const d = await startDaemon(['--bootstrap'], createPeer)
+    d.signals.emit('SIGINT')
+    await d.stdout.waitFor('leaving the ring')
+    assert.deepEqual(d.exits, [])
+    d.signals.emit('SIGINT')
+    assert.deepEqual(d.exits, [1])
+    finishStop()
+    await d.done
+  })
+
+  it('warns when the API is bound beyond loopback', async () => {
+    const d = await startDaemon(['--bootstrap', '--api', '0.0.0.0:4101'], stubPeer().createPeer)
+    assert.match(d.stderr.text, /^warning: the HTTP API is bound to 0\.0\.0\.0/m)
+    d.signals.emit('SIGINT')
+    assert.equal(await d.done, 0)
+  })
+
+  it('a failed join prints the message and exits 1', async () => {
+    const createPeer: CreatePeer = async () => { throw new JoinFailedError('no supernode answered within 30000 ms') }
+    const { code, stderr } = await runCli(['--connect', SUPERNODE], { createPeer })
+    assert.equal(code, 1)
+    assert.match(stderr, /^error: no supernode answered within 30000 ms$/m)
+  })
+})

@@ -1,0 +1,60 @@
+// The CLI against a real daemon in-process (createPeer from src/peer.ts): start a supernode through main(),
+// find it through its data dir, run the client commands, then leave on SIGINT.
+import assert from 'node:assert/strict'
+import { EventEmitter } from 'node:events'
+import { existsSync } from 'node:fs'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { main } from '../../src/cli/index.js'
+import { Capture, runCli } from './helpers.js'
+
+describe('cli: end to end with a real daemon', () => {
+  let dir: string
+  let signals: EventEmitter
+  let done: Promise<number> | undefined
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'chord-peer-e2e-'))
+    signals = new EventEmitter()
+  })
+
+  afterEach(async () => {
+    if (done != null) {
+      signals.emit('SIGINT')
+      await done
+      done = undefined
+    }
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  it('status, ring --check and lookup talk to a supernode found through --data-dir', async () => {
+    const stdout = new Capture()
+    const stderr = new Capture()
+    done = main(['--bootstrap', '--k', '2', '--listen', '/ip4/127.0.0.1/tcp/0', '--api', '127.0.0.1:0', '--data-dir', dir],
+      { stdout, stderr, signals, exit: () => { throw new Error('unexpected second signal') } })
+    await Promise.race([stdout.waitFor('press Ctrl-C', 20_000), done.then(code => { throw new Error(`daemon exited ${code}: ${stderr.text}`) })])
+    assert.ok(existsSync(join(dir, 'api')), 'the daemon records its API URL')
+
+    const status = await runCli(['status', '--json', '--data-dir', dir])
+    assert.equal(status.code, 0, status.stderr)
+    const json = JSON.parse(status.stdout) as { role: string, settings: { k: number }, node: { peerId: string } }
+    assert.equal(json.role, 'supernode')
+    assert.equal(json.settings.k, 2)
+    assert.ok(stdout.text.includes(json.node.peerId))
+
+    const ring = await runCli(['ring', '--check', '--data-dir', dir])
+    assert.equal(ring.code, 0, ring.stdout + ring.stderr)
+    assert.match(ring.stdout, /^ring OK: 1 member, ordered, closed$/m)
+
+    const lookup = await runCli(['lookup', 'notes.pdf', '--data-dir', dir])
+    assert.equal(lookup.code, 0, lookup.stderr)
+    assert.match(lookup.stdout, /^owner +[0-9a-f]{8} /m)
+
+    signals.emit('SIGINT')
+    assert.equal(await done, 0)
+    done = undefined
+    assert.match(stdout.text, /left the ring/)
+    assert.ok(!existsSync(join(dir, 'api')), 'a stopped daemon withdraws its API URL')
+  })
+})

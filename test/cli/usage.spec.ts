@@ -1,0 +1,50 @@
+// Usage errors exit 2 with a message on stderr; --help and --version exit 0 on stdout.
+import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
+import { runCli } from './helpers.js'
+
+describe('cli: usage', () => {
+  it('--help lists the commands and exits 0', async () => {
+    const { code, stdout, stderr } = await runCli(['--help'])
+    assert.equal(code, 0)
+    assert.equal(stderr, '')
+    for (const word of ['status', 'ring', 'lookup', '--bootstrap', '--connect', 'Exit codes']) assert.ok(stdout.includes(word), word)
+  })
+
+  it('each command has --help', async () => {
+    for (const command of ['status', 'ring', 'lookup']) {
+      const { code, stdout } = await runCli([command, '--help'])
+      assert.equal(code, 0, command)
+      assert.match(stdout, new RegExp(`^Usage: chord-peer ${command}`, 'm'))
+    }
+    const help = await runCli(['help', 'ring'])
+    assert.equal(help.code, 0)
+    assert.match(help.stdout, /--check/)
+  })
+
+  it('--version prints the package version', async () => {
+    const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+    const { code, stdout } = await runCli(['--version'])
+    assert.equal(code, 0)
+    assert.equal(stdout.trim(), version)
+  })
+
+  const usageErrors: Array<[string, string[], RegExp]> = [
+    ['an unknown command', ['frobnicate'], /unknown command 'frobnicate'/],
+    ['an unknown option', ['status', '--frob'], /unknown option '--frob'/],
+    ['a daemon flag given to a client command', ['ring', '--bootstrap'], /unknown option '--bootstrap'/],
+    ['a missing argument', ['lookup'], /missing required argument/],
+    ['--id with --name', ['lookup', 'x', '--id', '--name', '--api', '127.0.0.1:9'], /either --id or --name/],
+    ['an --api that is not host:port', ['status', '--api', 'localhost'], /expected host:port/],
+    ['an --api with a path', ['status', '--api', 'http://127.0.0.1:4001/api'], /origin/],
+    ['an --api without a value', ['status', '--api'], /argument missing/]
+  ]
+  for (const [what, argv, message] of usageErrors) {
+    it(`${what} exits 2`, async () => {
+      const { code, stdout, stderr } = await runCli(argv)
+      assert.equal(code, 2)
+      assert.equal(stdout, '')
+      assert.match(stderr, message)
+    })
+  }
+})

@@ -1,0 +1,67 @@
+// System test: real `chord-peer` processes (1 supernode, 5 peers) form a ring that `ring --check` accepts; two
+// peers are SIGKILLed and the ring heals; SIGTERM is a graceful leave that exits 0. Needs `npm run build`.
+import assert from 'node:assert/strict'
+import { waitFor } from '../../src/testnet.js'
+import { Processes, type Daemon } from '../utils/processes.js'
+import type { LookupJson, RingJson, StatusJson } from '../../src/api/types.js'
+
+describe('system: chord-peer processes', function () {
+  this.timeout(180_000)
+  const procs = new Processes()
+  after(async () => { await procs.stopAll() })
+
+  async function ringOk (via: Daemon, members: number): Promise<boolean> {
+    const res = await procs.cli(['ring', '--check', '--json', '--data-dir', via.dataDir])
+    if (res.code !== 0) return false
+    const ring = JSON.parse(res.stdout) as RingJson
+    return ring.check?.ok === true && ring.members.length === members
+  }
+
+  it('1 supernode + 5 peers pass ring --check, heal after two SIGKILLs, and leave on SIGTERM', async () => {
+    const boot = await procs.daemon(['--bootstrap', '--k', '3'])
+    const peers = await Promise.all(Array.from({ length: 5 }, async () => procs.daemon(['--connect', boot.multiaddr])))
+    await waitFor(async () => ringOk(boot, 6), { timeoutMs: 60_000, intervalMs: 500, what: 'a 6-member ring' })
+
+    // A failing check exits 1 and names the problem; a passing one exits 0: both outputs come from the CLI.
+    const human = await procs.cli(['ring', '--check', '--data-dir', peers[2].dataDir])
+    assert.equal(human.code, 0, human.stdout + human.stderr)
+
+    const status = JSON.parse((await procs.cli(['status', '--json', '--api', boot.apiUrl])).stdout) as StatusJson
+    assert.equal(status.role, 'supernode')
+    assert.equal(status.settings.k, 3)
+    const peerStatus = JSON.parse((await procs.cli(['status', '--json', '--data-dir', peers[0].dataDir])).stdout) as StatusJson
+    assert.equal(peerStatus.role, 'peer')
+    assert.equal(peerStatus.settings.k, 3, 'joiners learn k from the supernode')
+
+    const lookup = await procs.cli(['lookup', 'notes.pdf', '--json', '--data-dir', peers[1].dataDir])
+    assert.equal(lookup.code, 0, lookup.stderr)
+    const found = JSON.parse(lookup.stdout) as LookupJson
+    const ring = JSON.parse((await procs.cli(['ring', '--json', '--data-dir', boot.dataDir])).stdout) as RingJson
+    const ids = ring.members.map(m => BigInt('0x' + m.id)).sort((a, b) => (a < b ? -1 : 1))
+    const key = BigInt('0x' + found.key)
+    const owner = ids.find(id => id >= key) ?? ids[0]
+    assert.equal(BigInt('0x' + found.owner.id), owner, 'lookup names the true owner')
+
+    await procs.kill(peers[0], 'SIGKILL')
+    await procs.kill(peers[3], 'SIGKILL')
+    await waitFor(async () => ringOk(boot, 4), { timeoutMs: 60_000, intervalMs: 500, what: 'the ring to heal to 4 members' })
+
+    const code = await procs.kill(peers[1], 'SIGTERM')
+    assert.equal(code, 0, peers[1].output())
+    assert.match(peers[1].output(), /left the ring/)
+    await waitFor(async () => ringOk(peers[4], 3), { timeoutMs: 30_000, intervalMs: 500, what: 'a 3-member ring after the leave' })
+  })
+
+  it('bad flags exit 2 with a message; an unreachable supernode exits 1', async () => {
+    const bad = await procs.cli(['--connect', 'not-a-multiaddr'])
+    assert.equal(bad.code, 2)
+    assert.match(bad.stderr, /multiaddr/i)
+    const k = await procs.cli(['--bootstrap', '--k', 'zero'])
+    assert.equal(k.code, 2)
+    const gone = await procs.daemon(['--bootstrap'])
+    await procs.kill(gone, 'SIGKILL')
+    const unreachable = await procs.cli(['--connect', gone.multiaddr, '--listen', '/ip4/127.0.0.1/tcp/0', '--join-timeout', '2'], 30_000)
+    assert.equal(unreachable.code, 1, unreachable.stdout + unreachable.stderr)
+    assert.match(unreachable.stderr + unreachable.stdout, /no supernode answered/)
+  })
+})

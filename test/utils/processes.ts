@@ -1,0 +1,70 @@
+// Spawning real `chord-peer` processes for system tests: each daemon gets its own temp data dir and listens on
+// 127.0.0.1; every process and dir is cleaned up by `stopAll`, also when a test fails.
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { waitFor } from '../../src/testnet.js'
+
+export const BIN = resolve(import.meta.dirname, '../../bin/chord-peer.js')
+
+export interface Daemon {
+  proc: ChildProcess
+  dataDir: string
+  output: () => string
+  /** The first multiaddr it printed (with /p2p/). */
+  multiaddr: string
+  apiUrl: string
+}
+
+export interface CliResult { code: number, stdout: string, stderr: string }
+
+export class Processes {
+  private readonly daemons: Daemon[] = []
+  private readonly dirs: string[] = []
+
+  /** Start a daemon with `args` (plus --listen on 127.0.0.1 and a temp --data-dir) and wait until it is up. */
+  async daemon (args: string[], options: { timeoutMs?: number } = {}): Promise<Daemon> {
+    const dataDir = await mkdtemp(join(tmpdir(), 'chord-peer-sys-'))
+    this.dirs.push(dataDir)
+    let out = ''
+    const proc = spawn(process.execPath, [BIN, ...args, '--listen', '/ip4/127.0.0.1/tcp/0', '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] })
+    proc.stdout.on('data', (d: Buffer) => { out += d.toString() })
+    proc.stderr.on('data', (d: Buffer) => { out += d.toString() })
+    const daemon: Daemon = { proc, dataDir, output: () => out, multiaddr: '', apiUrl: '' }
+    this.daemons.push(daemon)
+    await waitFor(() => {
+      if (proc.exitCode !== null) throw new Error(`chord-peer exited with ${proc.exitCode}:\n${out}`)
+      return /\/p2p\/\w+/.test(out) && /http:\/\/127\.0\.0\.1:\d+/.test(out)
+    }, { timeoutMs: options.timeoutMs ?? 20_000, what: `chord-peer ${args.join(' ')} to start` })
+    daemon.multiaddr = /\/ip4\/127\.0\.0\.1\/tcp\/\d+\/p2p\/\w+/.exec(out)![0]
+    daemon.apiUrl = (await readFile(join(dataDir, 'api'), 'utf8')).trim()
+    return daemon
+  }
+
+  /** Run a client command to completion. */
+  async cli (args: string[], timeoutMs = 20_000): Promise<CliResult> {
+    return new Promise((resolve, reject) => {
+      const proc = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs })
+      let stdout = ''
+      let stderr = ''
+      proc.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
+      proc.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
+      proc.on('error', reject)
+      proc.on('close', code => resolve({ code: code ?? -1, stdout, stderr }))
+    })
+  }
+
+  /** Send `signal` and wait for the exit code. */
+  async kill (daemon: Daemon, signal: NodeJS.Signals): Promise<number | null> {
+    if (daemon.proc.exitCode !== null || daemon.proc.signalCode !== null) return daemon.proc.exitCode
+    const exited = new Promise<number | null>(resolve => daemon.proc.once('exit', code => resolve(code)))
+    daemon.proc.kill(signal)
+    return exited
+  }
+
+  async stopAll (): Promise<void> {
+    await Promise.all(this.daemons.splice(0).map(async d => this.kill(d, 'SIGKILL')))
+    await Promise.all(this.dirs.splice(0).map(async dir => rm(dir, { recursive: true, force: true })))
+  }
+}
