@@ -253,7 +253,7 @@ function daemonApi (peer: Peer, started: number): DaemonApi {
           ...(w.predecessor !== undefined ? { predecessor: nodeJson(chord, w.predecessor) } : {}),
           successors: w.successors.map(n => nodeJson(chord, n))
         })),
-        closed: result.problems.every(p => !p.includes('not one ring')),
+        closed: result.closed,
         ...(check ? { check: { ok: result.ok, problems: result.problems } } : {})
       }
     },

@@ -12,6 +12,8 @@ export interface WalkedNode {
 
 export interface RingCheck {
   ok: boolean
+  /** The walk came back to its start. */
+  closed: boolean
   /** Members in walk order, starting at the node the walk started from. */
   members: NodeRef[]
   problems: string[]
@@ -52,5 +54,5 @@ export function checkRing (space: IdSpace, walk: readonly WalkedNode[], closed: 
       if (other !== undefined && !ids.has(other.id) && isLive(other)) problems.push(`live node ${hex(other)} is known to ${hex(w.node)} but not on the ring`)
     }
   }
-  return { ok: problems.length === 0, members, problems: [...new Set(problems)] }
+  return { ok: problems.length === 0, closed, members, problems: [...new Set(problems)] }
 }

@@ -46,7 +46,7 @@ export async function * lookup (space: IdSpace, transport: Transport, key: bigin
   const closeness = (node: NodeRef): bigint => space.distance(node.id, key)
   const tried = new Set<bigint>()
   const dead = new Set<bigint>()
-  let candidates: NodeRef[] = []
+  const candidates: NodeRef[] = []
   const add = (nodes: readonly NodeRef[], closerThan?: bigint): number => {
     let added = 0
     for (const node of nodes) {

@@ -141,14 +141,26 @@ export class ChordNode {
     if (!(await this.isLive(pred, options))) this.markDead(pred, 'check_predecessor')
   }
 
-  /** Everything a joiner with id `id` needs to enter the ring: its successor and the list after it. */
+  /**
+   * Everything a joiner with id `id` needs to enter the ring: its successor and the list after it. The lookup's
+   * answer may still lead with a node that has crashed; the joiner's successor is then the next live one.
+   */
   async successorsFor (id: bigint, options?: LookupOptions): Promise<NodeRef[]> {
     const found = await this.findOwner(id, options)
-    const owner = found.nodes[0]
-    if (owner.id === id) throw new Error('a node with this id is already on the ring')
-    if (owner.id === this.self.id) return [this.self, ...this.state.successors.filter(n => n.id !== this.self.id)]
-    const st = await this.transport.getState(owner, options)
-    return [owner, ...st.successors]
+    for (const owner of found.nodes) {
+      // Ids are SHA-256 of authenticated PeerIds, so a node listed under the joiner's own id is an earlier
+      // incarnation of the joiner (restarted before the ring noticed the crash): its place is the joiner's now.
+      if (owner.id === id) continue
+      if (owner.id === this.self.id) return [this.self, ...this.state.successors.filter(n => n.id !== this.self.id && n.id !== id)]
+      try {
+        const st = await this.transport.getState(owner, options)
+        return [owner, ...st.successors.filter(n => n.id !== id)]
+      } catch {
+        options?.signal?.throwIfAborted()
+        this.markDead(owner, 'successorsFor')
+      }
+    }
+    throw new LookupFailedError(`no live successor for ${this.space.toHex(id).slice(0, 12)}: every node of the answer is down`)
   }
 
   /** Enter the ring with the successor list an admitting node gave us (Zave: copy the list, then notify). */
@@ -201,6 +213,7 @@ export class ChordNode {
   async checkRing (limit = 10_000, options?: AbortOptions): Promise<RingCheck & { walk: WalkedNode[] }> {
     const walk: WalkedNode[] = [{ node: this.self, ...this.handleGetState() }]
     const live = new Map<bigint, boolean>([[this.self.id, true]])
+    const onWalk = new Set<bigint>([this.self.id])
     let closed = false
     while (walk.length <= limit) {
       const last = walk[walk.length - 1]
@@ -217,7 +230,8 @@ export class ChordNode {
         }
       }
       if (closed || next === undefined) break
-      if (walk.some(w => w.node.id === next.node.id)) break // a loop that misses us: not closed
+      if (onWalk.has(next.node.id)) break // a loop that misses us: not closed
+      onWalk.add(next.node.id)
       walk.push(next)
     }
     for (const w of walk) {

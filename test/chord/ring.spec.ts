@@ -1,6 +1,9 @@
 // Real libp2p peers on 127.0.0.1 in one process: the ring forms, routes every key to its true owner, heals
 // after crashes and handles graceful leaves.
 import assert from 'node:assert/strict'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { createTestnet, type Testnet } from '../../src/testnet.js'
 import { randomKeys, trueOwner } from '../utils/oracle.js'
 import type { Peer } from '../../src/peer.js'
@@ -76,6 +79,25 @@ describe('chord ring over libp2p', function () {
     await net.add()
     await net.waitForRing()
     for (const type of ['successor:change', 'predecessor:change', 'range:change']) assert.ok(events.includes(type), `no ${type} event`)
+  })
+
+  it('a peer restarted with its identity right after a crash is admitted again', async () => {
+    net = await createTestnet({ peers: 4, stabilizeIntervalMs: 600_000, fixFingersIntervalMs: 600_000, checkPredecessorIntervalMs: 600_000 })
+    const dir = await mkdtemp(join(tmpdir(), 'chord-peer-restart-'))
+    try {
+      const first = await net.add({ dataDir: dir })
+      for (let round = 0; round < 8 && !net.ringCorrect(); round++) for (const p of net.nodes) await p.chord.stabilizeNow()
+      assert.equal(net.ringCorrect(), true)
+      await net.remove(first, { leave: false })
+      // Nobody has noticed the crash (maintenance is off): the ring still lists the old incarnation.
+      const again = await net.add({ dataDir: dir })
+      assert.equal(again.peerId, first.peerId)
+      assert.notEqual(again.chord.node.state.successor.id, again.chord.self.id, 'admitted with a successor')
+      for (let round = 0; round < 8 && !net.ringCorrect(); round++) for (const p of net.nodes) await p.chord.stabilizeNow()
+      assert.equal(net.ringCorrect(), true)
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
   })
 
   it('lookups route around a dead hop before stabilization notices it', async () => {

@@ -1,0 +1,89 @@
+// The ground truth the simulator (and the property tests) judge the protocol against: the sorted ids of the live
+// nodes. successor(k) is the first id ≥ k, wrapping to the smallest (Chord §4.1). It knows nothing of ChordNode,
+// so a bug in the ring core cannot hide in it.
+import type { IdSpace } from '../src/ring/id.js'
+import type { NodeRef } from '../src/ring/types.js'
+import type { ChordNode } from '../src/ring/node.js'
+
+export type ConvergenceLevel = 'pointers' | 'lists' | 'full'
+
+export class RingOracle {
+  readonly sorted: readonly bigint[]
+  private readonly index = new Map<bigint, number>()
+
+  constructor (readonly space: IdSpace, ids: Iterable<bigint>) {
+    this.sorted = [...new Set(ids)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+    if (this.sorted.length === 0) throw new RangeError('an oracle needs at least one id')
+    this.sorted.forEach((id, i) => this.index.set(id, i))
+  }
+
+  get size (): number {
+    return this.sorted.length
+  }
+
+  /** successor(key): the first live id at or after key, clockwise. */
+  successor (key: bigint): bigint {
+    let lo = 0
+    let hi = this.sorted.length
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      if (this.sorted[mid] < key) lo = mid + 1
+      else hi = mid
+    }
+    return this.sorted[lo % this.sorted.length]
+  }
+
+  /** The r ids that follow member `id` (fewer when the ring is smaller; [id] on a one-node ring). */
+  successorsOf (id: bigint, r: number): bigint[] {
+    const i = this.position(id)
+    const n = this.sorted.length
+    if (n === 1) return [id]
+    const out: bigint[] = []
+    for (let k = 1; k <= Math.min(r, n - 1); k++) out.push(this.sorted[(i + k) % n])
+    return out
+  }
+
+  predecessorOf (id: bigint): bigint | undefined {
+    const n = this.sorted.length
+    if (n === 1) return undefined
+    return this.sorted[(this.position(id) - 1 + n) % n]
+  }
+
+  private position (id: bigint): number {
+    const i = this.index.get(id)
+    if (i === undefined) throw new RangeError(`${id} is not a member`)
+    return i
+  }
+
+  /**
+   * What is wrong with one node's routing state, or undefined when it matches the oracle up to `level`:
+   * predecessor and successor ('pointers', what correct routing needs: Chord §4.4), then the full successor
+   * list of length min(r, N-1) ('lists'), then every finger entry ('full').
+   */
+  diagnose (node: ChordNode, level: ConvergenceLevel): string | undefined {
+    const { state, self } = node
+    const expectPred = this.predecessorOf(self.id)
+    if (state.predecessor?.id !== expectPred) return 'predecessor'
+    const expect = this.successorsOf(self.id, state.r)
+    const got = state.successors
+    if (got[0].id !== expect[0]) return 'successor'
+    if (level === 'pointers') return undefined
+    if (got.length !== expect.length || got.some((s, i) => s.id !== expect[i])) return 'successor list'
+    if (level === 'lists') return undefined
+    // Fingers whose start lies in (self, successor] all point at the successor (Chord §4.3); only the few
+    // above need a search, which keeps this check cheap at m = 256.
+    const succ = expect[0]
+    const d = this.space.distance(self.id, succ)
+    for (let i = 0; i < this.space.m; i++) {
+      const entry = state.fingers.get(i)
+      const want = (1n << BigInt(i)) <= d || this.sorted.length === 1 ? succ : this.successor(this.space.fingerStart(self.id, i))
+      if (entry?.id !== want) return `finger ${i}`
+    }
+    return undefined
+  }
+
+  /** Does `found` (a lookup's first node) name the true owner of `key`? */
+  owns (found: NodeRef, key: bigint): boolean {
+    return found.id === this.successor(key)
+  }
+}
