@@ -80,7 +80,7 @@ export interface SimReport {
   ms: number
 }
 
-/** Default successor list length: 2·log2 N rounded up, at least 4 (DESIGN.md §3, Chord ToN §V-C). */
+/** Default successor list length: 2·log2 N rounded up, at least 4 (Chord ToN §V-C). */
 export function defaultR (n: number): number {
   return Math.max(4, Math.ceil(2 * Math.log2(Math.max(n, 2))))
 }

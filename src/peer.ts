@@ -110,6 +110,7 @@ export async function createPeer (options: PeerOptions = {}): Promise<Peer> {
     chord.startMaintenance()
 
     const role = bootstrap ? 'supernode' : 'peer'
+    let stopping: Promise<void> | undefined
     const peer: Peer = {
       peerId: host.peerId.toString(),
       id: space.toHex(chord.self.id),
@@ -120,10 +121,13 @@ export async function createPeer (options: PeerOptions = {}): Promise<Peer> {
       chord,
       lookup: async (query, opts) => lookupJson(chord!, query, opts?.signal),
       stop: async (opts = {}) => {
-        await api?.close()
-        await chord!.stop({ leave: opts.leave !== false })
-        await host.stop()
-        if (options.dataDir !== undefined && api !== undefined) await removeApiFile(options.dataDir, api.url)
+        stopping ??= (async () => {
+          await api?.close()
+          await chord!.stop({ leave: opts.leave !== false })
+          await host.stop()
+          if (options.dataDir !== undefined && api !== undefined) await removeApiFile(options.dataDir, api.url)
+        })()
+        return stopping
       }
     }
 

@@ -1,6 +1,6 @@
 // The runtime prelude every entry point imports first.
-// - Node 20 lacks Promise.withResolvers, which libp2p 3 uses on every inbound connection (REFERENCE.md). Node 22+
-//   has it natively and the polyfill does nothing.
+// - Node 20 lacks Promise.withResolvers, which libp2p 3 uses on every inbound connection (without it every
+//   inbound connection fails with EncryptionFailedError). Node 22+ has it natively and this does nothing.
 // - libp2p makes a debug logger per stream, and each one asks isatty(stderr) for colours unless DEBUG_COLORS is
 //   set; asking once here instead took ≈ 10 % of the CPU of a request/response exchange.
 import { isatty } from 'node:tty'

@@ -31,7 +31,7 @@ export interface CliIo extends DataDirEnv {
 const EXAMPLES = `
 Examples:
   chord-peer --bootstrap --k 3 --listen /ip4/0.0.0.0/tcp/4001   start a ring (a supernode)
-  chord-peer --connect /ip4/10.0.0.1/tcp/4001/p2p/12D3Koo…        join it as a peer
+  chord-peer --connect /ip4/192.0.2.1/tcp/4001/p2p/12D3Koo…        join it as a peer
   chord-peer status                                              ask the local daemon about itself
   chord-peer ring --check                                        walk the ring and check its invariants
   chord-peer lookup notes.pdf                                    which node owns a file name

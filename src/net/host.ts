@@ -1,5 +1,5 @@
-// The libp2p host every node runs: TCP, noise, yamux, identify, ping. Connection-manager limits are raised so
-// that many peers on one host (tests, a busy supernode) are not reset by the default per-host rate limits.
+// The libp2p host every node runs: TCP, noise, yamux, identify, ping. Connection-manager rate limits are raised
+// so that many peers on one host (tests, a busy supernode) are not reset by the default per-host limits.
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { identify } from '@libp2p/identify'
@@ -16,7 +16,7 @@ export interface HostInit {
   privateKey: PrivateKey
   /** Listen multiaddrs (default `/ip4/0.0.0.0/tcp/0`). */
   listen?: string[]
-  /** Most open connections (default 1000). */
+  /** Most open connections (default 300; the least valued are pruned beyond it). */
   maxConnections?: number
   /** Dial timeout in ms (default 5000). */
   dialTimeoutMs?: number
@@ -30,12 +30,15 @@ export async function createHost (init: HostInit): Promise<Host> {
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionManager: {
-      maxConnections: init.maxConnections ?? 1000,
-      // Defaults (5 per second per host, 10 pending) reset rapid dials from many peers on one IP (REFERENCE.md).
+      maxConnections: init.maxConnections ?? 300,
+      // Defaults (5 per second per host, 10 pending) reset rapid dials from many peers on one IP (ECONNRESET).
       inboundConnectionThreshold: 10_000,
       maxIncomingPendingConnections: 1_000,
       dialTimeout: init.dialTimeoutMs ?? 5_000
     },
+    // libp2p pings every connection from both sides every 10 s on a fresh stream. Chord maintenance already
+    // probes the neighbours that matter, so once a minute is enough to drop dead connections elsewhere.
+    connectionMonitor: { pingInterval: 60_000 },
     services: { identify: identify(), ping: ping() }
   })
 }

@@ -8,7 +8,9 @@
 //   successor list from whichever node it adopts;
 // - a joiner copies its successor's list before it notifies anyone;
 // - notify replaces a predecessor that no longer answers, even when the candidate is outside (pred, self);
-// - a failed successor is dropped and the next entry of the list takes over in the same stabilize round.
+// - a failed successor is dropped and the next entry of the list takes over in the same stabilize round;
+// - stabilize keeps walking back through live predecessors between us and our successor (up to r steps), so
+//   nodes that joined one gap together are linked in one round rather than one per round.
 import { ChordState } from './chord-state.js'
 import { checkRing, type RingCheck, type WalkedNode } from './invariants.js'
 import { lookup, type LookupEvent, type LookupOptions } from './lookup.js'
@@ -107,15 +109,21 @@ export class ChordNode {
       }
       let next = succ
       let list = [succ, ...st.successors]
-      const p = st.predecessor
-      if (p !== undefined && p.id !== this.self.id && this.space.between(this.self.id, p.id, succ.id)) {
+      // Walk back through predecessors that lie between us and the candidate, adopting each only once it has
+      // answered (Zave). The SIGCOMM version takes one step per round, so k nodes joining one gap at once
+      // needed k rounds; the walk closes the gap in one. Bounded by r steps.
+      let p = st.predecessor
+      for (let step = 0; step < this.state.r && p !== undefined && p.id !== this.self.id && this.space.between(this.self.id, p.id, next.id); step++) {
+        let pst: RemoteState
         try {
-          const pst = await this.transport.getState(p, options)
-          next = p
-          list = [p, ...pst.successors]
+          pst = await this.transport.getState(p, options)
         } catch {
-          options?.signal?.throwIfAborted() // p is dead: keep succ, which will clear it through check_predecessor
+          options?.signal?.throwIfAborted() // p is dead: keep `next`, whose check_predecessor will clear it
+          break
         }
+        next = p
+        list = [p, ...pst.successors]
+        p = pst.predecessor
       }
       this.mutate(() => this.state.setSuccessors(list))
       try {
@@ -185,6 +193,7 @@ export class ChordNode {
 
   /** Iterative lookup events from this node; the last event is `found` or `failed`. */
   lookup (key: bigint, options: LookupOptions = {}): AsyncGenerator<LookupEvent> {
+    if (key < 0n || key >= this.space.size) throw new RangeError(`key ${key} is outside the ring [0, 2^${this.space.m})`)
     return lookup(this.space, this.transport, key, this.state.findSuccessor(key), {
       ...options,
       origin: { node: this.self, state: () => this.handleGetState() },

@@ -73,6 +73,18 @@ describe('ring/node ChordNode', () => {
   })
 
   describe('Zave\'s corrections', () => {
+    it('stabilize walks back through live predecessors, so joiners into one gap are linked in one round', async () => {
+      const sim = await buildRing([10, 200], { m: 8, r: 3 })
+      const joiners = [50n, 60n, 70n].map(id => sim.spawn(id))
+      // All three are admitted before any stabilizes: each gets successor 200, which keeps the closest, 70.
+      for (const j of joiners) await j.join(await nodeOf(sim, 10).successorsFor(j.self.id))
+      for (const j of joiners) await j.stabilize()
+      // Now 200 → 70 → 60 by predecessor pointers (60 is 70's predecessor, 50 nobody's yet). One stabilize of
+      // 10 follows both live steps; the one-step SIGCOMM rule would stop at 70.
+      await nodeOf(sim, 10).stabilize()
+      assert.equal(nodeOf(sim, 10).state.successor.id, 60n)
+    })
+
     it('a joiner copies its successor\'s whole list before it notifies', async () => {
       const sim = await buildRing([10, 50, 90, 200], { m: 8, r: 3 })
       const joiner = sim.spawn(60n)
