@@ -70,3 +70,18 @@ export class DaemonUnreachableError extends ChordPeerError {
     this.url = init.url
   }
 }
+
+/** Bytes did not match the hash or size they were promised to have (a blob put, a chunk read back). */
+export class IntegrityError extends ChordPeerError {
+  static override readonly code = 'ERR_INTEGRITY'
+}
+
+/** A storage backend (disk, database, S3) failed for a reason other than a missing item; `cause` has the original. */
+export class StorageError extends ChordPeerError {
+  static override readonly code = 'ERR_STORAGE'
+}
+
+/** Fewer nodes than the write quorum acknowledged a put or delete. */
+export class QuorumError extends ChordPeerError {
+  static override readonly code = 'ERR_QUORUM'
+}

@@ -1,7 +1,8 @@
 // The composition root: createPeer() wires a libp2p host, the Chord service, the supernode's membership service
 // and the HTTP API into one running node. The CLI daemon, the test-net helper and scripts all start nodes here.
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { isIP } from 'node:net'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { logger } from '@libp2p/logger'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
@@ -10,11 +11,15 @@ import { API_FILE, parseHostPort } from './client/api-url.js'
 import { ChordService, DEFAULT_LIMITS } from './chord/service.js'
 import { AddressBook } from './chord/wire.js'
 import { InvalidInputError, LookupFailedError } from './errors.js'
+import { FilesService } from './files/service.js'
 import { admissionDecoder, requestAdmission, serveMembership, type RingSettings } from './membership/service.js'
 import { createHost, type Host } from './net/host.js'
 import { loadOrCreateKey, newKey } from './net/identity.js'
 import { IdSpace, type NodeRef } from './ring/index.js'
-import type { FingerJson, LookupJson, NodeJson, RingJson, StatusJson } from './api/types.js'
+import { FsBlobStore } from './storage/fs-blob-store.js'
+import { RecordStore } from './storage/record-store.js'
+import type { DeleteJson, FileJson, FingerJson, ListJson, LocateJson, LookupJson, NodeJson, PutJson, RingJson, StatusJson } from './api/types.js'
+import type { FileRecord } from './files/record.js'
 import type { PrivateKey } from '@libp2p/interface'
 
 export interface PeerOptions {
@@ -42,6 +47,8 @@ export interface PeerOptions {
   rpcTimeoutMs?: number
   /** Use this identity instead of loading one from `dataDir`. */
   privateKey?: PrivateKey
+  /** Chunk size for files this node writes (default 1 MiB). */
+  chunkSize?: number
 }
 
 /** Longest successor list: replies carry r + 1 nodes and must stay within the wire's MAX_PEERS. */
@@ -66,6 +73,7 @@ export interface Peer {
   readonly settings: RingSettings
   readonly host: Host
   readonly chord: ChordService
+  readonly files: FilesService
   /** The owner of a name's key (or of a raw 64-hex key) and the lookup's path. */
   lookup (query: { name: string } | { id: string }, options?: { signal?: AbortSignal }): Promise<LookupJson>
   /** Leave gracefully (tell the neighbours) and shut down; `{ leave: false }` just stops, like a crash. */
@@ -84,7 +92,17 @@ export async function createPeer (options: PeerOptions = {}): Promise<Peer> {
   const host = await createHost({ privateKey, listen: options.listen })
 
   let chord: ChordService | undefined
+  let files: FilesService | undefined
   let api: ApiServer | undefined
+  // Files live in <dataDir>/store; a node without a data dir keeps them in a temp dir removed at stop.
+  const storeDir = options.dataDir === undefined ? await mkdtemp(join(tmpdir(), 'chord-peer-store-')) : join(options.dataDir, 'store')
+  const blobs = await FsBlobStore.open(storeDir)
+  const records = await RecordStore.open(storeDir)
+  const closeStores = async (): Promise<void> => {
+    await records.close()
+    await blobs.close()
+    if (options.dataDir === undefined) await rm(storeDir, { recursive: true, force: true })
+  }
   try {
     const space = new IdSpace()
     const book = new AddressBook()
@@ -105,6 +123,8 @@ export async function createPeer (options: PeerOptions = {}): Promise<Peer> {
     validateSettings(settings)
     chord = new ChordService({ host, book, ...settings, limits: { ...DEFAULT_LIMITS, timeoutMs: options.rpcTimeoutMs ?? DEFAULT_LIMITS.timeoutMs } })
     await chord.serve()
+    files = new FilesService({ host, chord, blobs, records, k: settings.k, chunkSize: options.chunkSize })
+    await files.serve()
     if (bootstrap) await serveMembership({ host, chord, settings })
     if (successors.length > 0) await chord.node.join(successors)
     chord.startMaintenance()
@@ -119,12 +139,15 @@ export async function createPeer (options: PeerOptions = {}): Promise<Peer> {
       settings,
       host,
       chord,
+      files,
       lookup: async (query, opts) => lookupJson(chord!, query, opts?.signal),
       stop: async (opts = {}) => {
         stopping ??= (async () => {
           await api?.close()
+          await files!.stop()
           await chord!.stop({ leave: opts.leave !== false })
           await host.stop()
+          await closeStores()
           if (options.dataDir !== undefined && api !== undefined) await removeApiFile(options.dataDir, api.url)
         })()
         return stopping
@@ -143,8 +166,10 @@ export async function createPeer (options: PeerOptions = {}): Promise<Peer> {
     return peer
   } catch (err) {
     await api?.close()
+    await files?.stop()
     await chord?.stop()
     await host.stop()
+    await closeStores()
     throw err
   }
 }
@@ -224,7 +249,7 @@ async function lookupJson (chord: ChordService, query: { name: string } | { id: 
         successors: event.nodes.map(n => nodeJson(chord, n)),
         hops: event.hops,
         path,
-        ms: Math.round((performance.now() - t0) * 1000) / 1000
+        ms: round(performance.now() - t0)
       }
     }
   }
@@ -261,6 +286,46 @@ function daemonApi (peer: Peer, started: number): DaemonApi {
         ...(check ? { check: { ok: result.ok, problems: result.problems } } : {})
       }
     },
-    lookup: async (query, signal) => lookupJson(chord, query, signal)
+    lookup: async (query, signal) => lookupJson(chord, query, signal),
+    put: async (name, body, contentType, signal): Promise<PutJson> => {
+      const r = await peer.files.put(name, body, { contentType, signal })
+      return { file: fileJson(r.record), holders: r.holders.map(n => nodeJson(chord, n)), k: peer.settings.k, ms: round(r.ms) }
+    },
+    get: async (name, range, signal) => {
+      const r = await peer.files.read(name, range === undefined
+        ? { signal }
+        : range.suffix !== undefined ? { last: range.suffix, signal } : { offset: range.start, length: range.end === undefined ? undefined : range.end - range.start, signal })
+      return { file: fileJson(r.record), offset: r.offset, length: r.length, body: r.body }
+    },
+    list: async (page, signal): Promise<ListJson> => {
+      const r = await peer.files.list({ ...page, signal })
+      return { files: r.records.map(fileJson), ...(r.next !== undefined ? { next: r.next } : {}) }
+    },
+    locate: async (name, signal): Promise<LocateJson> => {
+      const r = await peer.files.locate(name, { signal })
+      return {
+        name,
+        key: r.key,
+        placement: r.placement.map(n => nodeJson(chord, n)),
+        holders: r.holders.map(h => ({
+          node: nodeJson(chord, h.node),
+          has: r.record !== undefined && h.record?.hash === r.record.hash && !h.record.tombstone,
+          ...(h.record !== undefined ? { version: h.record.version } : {}),
+          ...(h.error !== undefined ? { error: h.error } : {})
+        })),
+        hops: r.hops,
+        ...(r.record !== undefined ? { file: fileJson(r.record) } : {})
+      }
+    },
+    remove: async (name, signal): Promise<DeleteJson> => {
+      const r = await peer.files.remove(name, { signal })
+      return { name, key: r.record.key, version: r.record.version, holders: r.holders.map(n => nodeJson(chord, n)) }
+    }
   }
 }
+
+function fileJson (r: FileRecord): FileJson {
+  return { name: r.name, key: r.key, size: r.size, hash: r.hash, contentType: r.contentType, version: r.version, created: r.created, modified: r.modified }
+}
+
+const round = (ms: number): number => Math.round(ms * 1000) / 1000

@@ -25,9 +25,9 @@ export interface Testnet {
   add (options?: Partial<PeerOptions>): Promise<Peer>
   /** Stop one node: gracefully (leave) or as a crash. It is removed from `nodes`. */
   remove (peer: Peer, options?: { leave?: boolean }): Promise<void>
-  /** Wait until every node's successor and predecessor match the sorted-id ring. */
+  /** Wait until every node's predecessor and successor list match the sorted-id ring. */
   waitForRing (options?: { timeoutMs?: number }): Promise<void>
-  /** Is every node's successor and predecessor right? */
+  /** Are every node's predecessor and successor list right? */
   ringCorrect (): boolean
   stop (): Promise<void>
 }
@@ -85,15 +85,16 @@ export async function createTestnet (options: TestnetOptions = {}): Promise<Test
   return testnet
 }
 
-/** True when every node's successor and predecessor are its neighbours in id order. */
+/** True when every node's predecessor and whole successor list are its neighbours in id order. */
 export function ringCorrect (nodes: readonly Peer[]): boolean {
   const sorted = [...nodes].sort((a, b) => (a.chord.self.id < b.chord.self.id ? -1 : 1))
+  const n = sorted.length
   return sorted.every((p, i) => {
-    const next = sorted[(i + 1) % sorted.length].chord.self
-    const prev = sorted[(i - 1 + sorted.length) % sorted.length].chord.self
     const st = p.chord.node.state
-    if (sorted.length === 1) return st.successor.id === p.chord.self.id
-    return st.successor.id === next.id && st.predecessor?.id === prev.id
+    if (n === 1) return st.successor.id === p.chord.self.id
+    const want = Array.from({ length: Math.min(st.r, n - 1) }, (_, j) => sorted[(i + 1 + j) % n].chord.self.id)
+    return st.predecessor?.id === sorted[(i - 1 + n) % n].chord.self.id &&
+      st.successors.length === want.length && st.successors.every((s, j) => s.id === want[j])
   })
 }
 

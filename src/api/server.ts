@@ -3,12 +3,28 @@
 // `{ error, code }` and never reaches the node.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { InvalidInputError, NotFoundError } from '../errors.js'
-import type { ErrorJson, LookupJson, RingJson, StatusJson } from './types.js'
+import type { DeleteJson, ErrorJson, FileJson, ListJson, LocateJson, LookupJson, PutJson, RingJson, StatusJson } from './types.js'
+
+/** An open file for GET: its description and a byte stream of [offset, offset + length). */
+export interface OpenFile {
+  file: FileJson
+  offset: number
+  length: number
+  body: AsyncIterable<Uint8Array>
+}
+
+export interface ByteRange { start: number, end?: number, suffix?: number }
 
 export interface DaemonApi {
   status (): StatusJson
   ring (check: boolean, signal: AbortSignal): Promise<RingJson>
   lookup (query: { name: string } | { id: string }, signal: AbortSignal): Promise<LookupJson>
+  put (name: string, body: AsyncIterable<Uint8Array>, contentType: string, signal: AbortSignal): Promise<PutJson>
+  /** `range` in bytes, end exclusive (`suffix` = the last n bytes); undefined = the whole file. */
+  get (name: string, range: ByteRange | undefined, signal: AbortSignal): Promise<OpenFile>
+  list (page: { after?: string, limit?: number }, signal: AbortSignal): Promise<ListJson>
+  locate (name: string, signal: AbortSignal): Promise<LocateJson>
+  remove (name: string, signal: AbortSignal): Promise<DeleteJson>
 }
 
 export interface ApiServer {
@@ -41,21 +57,98 @@ export async function startApiServer (api: DaemonApi, listen: { host: string, po
 }
 
 async function route (api: DaemonApi, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const signal = AbortSignal.timeout(REQUEST_TIMEOUT_MS)
+  // Transfers may run long: they are bounded by the client going away, not by a clock.
+  const gone = new AbortController()
+  res.on('close', () => { if (!res.writableFinished) gone.abort(new Error('the client went away')) })
+  const signal = gone.signal
   try {
     const url = new URL(req.url ?? '/', 'http://localhost')
-    if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, { error: `${req.method ?? '?'} is not allowed here`, code: 'ERR_METHOD_NOT_ALLOWED' })
+    const method = req.method ?? 'GET'
+    if (url.pathname.startsWith('/api/files/')) return await fileRoute(api, req, res, method, fileName(url.pathname.slice('/api/files/'.length)), signal)
+    if (url.pathname.startsWith('/api/locate/')) {
+      allow(method, ['GET'])
+      return send(res, 200, await api.locate(fileName(url.pathname.slice('/api/locate/'.length)), signal))
+    }
+    const timed = AbortSignal.any([signal, AbortSignal.timeout(REQUEST_TIMEOUT_MS)])
+    allow(method, ['GET', 'HEAD'])
     switch (url.pathname) {
       case '/api/status': return send(res, 200, api.status())
-      case '/api/ring': return send(res, 200, await api.ring(flag(url, 'check'), signal))
-      case '/api/lookup': return send(res, 200, await api.lookup(lookupQuery(url), signal))
+      case '/api/ring': return send(res, 200, await api.ring(flag(url, 'check'), timed))
+      case '/api/lookup': return send(res, 200, await api.lookup(lookupQuery(url), timed))
+      case '/api/files': return send(res, 200, await api.list(listQuery(url), timed))
       default: throw new NotFoundError(`no such route: ${url.pathname}`)
     }
   } catch (err) {
-    const e = err as Error & { code?: string }
-    const status = e instanceof InvalidInputError ? 400 : e instanceof NotFoundError ? 404 : 500
+    const e = err as Error & { code?: string, status?: number }
+    if (res.headersSent) { res.destroy(e); return } // mid-body: all we can do is cut the response
+    const status = e.status ?? (e.name === 'InvalidInputError' ? 400 : e.name === 'NotFoundError' ? 404 : e.name === 'QuorumError' ? 503 : 500)
     send(res, status, { error: e.message, code: e.code ?? 'ERR_INTERNAL' } satisfies ErrorJson)
   }
+}
+
+async function fileRoute (api: DaemonApi, req: IncomingMessage, res: ServerResponse, method: string, name: string, signal: AbortSignal): Promise<void> {
+  allow(method, ['GET', 'HEAD', 'PUT', 'DELETE'])
+  if (method === 'PUT') {
+    const contentType = req.headers['content-type'] ?? 'application/octet-stream'
+    return send(res, 201, await api.put(name, req, contentType, signal))
+  }
+  if (method === 'DELETE') return send(res, 200, await api.remove(name, signal))
+  const range = parseRange(req.headers.range)
+  const open = await api.get(name, range, signal)
+  const headers: Record<string, string | number> = {
+    'content-type': open.file.contentType,
+    'content-length': open.length,
+    'accept-ranges': 'bytes',
+    etag: `"${open.file.hash}"`,
+    'last-modified': new Date(open.file.modified).toUTCString(),
+    'x-chord-peer-version': `${open.file.version.time}.${open.file.version.counter}.${open.file.version.writer}`
+  }
+  if (range !== undefined) headers['content-range'] = `bytes ${open.offset}-${open.offset + open.length - 1}/${open.file.size}`
+  res.writeHead(range === undefined ? 200 : 206, headers)
+  if (method === 'HEAD') { res.end(); return }
+  for await (const piece of open.body) {
+    if (!res.write(piece)) await new Promise<void>((resolve, reject) => { res.once('drain', resolve); res.once('close', () => reject(new Error('the client went away'))) })
+  }
+  res.end()
+}
+
+function allow (method: string, allowed: string[]): void {
+  if (!allowed.includes(method)) throw Object.assign(new InvalidInputError(`${method} is not allowed here (use ${allowed.join(', ')})`), { status: 405, code: 'ERR_METHOD_NOT_ALLOWED' })
+}
+
+/** A file name from a URL path segment: percent-decoded, any bytes but NUL, at most MAX_NAME_BYTES. */
+function fileName (segment: string): string {
+  let name: string
+  try {
+    name = decodeURIComponent(segment)
+  } catch {
+    throw new InvalidInputError('the file name is not valid percent-encoding')
+  }
+  if (name === '') throw new InvalidInputError('give a file name: /api/files/<url-encoded name>')
+  if (name.includes('\0')) throw new InvalidInputError('the file name contains a NUL byte')
+  if (Buffer.byteLength(name) > MAX_NAME_BYTES) throw new InvalidInputError(`the file name is longer than ${MAX_NAME_BYTES} bytes`)
+  return name
+}
+
+/** `bytes=a-b`, `bytes=a-` or `bytes=-n` (one range only); end exclusive in the result. */
+function parseRange (header: string | undefined): ByteRange | undefined {
+  if (header === undefined) return undefined
+  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim())
+  if (m === null || (m[1] === '' && m[2] === '')) throw Object.assign(new InvalidInputError(`unsupported Range: ${header} (one range, bytes=a-b)`), { status: 416, code: 'ERR_RANGE' })
+  if (m[1] === '') return { start: -1, suffix: Number(m[2]) }
+  const start = Number(m[1])
+  const end = m[2] === '' ? undefined : Number(m[2]) + 1
+  if (end !== undefined && end <= start) throw Object.assign(new InvalidInputError(`empty Range: ${header}`), { status: 416, code: 'ERR_RANGE' })
+  return { start, end }
+}
+
+function listQuery (url: URL): { after?: string, limit?: number } {
+  const after = url.searchParams.get('after') ?? undefined
+  const limitText = url.searchParams.get('limit')
+  const limit = limitText === null ? undefined : Number(limitText)
+  if (after !== undefined && !HEX_ID.test(after)) throw new InvalidInputError('after must be a 64-hex key (the `next` of the previous page)')
+  if (limit !== undefined && (!Number.isInteger(limit) || limit < 1 || limit > 1000)) throw new InvalidInputError('limit must be an integer in [1, 1000]')
+  return { after, limit }
 }
 
 function flag (url: URL, name: string): boolean {

@@ -75,3 +75,64 @@ export interface ErrorJson {
   error: string
   code: string
 }
+
+// ---- files (issue 3) --------------------------------------------------------------------------------------
+
+/** A file as the API shows it: the record without chunk hashes. */
+export interface FileJson {
+  name: string
+  key: string
+  size: number
+  /** SHA-256 of the content, 64 hex digits. */
+  hash: string
+  contentType: string
+  version: { time: number, counter: number, writer: string }
+  created: number
+  modified: number
+}
+
+/**
+ * PUT /api/files/<url-encoded name> with the content as a streamed body (Content-Type kept, Content-Length
+ * optional) → 201 with this. The put returns once the write quorum acknowledged.
+ */
+export interface PutJson {
+  file: FileJson
+  /** Nodes that acknowledged the stored copy, primary first. */
+  holders: NodeJson[]
+  /** Replication factor of the ring (copies wanted). */
+  k: number
+  ms: number
+}
+
+/**
+ * GET /api/files/<name> → the content (200, or 206 with a Range header), headers `content-type`,
+ * `content-length`, `etag` (= hash), `x-chord-peer-version`. HEAD → the headers only. 404 with ErrorJson when
+ * there is no such file (or it was deleted).
+ */
+
+/** GET /api/files?limit=N&after=<key> → one page of every file in the ring, in key order. */
+export interface ListJson {
+  files: FileJson[]
+  /** Pass as `after` for the next page; absent on the last page. */
+  next?: string
+}
+
+/** GET /api/locate/<name> → the holders of a name and the lookup's hops. */
+export interface LocateJson {
+  name: string
+  key: string
+  /** The k nodes that should hold it (the owner first). */
+  placement: NodeJson[]
+  /** For each placement node: does it hold the newest version? */
+  holders: Array<{ node: NodeJson, has: boolean, version?: FileJson['version'], error?: string }>
+  hops: number
+  file?: FileJson
+}
+
+/** DELETE /api/files/<name> → 200 with this (a tombstone version was written to the replicas). */
+export interface DeleteJson {
+  name: string
+  key: string
+  version: FileJson['version']
+  holders: NodeJson[]
+}

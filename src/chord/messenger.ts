@@ -34,7 +34,7 @@ export class ChordMessenger implements Transport {
 
   async findSuccessor (to: NodeRef, key: bigint, options?: AbortOptions): Promise<FindResult> {
     if (this.isLocal(to)) return this.local!.handleFindSuccessor(key)
-    const res = await this.call(to, { type: ChordRequest.Type.FIND_SUCCESSOR, key: new Uint8Array(this.init.space.toBytes(key)) }, options)
+    const res = await this.call(to, { type: ChordRequest.Type.FIND_SUCCESSOR, key: this.init.space.toBytes(key) }, options)
     return { found: res.found, nodes: fromWireList(this.init.space, this.init.book, res.nodes) }
   }
 

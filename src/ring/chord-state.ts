@@ -59,7 +59,11 @@ export class ChordState {
   findSuccessor (key: bigint, candidates = DEFAULT_CANDIDATES): FindResult {
     if (this.owns(key)) return { found: true, nodes: [this.self, ...this.successorList.filter(n => n.id !== this.self.id)] }
     const succ = this.successor
-    if (this.space.betweenRightIncl(this.self.id, key, succ.id)) return { found: true, nodes: this.successorList }
+    if (this.space.betweenRightIncl(this.self.id, key, succ.id)) {
+      // A list shorter than r has come round the whole ring to us: we are the next node after it. Saying so
+      // lets callers place k replicas on a ring of fewer than r + 1 nodes.
+      return { found: true, nodes: this.successorList.length < this.r ? [...this.successorList, this.self] : this.successorList }
+    }
     return { found: false, nodes: this.closestPreceding(key, candidates) }
   }
 

@@ -61,7 +61,7 @@ export class IdSpace {
   }
 
   /** Big-endian bytes padded to ceil(m/8) (the wire form of an id). */
-  toBytes (id: bigint): Uint8Array {
+  toBytes (id: bigint): Uint8Array<ArrayBuffer> {
     if (id < 0n || id >= this.size) throw new RangeError(`id ${id} is outside the ring [0, 2^${this.m})`)
     const hex = id.toString(16).padStart(Math.ceil(this.m / 8) * 2, '0')
     return Uint8Array.from(Buffer.from(hex, 'hex'))

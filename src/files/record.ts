@@ -1,0 +1,73 @@
+// The file record: everything about one version of a named file except its bytes, which live content-addressed
+// in a BlobStore under `hash`. Records are compared by version (a hybrid logical clock plus the writer's PeerId),
+// so concurrent writes of one name converge on the same winner everywhere (last writer wins). A delete is a
+// newer version with `tombstone` set and no bytes.
+
+/** Hybrid logical clock timestamp (Kulkarni et al. 2014): wall-clock ms, a counter for ties, and the writer. */
+export interface Version {
+  /** Milliseconds since the epoch, never behind any version this writer has seen. */
+  time: number
+  /** Orders versions within one millisecond. */
+  counter: number
+  /** PeerId of the node that created the version; breaks exact ties. */
+  writer: string
+}
+
+export interface FileRecord {
+  /** The file name as the user gave it: data, never a path. */
+  name: string
+  /** SHA-256 of the name, 64 hex digits: the ring key. */
+  key: string
+  /** Content size in bytes (0 for a tombstone). */
+  size: number
+  /** SHA-256 of the whole content, 64 hex digits (the blob's address). */
+  hash: string
+  /** Chunk size in bytes; the content is hashed in chunks of this size (the last may be shorter). */
+  chunkSize: number
+  /** SHA-256 of each chunk, 64 hex digits each, in order. */
+  chunkHashes: string[]
+  version: Version
+  tombstone: boolean
+  contentType: string
+  /** Creation time of the first version, ms since the epoch. */
+  created: number
+  /** Time of this version, ms since the epoch. */
+  modified: number
+}
+
+/** Default chunk size: 1 MiB (Helia's; large enough that per-chunk overhead vanishes next to encryption). */
+export const DEFAULT_CHUNK_SIZE = 1024 * 1024
+
+/** Longest file name in UTF-8 bytes. */
+export const MAX_NAME_BYTES = 1024
+
+/** Negative when a is older than b, positive when newer, 0 when the same version. */
+export function compareVersions (a: Version, b: Version): number {
+  if (a.time !== b.time) return a.time < b.time ? -1 : 1
+  if (a.counter !== b.counter) return a.counter < b.counter ? -1 : 1
+  return a.writer < b.writer ? -1 : a.writer > b.writer ? 1 : 0
+}
+
+/** A hybrid logical clock. `now` is passed in, so the clock is testable and this module reads no time itself. */
+export class HybridClock {
+  private last: Version
+
+  constructor (readonly writer: string) {
+    this.last = { time: 0, counter: 0, writer }
+  }
+
+  /** A version newer than every version this clock has issued or observed. */
+  next (now: number): Version {
+    const time = Math.max(now, this.last.time)
+    const counter = time === this.last.time ? this.last.counter + 1 : 0
+    this.last = { time, counter, writer: this.writer }
+    return this.last
+  }
+
+  /** Take in a version seen from elsewhere, so later local versions are newer than it. */
+  observe (v: Version): void {
+    if (v.time > this.last.time || (v.time === this.last.time && v.counter > this.last.counter)) {
+      this.last = { time: v.time, counter: v.counter, writer: this.writer }
+    }
+  }
+}

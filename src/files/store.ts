@@ -1,0 +1,182 @@
+// /chord-peer/store/1.0.0: one version travels down the replica chain, pipelined. Each hop hashes the bytes as
+// they pass, forwards every frame to the next live node of the chain before writing it locally, and commits
+// (blob, then record) only when its own size, hash and chunk hashes equal the trailer's. A hop that fails
+// downstream still commits locally and reports only what it stored; the caller counts acknowledgements.
+import { lpStream } from '@libp2p/utils'
+import { StoreHeader, StoreResult, StoreTrailer } from '../../protocols/files.js'
+import { fromWireList, toWire } from '../chord/wire.js'
+import { IntegrityError, InvalidMessageError, UnreachableError } from '../errors.js'
+import { FRAME_BYTES, MAX_FRAME_BYTES, idle, readFrames, rechunk, writeEnd, writeFrame, type Framed } from './frames.js'
+import { ChunkHasher, type ContentDigest } from './hashing.js'
+import { bytesToHex, hexToBytes, recordFromWire, recordToWire } from './wire.js'
+import type { FilesContext } from './context.js'
+import type { FileRecord } from './record.js'
+import type { NodeRef } from '../ring/index.js'
+import type { Connection, PeerId, Stream } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
+
+export const STORE_PROTOCOL = '/chord-peer/store/1.0.0'
+/** Longest chain a header may name (k ≤ 16). */
+export const MAX_CHAIN = 16
+
+export interface RelayResult {
+  record: FileRecord
+  stored: NodeRef[]
+  /** Why part of the chain did not store, if it did not. */
+  downstreamError?: string
+}
+
+interface Downstream { lp: Framed, stream: Stream, node: NodeRef }
+
+/**
+ * Move one version through this node: write it locally when `store`, forward it to the first live node of
+ * `chain`, and check it against the trailer `trailer(digest)` returns (which throws on a mismatch). Returns the
+ * complete record and the nodes that committed it, this one first.
+ */
+export async function relay (ctx: FilesContext, frames: AsyncIterable<Uint8Array>, trailer: (digest: ContentDigest) => Promise<ContentDigest>, header: FileRecord, chain: readonly NodeRef[], store: boolean, signal: AbortSignal): Promise<RelayResult> {
+  let down = await openChain(ctx, header, chain, signal)
+  let downstreamError = down === undefined && chain.length > 0 ? 'no node of the chain could be reached' : undefined
+  const forward = async (write: (d: Downstream) => Promise<void>): Promise<void> => {
+    if (down === undefined) return
+    try {
+      await write(down)
+    } catch (err) {
+      signal.throwIfAborted()
+      downstreamError = `${down.node.address}: ${(err as Error).message}`
+      down.stream.abort(err as Error)
+      down = undefined
+    }
+  }
+
+  const hasher = new ChunkHasher(header.chunkSize)
+  let digest: ContentDigest | undefined
+  async function * pass (): AsyncGenerator<Uint8Array> {
+    for await (const frame of frames) {
+      hasher.update(frame)
+      await forward(async d => writeFrame(d.lp, frame, signal))
+      yield frame
+    }
+    digest = await trailer(hasher.digest()) // throws before the local blob commits if the bytes are wrong
+    const end = digest
+    await forward(async d => {
+      await writeEnd(d.lp, signal)
+      await writeFrame(d.lp, StoreTrailer.encode({ size: BigInt(end.size), hash: hexToBytes(end.hash), chunkHashes: end.chunkHashes.map(hexToBytes) }), signal)
+    })
+  }
+
+  try {
+    if (store && !header.tombstone) {
+      await ctx.blobs.put(pass(), { signal })
+    } else {
+      for await (const _ of pass()) { /* forward only */ }
+    }
+  } catch (err) {
+    down?.stream.abort(err as Error)
+    throw err
+  }
+  const record: FileRecord = { ...header, size: digest!.size, hash: digest!.hash, chunkHashes: digest!.chunkHashes }
+  if (store) await commitRecord(ctx, record)
+
+  const stored: NodeRef[] = store ? [ctx.chord.self] : []
+  if (down !== undefined) {
+    try {
+      const res = StoreResult.decode(await down.lp.read({ signal: idle(signal) }))
+      stored.push(...fromWireList(ctx.chord.space, ctx.chord.book, res.stored))
+      if (!res.ok) downstreamError = res.error
+      await down.stream.close({ signal: idle(signal) }).catch(() => {})
+    } catch (err) {
+      signal.throwIfAborted()
+      downstreamError = `${down.node.address}: ${(err as Error).message}`
+      down.stream.abort(err as Error)
+    }
+  }
+  return { record, stored, downstreamError }
+}
+
+/** Store a complete record if it is newer than ours; drop the blob it replaced when nothing else uses it. */
+async function commitRecord (ctx: FilesContext, record: FileRecord): Promise<void> {
+  const old = await ctx.records.get(record.key)
+  if (!(await ctx.records.put(record))) return
+  ctx.onCommit?.(record)
+  if (old !== undefined && !old.tombstone && old.hash !== record.hash && !(await hashInUse(ctx, old.hash))) {
+    await ctx.blobs.delete(old.hash).catch(err => ctx.log('cannot drop replaced blob %s: %s', old.hash, (err as Error).message))
+  }
+}
+
+// Blobs are content-addressed, so two names may share one. A scan is fine at today's index sizes; a
+// hash → count index replaces it when the index grows.
+async function hashInUse (ctx: FilesContext, hash: string): Promise<boolean> {
+  for await (const r of ctx.records.list({})) if (!r.tombstone && r.hash === hash) return true
+  return false
+}
+
+/** Open a store stream to the first node of `chain` that answers, and send it the header. */
+async function openChain (ctx: FilesContext, header: FileRecord, chain: readonly NodeRef[], signal: AbortSignal): Promise<Downstream | undefined> {
+  for (let i = 0; i < chain.length; i++) {
+    const node = chain[i]
+    try {
+      const stream = await ctx.host.dialProtocol(dialTarget(ctx, node), STORE_PROTOCOL, { signal: idle(signal) })
+      const lp = lpStream(stream, { maxDataLength: MAX_FRAME_BYTES })
+      await lp.write(StoreHeader.encode({ record: recordToWire(header), chain: chain.slice(i + 1).map(n => toWire(ctx.chord.book, n)) }), { signal: idle(signal) })
+      return { lp, stream, node }
+    } catch (err) {
+      signal.throwIfAborted()
+      ctx.log('store chain: %s unreachable: %s', node.address, (err as Error).message)
+    }
+  }
+  return undefined
+}
+
+/** The PeerId when connected, else the multiaddrs we know (as the chord messenger does). */
+export function dialTarget (ctx: FilesContext, node: NodeRef): PeerId | Multiaddr[] {
+  const peerId = ctx.chord.book.peerId(node.address)
+  const entry = ctx.chord.book.get(node.address)
+  if (entry === undefined || entry.addrs.length === 0 || ctx.host.getConnections(peerId).length > 0) return peerId
+  return entry.addrs.map(a => a.encapsulate(`/p2p/${node.address}`))
+}
+
+/** Serve the store protocol. */
+export async function serveStore (ctx: FilesContext, shutdown: AbortSignal): Promise<void> {
+  await ctx.host.handle(STORE_PROTOCOL, async (stream: Stream, connection: Connection) => {
+    const lp = lpStream(stream, { maxDataLength: MAX_FRAME_BYTES })
+    const signal = shutdown
+    try {
+      let header: FileRecord
+      let chain: NodeRef[]
+      try {
+        const h = StoreHeader.decode(await lp.read({ signal: idle(signal) }))
+        header = recordFromWire(h.record, false)
+        if (h.chain.length > MAX_CHAIN) throw new InvalidMessageError(`chain longer than ${MAX_CHAIN}`)
+        chain = fromWireList(ctx.chord.space, ctx.chord.book, h.chain).filter(n => n.id !== ctx.chord.self.id)
+      } catch (err) {
+        throw new InvalidMessageError(`bad store header from ${connection.remotePeer}: ${(err as Error).message}`, { cause: err })
+      }
+      const checkTrailer = async (digest: ContentDigest): Promise<ContentDigest> => {
+        const t = StoreTrailer.decode(await lp.read({ signal: idle(signal) }))
+        const theirs: ContentDigest = { size: Number(t.size), hash: bytesToHex(t.hash), chunkHashes: t.chunkHashes.map(bytesToHex) }
+        if (theirs.size !== digest.size || theirs.hash !== digest.hash || theirs.chunkHashes.join() !== digest.chunkHashes.join()) {
+          throw new IntegrityError(`the bytes received do not match the sender's hashes (${digest.size} B, ${digest.hash.slice(0, 12)} vs ${theirs.size} B, ${theirs.hash.slice(0, 12)})`)
+        }
+        return digest
+      }
+      const result = await relay(ctx, readFrames(lp, stream, signal), checkTrailer, header, chain, true, signal)
+      await lp.write(StoreResult.encode({ ok: true, error: result.downstreamError ?? '', stored: result.stored.map(n => toWire(ctx.chord.book, n)) }), { signal: idle(signal) })
+      await stream.close({ signal: idle(signal) })
+    } catch (err) {
+      ctx.log('store from %p failed: %s', connection.remotePeer, (err as Error).message)
+      stream.abort(err as Error)
+    }
+  }, { maxInboundStreams: 32 })
+}
+
+/**
+ * Push one version from this node (the entry of a put) down `chain`, starting with chain[0]; when chain[0] is
+ * this node it stores locally first. Throws only when no node at all committed the version.
+ */
+export async function pushVersion (ctx: FilesContext, source: AsyncIterable<Uint8Array>, header: FileRecord, chain: readonly NodeRef[], signal: AbortSignal): Promise<RelayResult> {
+  const selfFirst = chain[0]?.id === ctx.chord.self.id
+  const rest = selfFirst ? chain.slice(1) : chain
+  const result = await relay(ctx, rechunk(source, FRAME_BYTES), async digest => digest, header, rest, selfFirst, signal)
+  if (result.stored.length === 0) throw new UnreachableError(`no node stored ${header.name}: ${result.downstreamError ?? 'empty chain'}`)
+  return result
+}

@@ -1,0 +1,78 @@
+// FileRecord ↔ wire conversion and validation, in one place. Every record that arrives is checked here
+// (name length and bytes, key = SHA-256(name), hash and chunk list shapes, chunk size bounds) so the rest of the
+// files code never sees an unchecked field.
+import { InvalidMessageError } from '../errors.js'
+import { MAX_NAME_BYTES, type FileRecord } from './record.js'
+import { sha256Hex } from './hashing.js'
+import type { FileRecord as WireRecord } from '../../protocols/files.js'
+
+export const MIN_CHUNK_SIZE = 16 * 1024
+export const MAX_CHUNK_SIZE = 4 * 1024 * 1024
+/** Largest file accepted: 1 TiB; far beyond any disk here, but bounds the chunk list (≤ 1 Mi entries). */
+export const MAX_FILE_SIZE = 2 ** 40
+
+const HEX64 = /^[0-9a-f]{64}$/
+
+export const hexToBytes = (hex: string): Uint8Array<ArrayBuffer> => new Uint8Array(Buffer.from(hex, 'hex'))
+export const bytesToHex = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')
+
+/** Why a file name is not acceptable, or undefined when it is. Names are data: any byte but NUL is allowed. */
+export function nameProblem (name: string): string | undefined {
+  if (name.length === 0) return 'the name is empty'
+  if (name.includes('\0')) return 'the name contains a NUL byte'
+  if (Buffer.byteLength(name) > MAX_NAME_BYTES) return `the name is longer than ${MAX_NAME_BYTES} bytes`
+  return undefined
+}
+
+export function recordToWire (r: FileRecord): WireRecord {
+  return {
+    name: r.name,
+    key: hexToBytes(r.key),
+    size: BigInt(r.size),
+    hash: r.hash === '' ? new Uint8Array(0) : hexToBytes(r.hash),
+    chunkSize: r.chunkSize,
+    chunkHashes: r.chunkHashes.map(hexToBytes),
+    version: { time: BigInt(r.version.time), counter: r.version.counter, writer: r.version.writer },
+    tombstone: r.tombstone,
+    contentType: r.contentType,
+    created: BigInt(r.created),
+    modified: BigInt(r.modified)
+  }
+}
+
+/** Decode and validate. `complete` = size, hash and chunk hashes must be present and consistent. */
+export function recordFromWire (w: WireRecord | undefined, complete: boolean): FileRecord {
+  if (w === undefined) throw new InvalidMessageError('missing record')
+  const problem = nameProblem(w.name)
+  if (problem !== undefined) throw new InvalidMessageError(`bad record: ${problem}`)
+  const key = bytesToHex(w.key)
+  if (key !== sha256Hex(w.name)) throw new InvalidMessageError('bad record: key is not SHA-256 of the name')
+  if (w.chunkSize < MIN_CHUNK_SIZE || w.chunkSize > MAX_CHUNK_SIZE) throw new InvalidMessageError(`bad record: chunk size ${w.chunkSize} outside [${MIN_CHUNK_SIZE}, ${MAX_CHUNK_SIZE}]`)
+  if (w.version === undefined || w.version.writer === '') throw new InvalidMessageError('bad record: no version')
+  if (w.contentType.length > 256) throw new InvalidMessageError('bad record: content type too long')
+  const size = Number(w.size)
+  if (size > MAX_FILE_SIZE) throw new InvalidMessageError('bad record: size too large')
+  const record: FileRecord = {
+    name: w.name,
+    key,
+    size,
+    hash: w.hash.length === 0 ? '' : bytesToHex(w.hash),
+    chunkSize: w.chunkSize,
+    chunkHashes: w.chunkHashes.map(bytesToHex),
+    version: { time: Number(w.version.time), counter: w.version.counter, writer: w.version.writer },
+    tombstone: w.tombstone,
+    contentType: w.contentType,
+    created: Number(w.created),
+    modified: Number(w.modified)
+  }
+  if (complete) checkComplete(record)
+  return record
+}
+
+/** A committed record's content fields must agree with each other. */
+export function checkComplete (r: FileRecord): void {
+  if (!HEX64.test(r.hash)) throw new InvalidMessageError('bad record: hash is not 32 bytes')
+  if (r.chunkHashes.some(h => !HEX64.test(h))) throw new InvalidMessageError('bad record: a chunk hash is not 32 bytes')
+  if (r.chunkHashes.length !== Math.ceil(r.size / r.chunkSize)) throw new InvalidMessageError('bad record: chunk count does not match the size')
+  if (r.tombstone && r.size !== 0) throw new InvalidMessageError('bad record: a tombstone has content')
+}

@@ -1,0 +1,192 @@
+// FsBlobStore: the local BlobStore, one file per blob under `<dir>/blobs/<first two hex digits>/<hash>` (256
+// shard directories keep any one directory small). A put streams into `<dir>/tmp/<random>` while hashing, fsyncs
+// the file, renames it into place and fsyncs the shard directory, so a blob is visible only once complete and
+// durable, and a crash mid-write leaves at most a temp file, which the next `open` removes (DESIGN §5: temp
+// file, fsync, rename). Any failure during a put (a source that throws, ENOSPC, an abort, a hash mismatch)
+// removes the temp file before the error propagates; disk failures surface as StorageError with the errno
+// error (code ENOSPC, EIO…) as `cause`, the source's own errors unchanged.
+// Reads are plain ranged file streams and do not re-check the hash: the files layer verifies every chunk it
+// reads, and `verify` rehashes a stored blob on demand (repair, scrubbing).
+import { createHash, randomUUID } from 'node:crypto'
+import { mkdir, open, opendir, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises'
+import { join } from 'node:path'
+import { NotFoundError, StorageError } from '../errors.js'
+import { assertHash, checkPutOptions, checkRange, drainAndCheck, hashingStream, isHash } from './blob-store.js'
+import type { AbortOptions, BlobInfo, BlobStore, PutOptions, RangeOptions } from './blob-store.js'
+
+/** Read buffer per open blob stream. */
+const READ_CHUNK = 64 * 1024
+
+/** Run a disk operation, mapping its failure (ENOSPC, EACCES, EIO…) to StorageError with the errno error as `cause`. */
+async function disk<T> (what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn()
+  } catch (err) {
+    throw new StorageError(`cannot ${what}: ${(err as Error).message}`, { cause: err })
+  }
+}
+
+function isErrno (err: unknown, code: string): boolean {
+  return (err as NodeJS.ErrnoException | undefined)?.code === code
+}
+
+export class FsBlobStore implements BlobStore {
+  private readonly blobs: string
+  private readonly tmp: string
+
+  private constructor (readonly dir: string) {
+    this.blobs = join(dir, 'blobs')
+    this.tmp = join(dir, 'tmp')
+  }
+
+  /** Open (creating if needed) the store under `dir`, removing temp files a crashed put left behind. */
+  static async open (dir: string): Promise<FsBlobStore> {
+    const store = new FsBlobStore(dir)
+    await rm(store.tmp, { recursive: true, force: true })
+    await mkdir(store.tmp, { recursive: true })
+    await mkdir(store.blobs, { recursive: true })
+    return store
+  }
+
+  /** Where the blob `hash` lives (whether or not it exists). */
+  path (hash: string): string {
+    return join(this.blobs, hash.slice(0, 2), hash)
+  }
+
+  async put (source: AsyncIterable<Uint8Array>, options: PutOptions = {}): Promise<BlobInfo> {
+    checkPutOptions(options)
+    // Already present: hash the incoming bytes to honour the expectations, but write nothing.
+    if (options.expectedHash !== undefined && await this.has(options.expectedHash, options)) {
+      return await drainAndCheck(source, options)
+    }
+    const temp = join(this.tmp, randomUUID())
+    let fh: FileHandle | undefined
+    try {
+      fh = await disk('create a temp file', async () => await open(temp, 'wx'))
+      const { stream, result } = hashingStream(source, options)
+      for await (const chunk of stream) {
+        // Awaiting each write is the backpressure: the source is not pulled faster than the disk takes it.
+        await disk('write a blob', async () => await writeAll(fh!, chunk))
+      }
+      const info = result()
+      await disk('fsync a blob', async () => { await fh!.sync(); await fh!.close() })
+      fh = undefined
+      const shard = join(this.blobs, info.hash.slice(0, 2))
+      await disk('move a blob into place', async () => {
+        await mkdir(shard, { recursive: true })
+        // Same hash, same bytes: renaming over an existing blob changes nothing, so concurrent puts are safe.
+        await rename(temp, this.path(info.hash))
+        await syncDir(shard)
+      })
+      return info
+    } catch (err) {
+      await fh?.close().catch(() => {})
+      await rm(temp, { force: true })
+      throw err
+    }
+  }
+
+  async * get (hash: string, options: RangeOptions = {}): AsyncGenerator<Uint8Array> {
+    assertHash(hash)
+    const { offset, length } = checkRange(options)
+    options.signal?.throwIfAborted()
+    // Opening first pins the inode: a concurrent delete cannot cut the read short.
+    const fh = await this.openBlob(hash)
+    try {
+      if (length === 0) return
+      const stream = fh.createReadStream({
+        start: offset,
+        end: length === undefined ? undefined : offset + length - 1,
+        highWaterMark: READ_CHUNK,
+        autoClose: false
+      })
+      try {
+        for await (const chunk of stream) {
+          options.signal?.throwIfAborted()
+          yield chunk as Buffer
+        }
+      } finally {
+        stream.destroy()
+      }
+    } finally {
+      await fh.close()
+    }
+  }
+
+  async has (hash: string, options: AbortOptions = {}): Promise<boolean> {
+    return (await this.stat(hash, options)) !== undefined
+  }
+
+  async stat (hash: string, options: AbortOptions = {}): Promise<{ size: number } | undefined> {
+    assertHash(hash)
+    options.signal?.throwIfAborted()
+    try {
+      return { size: (await stat(this.path(hash))).size }
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) return undefined
+      throw new StorageError(`cannot stat blob ${hash}`, { cause: err })
+    }
+  }
+
+  async delete (hash: string, options: AbortOptions = {}): Promise<void> {
+    assertHash(hash)
+    options.signal?.throwIfAborted()
+    try {
+      await unlink(this.path(hash))
+    } catch (err) {
+      if (!isErrno(err, 'ENOENT')) throw new StorageError(`cannot delete blob ${hash}`, { cause: err })
+    }
+  }
+
+  async * list (options: AbortOptions = {}): AsyncGenerator<BlobInfo> {
+    options.signal?.throwIfAborted()
+    // opendir streams directory entries, so listing a huge store holds one shard's handle, not every name.
+    for await (const shard of await opendir(this.blobs)) {
+      if (!shard.isDirectory() || !/^[0-9a-f]{2}$/.test(shard.name)) continue
+      for await (const entry of await opendir(join(this.blobs, shard.name))) {
+        options.signal?.throwIfAborted()
+        if (!entry.isFile() || !isHash(entry.name) || !entry.name.startsWith(shard.name)) continue
+        const info = await this.stat(entry.name, options)
+        if (info !== undefined) yield { hash: entry.name, size: info.size }
+      }
+    }
+  }
+
+  /** Rehash the stored bytes: false when they no longer match `hash` (corruption on disk); NotFoundError if absent. */
+  async verify (hash: string, options: AbortOptions = {}): Promise<boolean> {
+    const sha = createHash('sha256')
+    for await (const chunk of this.get(hash, { signal: options.signal })) sha.update(chunk)
+    return sha.digest('hex') === hash
+  }
+
+  async close (): Promise<void> {}
+
+  private async openBlob (hash: string): Promise<FileHandle> {
+    try {
+      return await open(this.path(hash), 'r')
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) throw new NotFoundError(`no blob ${hash}`)
+      throw new StorageError(`cannot open blob ${hash}`, { cause: err })
+    }
+  }
+}
+
+/** Write all of `bytes` at the current position (a write may take fewer bytes than it was given). */
+async function writeAll (fh: FileHandle, bytes: Uint8Array): Promise<void> {
+  for (let done = 0; done < bytes.byteLength;) {
+    done += (await fh.write(bytes, done)).bytesWritten
+  }
+}
+
+/** fsync a directory so a rename into it survives a power loss (Linux; other systems may refuse, which is fine). */
+async function syncDir (dir: string): Promise<void> {
+  let fh: FileHandle | undefined
+  try {
+    fh = await open(dir, 'r')
+    await fh.sync()
+  } catch (err) {
+    if (!isErrno(err, 'EISDIR') && !isErrno(err, 'EPERM') && !isErrno(err, 'EINVAL')) throw err
+  } finally {
+    await fh?.close()
+  }
+}
