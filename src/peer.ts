@@ -49,6 +49,8 @@ export interface PeerOptions {
   privateKey?: PrivateKey
   /** Chunk size for files this node writes (default 1 MiB). */
   chunkSize?: number
+  /** Mean interval of the replica anti-entropy pass (default 10000 ms); ring changes also start one. */
+  replicationIntervalMs?: number
 }
 
 /** Longest successor list: replies carry r + 1 nodes and must stay within the wire's MAX_PEERS. */
@@ -123,11 +125,12 @@ export async function createPeer (options: PeerOptions = {}): Promise<Peer> {
     validateSettings(settings)
     chord = new ChordService({ host, book, ...settings, limits: { ...DEFAULT_LIMITS, timeoutMs: options.rpcTimeoutMs ?? DEFAULT_LIMITS.timeoutMs } })
     await chord.serve()
-    files = new FilesService({ host, chord, blobs, records, k: settings.k, chunkSize: options.chunkSize })
+    files = new FilesService({ host, chord, blobs, records, k: settings.k, chunkSize: options.chunkSize, replicationIntervalMs: options.replicationIntervalMs })
     await files.serve()
     if (bootstrap) await serveMembership({ host, chord, settings })
     if (successors.length > 0) await chord.node.join(successors)
     chord.startMaintenance()
+    files.startReplication()
 
     const role = bootstrap ? 'supernode' : 'peer'
     let stopping: Promise<void> | undefined
@@ -144,6 +147,7 @@ export async function createPeer (options: PeerOptions = {}): Promise<Peer> {
       stop: async (opts = {}) => {
         stopping ??= (async () => {
           await api?.close()
+          if (opts.leave !== false) await files!.handOff()
           await files!.stop()
           await chord!.stop({ leave: opts.leave !== false })
           await host.stop()

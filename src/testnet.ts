@@ -12,6 +12,8 @@ export interface TestnetOptions {
   stabilizeIntervalMs?: number
   fixFingersIntervalMs?: number
   checkPredecessorIntervalMs?: number
+  /** Mean replica anti-entropy interval, ms (default 1000). */
+  replicationIntervalMs?: number
   /** Serve the HTTP API on each node (default false). */
   api?: boolean
   /** Joins in flight at once (default 8). */
@@ -41,6 +43,7 @@ export async function createTestnet (options: TestnetOptions = {}): Promise<Test
     stabilizeIntervalMs: options.stabilizeIntervalMs ?? 250,
     fixFingersIntervalMs: options.fixFingersIntervalMs ?? 250,
     checkPredecessorIntervalMs: options.checkPredecessorIntervalMs ?? 500,
+    replicationIntervalMs: options.replicationIntervalMs ?? 1_000,
     joinTimeoutMs: 10_000
   }
   const nodes: Peer[] = []

@@ -1,6 +1,7 @@
 // What every command receives. Commands never touch stdout/stderr themselves: they call print/printJson and
 // return an exit code, or throw a named error that main() turns into a message and an exit code.
-import type { DaemonClient } from '../client/index.js'
+import type { ByteSource, DaemonClient } from '../client/index.js'
+import type { ProgressFactory } from './progress.js'
 
 /** Somewhere to write text: process.stdout/stderr, or a capture in tests. */
 export interface Writable {
@@ -14,9 +15,20 @@ export interface Printers {
   printJson: (value: unknown) => void
 }
 
+/** Where `get -o -` writes bytes, with backpressure: process.stdout, or any stream.Writable in tests. */
+export type ByteSink = NodeJS.WritableStream
+
 export interface CommandContext extends Printers {
   client: DaemonClient
   signal?: AbortSignal
+  /** Draws a transfer's progress; absent when nothing is to be drawn (stderr is not a terminal). */
+  progress?: ProgressFactory
+  /** Relative paths are resolved against this. Default: process.cwd(). */
+  cwd?: string
+  /** What `put -` reads. Default: process.stdin. */
+  stdin?: ByteSource
+  /** What `get -o -` writes to. Default: process.stdout. */
+  stdoutBytes?: ByteSink
 }
 
 /** Exit codes: 0 ok, 1 the operation failed, 2 usage error. */

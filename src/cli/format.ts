@@ -56,3 +56,51 @@ export function formatDuration (ms: number): string {
   if (m > 0) return `${m}m ${pad(s)}s`
   return `${s}s`
 }
+
+const BYTE_UNITS = ['KiB', 'MiB', 'GiB', 'TiB', 'PiB']
+
+/** `512 B`, `1.5 KiB`, `12.3 MiB`, `2.0 GiB` (powers of 1024). */
+export function formatBytes (bytes: number): string {
+  if (!Number.isFinite(bytes) || bytes < 1024) return `${Math.round(bytes)} B`
+  let value = bytes
+  let unit = -1
+  while (value >= 1024 && unit < BYTE_UNITS.length - 1) {
+    value /= 1024
+    unit++
+  }
+  return `${value.toFixed(1)} ${BYTE_UNITS[unit]}`
+}
+
+/** `12.3 MiB/s`; `-` when no time passed. */
+export function formatRate (bytes: number, ms: number): string {
+  return ms > 0 ? `${formatBytes(bytes / (ms / 1000))}/s` : '-'
+}
+
+/** A transfer's wall time: `850 ms`, `1.9 s`, then formatDuration's `4m 05s`. */
+export function formatElapsed (ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`
+  return formatDuration(ms)
+}
+
+/** `2024-05-01 12:34` in local time, like `ls -l`. */
+export function formatDate (ms: number): string {
+  const d = new Date(ms)
+  if (Number.isNaN(d.getTime())) return '-'
+  const pad = (n: number): string => String(n).padStart(2, '0')
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`
+}
+
+/**
+ * A file name as one line of terminal text: a name is data and may hold newlines or escape sequences, which
+ * must not break a table or drive the terminal. Control characters become `\n`, `\t`, `\x1b`….
+ */
+export function printable (name: string): string {
+  // eslint-disable-next-line no-control-regex
+  return name.replace(/[\x00-\x1f\x7f-\x9f]/g, c => {
+    if (c === '\n') return '\\n'
+    if (c === '\t') return '\\t'
+    if (c === '\r') return '\\r'
+    return `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`
+  })
+}

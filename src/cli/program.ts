@@ -2,14 +2,23 @@
 // Parsing only; each action hands parsed flags to a command function and records its exit code.
 import { Command, Option } from 'commander'
 import { ApiClient } from '../client/index.js'
-import { InvalidInputError } from '../errors.js'
+import { ChordPeerError, InvalidInputError } from '../errors.js'
 import { resolveApiUrl } from './api-url.js'
 import { printersFor } from './context.js'
+import { checkGetArgs, getCommand } from './get.js'
+import { locateCommand } from './locate.js'
 import { lookupCommand, lookupQuery } from './lookup.js'
+import { lsCommand, parseLimit } from './ls.js'
+import { progressFor } from './progress.js'
+import { putCommand, putName } from './put.js'
 import { ringCommand } from './ring.js'
+import { rmCommand } from './rm.js'
 import { statusCommand } from './status.js'
 import { packageVersion } from './version.js'
-import type { CommandContext, Writable } from './context.js'
+import { encodeName } from '../client/index.js'
+import type { ByteSource } from '../client/index.js'
+import type { ByteSink, CommandContext, Writable } from './context.js'
+import type { ProgressFactory } from './progress.js'
 import type { DataDirEnv } from './data-dir.js'
 import type { DaemonFlags } from './daemon-options.js'
 import type { SignalSource } from './daemon.js'
@@ -17,12 +26,21 @@ import type { CreatePeer } from './peer-contract.js'
 
 export interface CliIo extends DataDirEnv {
   stdout: Writable
-  stderr: Writable
+  /** Also where progress bars go, when it is a terminal. */
+  stderr: Writable & { isTTY?: boolean, columns?: number }
   /** Aborts the client command in progress. */
   signal?: AbortSignal
+  /** What `put -` reads. Default: process.stdin. */
+  stdin?: ByteSource
+  /** Where `get -o -` writes the content. Default: process.stdout. */
+  stdoutBytes?: ByteSink
+  /** Force progress bars on or off. Default: whether stderr is a TTY. */
+  isTTY?: boolean
+  /** Replaces the cli-progress bars (tests). Used only when progress is on. */
+  progress?: ProgressFactory
   /** Daemon only, for tests: replaces src/peer.ts's createPeer. */
   createPeer?: CreatePeer
-  /** Daemon only, for tests: where SIGINT/SIGTERM come from (default process). */
+  /** For tests: where SIGINT/SIGTERM come from (default process). The daemon leaves on them; put/get abort. */
   signals?: SignalSource
   /** Daemon only, for tests: how a second signal exits (default process.exit). */
   exit?: (code: number) => void
@@ -32,6 +50,13 @@ const EXAMPLES = `
 Examples:
   chord-peer --bootstrap --k 3 --listen /ip4/0.0.0.0/tcp/4001   start a ring (a supernode)
   chord-peer --connect /ip4/192.0.2.1/tcp/4001/p2p/12D3Koo…        join it as a peer
+  chord-peer put ./notes.pdf                                     store a file in the ring
+  tar c dir | chord-peer put - --name dir.tar                    store stdin under a name
+  chord-peer get notes.pdf -o out.pdf                            fetch it (checked against its SHA-256)
+  chord-peer get notes.pdf -o - | less                           fetch it to stdout
+  chord-peer ls --all                                            every file in the ring
+  chord-peer locate notes.pdf                                    which nodes should hold it, and which do
+  chord-peer rm notes.pdf                                        delete it (a tombstone on every replica)
   chord-peer status                                              ask the local daemon about itself
   chord-peer ring --check                                        walk the ring and check its invariants
   chord-peer lookup notes.pdf                                    which node owns a file name
@@ -84,16 +109,76 @@ export function buildProgram (io: CliIo, onExit: (code: number) => void): Comman
     })
 
   /** A client command: resolve the daemon, build the context, run. */
-  const clientCommand = (name: string, description: string): Command => program.command(name)
+  const clientCommand = (name: string, description: string, json = 'print the daemon\'s JSON answer'): Command => program.command(name)
     .description(description)
     .addOption(new Option('--api <url>', 'the daemon\'s API: host:port or http://host:port (default: from <data-dir>/api)'))
     .addOption(new Option('--data-dir <dir>', 'the daemon\'s data dir, which holds its API URL'))
-    .option('--json', 'print the daemon\'s JSON answer')
+    .option('--json', json)
 
-  const run = async (command: Command, fn: (ctx: CommandContext) => Promise<number>): Promise<void> => {
+  /** `transfer`: a signal aborts the command (so a get removes its temp file) instead of killing the process. */
+  const run = async (command: Command, fn: (ctx: CommandContext) => Promise<number>, transfer = false): Promise<void> => {
     const url = await resolveApiUrl(command.optsWithGlobals<{ api?: string, dataDir?: string }>(), io)
-    onExit(await fn({ client: new ApiClient({ url }), ...printers, signal: io.signal }))
+    const interrupt = transfer ? abortOnSignals(io.signals ?? process, io.signal) : undefined
+    try {
+      onExit(await fn({
+        client: new ApiClient({ url }),
+        ...printers,
+        signal: interrupt?.signal ?? io.signal,
+        progress: progressFor(io),
+        cwd: io.cwd,
+        stdin: io.stdin,
+        stdoutBytes: io.stdoutBytes
+      }))
+    } catch (err) {
+      // Whatever the abort broke on the way out (fetch, pipeline), what happened is the interrupt.
+      if (interrupt?.interrupted != null) throw new InterruptedError(`interrupted by ${interrupt.interrupted}`, { cause: err })
+      throw err
+    } finally {
+      interrupt?.dispose()
+    }
   }
+
+  // Arguments are checked before the daemon is looked for, so a usage error exits 2 even with no daemon running.
+  clientCommand('put', 'store a file in the ring (streamed; a progress bar on a terminal)')
+    .argument('<path>', 'the file to store, or - for stdin')
+    .option('--name <name>', 'the name to store it under (default: the file\'s base name; required with -)')
+    .action(async (path: string, opts: { json?: boolean, name?: string }, command: Command) => {
+      putName({ path, ...opts })
+      await run(command, async ctx => putCommand(ctx, { path, ...opts }), true)
+    })
+
+  clientCommand('get', 'fetch a file, verify its SHA-256, and save it (or write it to stdout)',
+    'print the result as JSON: name, path, size, hash, contentType, version, ms')
+    .argument('<name>', 'the file\'s name in the ring')
+    .option('-o, --output <file>', 'where to save it: a file, a directory, or - for stdout (default: the name\'s last part, in the current directory)')
+    .option('-f, --force', 'overwrite an existing file')
+    .action(async (name: string, opts: { json?: boolean, output?: string, force?: boolean }, command: Command) => {
+      checkGetArgs({ name, ...opts })
+      await run(command, async ctx => getCommand(ctx, { name, ...opts }), true)
+    })
+
+  clientCommand('ls', 'list the files in the ring: name, size, modified, hash, writer',
+    'print the daemon\'s JSON answer (with --all: every page\'s files in one list)')
+    .option('--limit <n>', 'files per page (default: the daemon\'s)')
+    .option('--all', 'follow the pages to the end')
+    .action(async (opts: { json?: boolean, limit?: string, all?: boolean }, command: Command) => {
+      parseLimit(opts.limit)
+      await run(command, async ctx => lsCommand(ctx, opts))
+    })
+
+  clientCommand('locate', 'where a file should be and which of those nodes hold it')
+    .argument('<name>', 'the file\'s name in the ring')
+    .action(async (name: string, opts: { json?: boolean }, command: Command) => {
+      encodeName(name)
+      await run(command, async ctx => locateCommand(ctx, { name, ...opts }))
+    })
+
+  clientCommand('rm', 'delete a file (a tombstone version replaces it on every replica)')
+    .argument('<name>', 'the file\'s name in the ring')
+    .action(async (name: string, opts: { json?: boolean }, command: Command) => {
+      encodeName(name)
+      await run(command, async ctx => rmCommand(ctx, { name, ...opts }))
+    })
 
   clientCommand('status', 'this node: ids, role, addresses, neighbours, fingers, ring settings')
     .action(async (opts: { json?: boolean }, command: Command) => {
@@ -116,6 +201,36 @@ export function buildProgram (io: CliIo, onExit: (code: number) => void): Comman
     })
 
   return program
+}
+
+/** A client command was stopped by SIGINT/SIGTERM. */
+export class InterruptedError extends ChordPeerError {
+  static override readonly code = 'ERR_INTERRUPTED'
+}
+
+type StopSignal = 'SIGINT' | 'SIGTERM'
+
+/**
+ * An AbortSignal that fires on the first SIGINT/SIGTERM (combined with `outer`). The listeners go after the
+ * first signal, so a second Ctrl-C kills the process as usual.
+ */
+function abortOnSignals (signals: SignalSource, outer?: AbortSignal): { signal: AbortSignal, interrupted?: StopSignal, dispose: () => void } {
+  const controller = new AbortController()
+  const names: StopSignal[] = ['SIGINT', 'SIGTERM']
+  const listeners = names.map(name => {
+    const listener = (): void => {
+      result.interrupted = name
+      result.dispose()
+      controller.abort(new InterruptedError(`interrupted by ${name}`))
+    }
+    signals.on(name, listener)
+    return { name, listener }
+  })
+  const result: { signal: AbortSignal, interrupted?: StopSignal, dispose: () => void } = {
+    signal: outer == null ? controller.signal : AbortSignal.any([outer, controller.signal]),
+    dispose: () => { for (const { name, listener } of listeners) signals.off(name, listener) }
+  }
+  return result
 }
 
 function collect (value: string, previous: string[] | undefined): string[] {

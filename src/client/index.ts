@@ -1,8 +1,10 @@
 // HTTP client of one daemon's API (src/api). Returns the JSON shapes of src/api/types.ts and maps failures to
 // named errors: an error answer → ApiError (with the daemon's code and the HTTP status), no answer →
-// DaemonUnreachableError naming the URL. Every call takes an AbortSignal and has a default timeout.
-import { ApiError, DaemonUnreachableError, InvalidMessageError } from '../errors.js'
-import type { ErrorJson, LookupJson, RingJson, StatusJson } from '../api/types.js'
+// DaemonUnreachableError naming the URL. Every call takes an AbortSignal and has a default timeout; file
+// transfers stream both ways (never a whole file in memory) and their timeout is an idle timeout, so a large
+// file may take as long as it needs while a stalled one fails.
+import { ApiError, DaemonUnreachableError, InvalidInputError, InvalidMessageError } from '../errors.js'
+import type { DeleteJson, ErrorJson, ListJson, LocateJson, LookupJson, PutJson, RingJson, StatusJson } from '../api/types.js'
 
 export { API_FILE, normalizeApiUrl, parseHostPort, readApiUrlFile } from './api-url.js'
 export type { HostPort } from './api-url.js'
@@ -19,18 +21,73 @@ export interface RingOptions extends CallOptions {
 /** A file name (the daemon hashes it with SHA-256) or a raw 256-bit key in hex. */
 export type LookupOptions = CallOptions & ({ name: string, id?: undefined } | { id: string, name?: undefined })
 
+/** A file's content as a stream of chunks: an fs.ReadStream, stdin, a generator, or a web ReadableStream. */
+export type ByteSource = AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>
+
+export interface PutOptions extends CallOptions {
+  /** Bytes in the body, sent as content-length when known (the daemon can then refuse early and check the end). */
+  size?: number
+  /** Default: guessed from the name's extension, else application/octet-stream. */
+  contentType?: string
+  /** Called with the bytes handed to the connection so far, as they go. */
+  onProgress?: (bytesSent: number) => void
+}
+
+export interface GetOptions extends CallOptions {
+  /** Only these bytes (inclusive, as in HTTP `Range: bytes=start-end`; no end = to the end of the file). */
+  range?: { start: number, end?: number }
+}
+
+/** What the headers of a GET/HEAD answer say about the file. */
+export interface FileInfo {
+  /** Bytes in this answer (content-length); undefined when the daemon did not say. */
+  size?: number
+  /** Size of the whole file: from content-range on a partial answer, else `size`. */
+  totalSize?: number
+  /** SHA-256 of the whole content (the etag), 64 hex digits; undefined when the daemon sent no etag. */
+  hash?: string
+  contentType?: string
+  /** The `x-chord-peer-version` header as sent. */
+  version?: string
+  /** Present on a 206 answer: the bytes this body holds, inclusive. */
+  range?: { start: number, end: number }
+}
+
+export interface GetResult {
+  info: FileInfo
+  /** The content, streamed. Iterate it to the end (or break out) so the connection is released. */
+  body: AsyncIterable<Uint8Array>
+}
+
+export interface ListOptions extends CallOptions {
+  /** Files per page (the daemon has its own default and maximum). */
+  limit?: number
+  /** The `next` of the previous page. */
+  after?: string
+}
+
 /** What the CLI commands need from a daemon; ApiClient implements it, tests may stub it. */
 export interface DaemonClient {
   readonly url: string
   status (options?: CallOptions): Promise<StatusJson>
   ring (options?: RingOptions): Promise<RingJson>
   lookup (options: LookupOptions): Promise<LookupJson>
+  put (name: string, body: ByteSource, options?: PutOptions): Promise<PutJson>
+  get (name: string, options?: GetOptions): Promise<GetResult>
+  head (name: string, options?: CallOptions): Promise<FileInfo>
+  list (options?: ListOptions): Promise<ListJson>
+  locate (name: string, options?: CallOptions): Promise<LocateJson>
+  delete (name: string, options?: CallOptions): Promise<DeleteJson>
 }
 
 export interface ApiClientInit {
   /** Origin of the daemon's API, e.g. http://127.0.0.1:4001 (normalised; host:port is accepted). */
   url: string
-  /** Abort a call that gets no answer in this time. Default 30000 ms (a lookup may walk many hops). */
+  /**
+   * Abort a call that gets no answer in this time. Default 30000 ms (a lookup may walk many hops). For file
+   * transfers it bounds each wait (for the daemon to take more bytes, send more bytes, or answer), not the
+   * whole transfer.
+   */
   timeoutMs?: number
   /** The fetch to use. Default: the global fetch. */
   fetch?: typeof fetch
@@ -59,21 +116,154 @@ export class ApiClient implements DaemonClient {
 
   /** GET /api/status */
   async status (options: CallOptions = {}): Promise<StatusJson> {
-    return this.get<StatusJson>('/api/status', {}, options.signal)
+    return this.json<StatusJson>('GET', '/api/status', {}, options.signal)
   }
 
   /** GET /api/ring[?check=1] */
   async ring (options: RingOptions = {}): Promise<RingJson> {
-    return this.get<RingJson>('/api/ring', options.check === true ? { check: '1' } : {}, options.signal)
+    return this.json<RingJson>('GET', '/api/ring', options.check === true ? { check: '1' } : {}, options.signal)
   }
 
   /** GET /api/lookup?key=<name> or ?id=<hex> */
   async lookup (options: LookupOptions): Promise<LookupJson> {
     const query: Record<string, string> = options.id != null ? { id: options.id } : { key: options.name }
-    return this.get<LookupJson>('/api/lookup', query, options.signal)
+    return this.json<LookupJson>('GET', '/api/lookup', query, options.signal)
   }
 
-  private async get<T> (path: string, query: Record<string, string>, signal?: AbortSignal): Promise<T> {
+  /** GET /api/files?limit=N&after=<key>: one page of the ring's files in key order. */
+  async list (options: ListOptions = {}): Promise<ListJson> {
+    const query: Record<string, string> = {}
+    if (options.limit != null) query.limit = String(options.limit)
+    if (options.after != null) query.after = options.after
+    return this.json<ListJson>('GET', '/api/files', query, options.signal)
+  }
+
+  /** GET /api/locate/<name>: where a name should live and which of those nodes hold it. */
+  async locate (name: string, options: CallOptions = {}): Promise<LocateJson> {
+    return this.json<LocateJson>('GET', `/api/locate/${encodeName(name)}`, {}, options.signal)
+  }
+
+  /** DELETE /api/files/<name>: writes a tombstone version. */
+  async delete (name: string, options: CallOptions = {}): Promise<DeleteJson> {
+    return this.json<DeleteJson>('DELETE', `/api/files/${encodeName(name)}`, {}, options.signal)
+  }
+
+  /**
+   * PUT /api/files/<name> with `body` streamed as it is read (backpressure from the connection reaches the
+   * source). Resolves once the daemon answered, i.e. the write quorum has the file.
+   */
+  async put (name: string, body: ByteSource, options: PutOptions = {}): Promise<PutJson> {
+    const path = `/api/files/${encodeName(name)}`
+    const headers: Record<string, string> = {
+      accept: 'application/json',
+      'content-type': options.contentType ?? guessContentType(name)
+    }
+    if (options.size != null) headers['content-length'] = String(options.size)
+    const idle = new IdleTimeout(this.timeoutMs)
+    const signal = options.signal == null ? idle.signal : AbortSignal.any([options.signal, idle.signal])
+    let sent = 0
+    const stream = pullStream(body, {
+      // Waiting for the source (a slow pipe into stdin) is not the daemon stalling.
+      onPull: () => { idle.clear() },
+      onChunk: bytes => {
+        idle.restart()
+        sent += bytes
+        options.onProgress?.(sent)
+      },
+      // All bytes handed over: from now on the timeout bounds the wait for the daemon's answer.
+      onEnd: () => { idle.restart() }
+    })
+    idle.restart()
+    try {
+      let response: Response
+      try {
+        response = await this.fetch(new URL(path, this.url), { method: 'PUT', headers, body: stream, duplex: 'half', signal })
+      } catch (err) {
+        throw this.mapFetchError(err, idle.signal, options.signal)
+      }
+      return await this.readJson<PutJson>(response, path, idle.signal, options.signal)
+    } finally {
+      idle.clear()
+    }
+  }
+
+  /** GET /api/files/<name>: the headers, and the content as a stream. */
+  async get (name: string, options: GetOptions = {}): Promise<GetResult> {
+    const headers: Record<string, string> = { 'accept-encoding': 'identity' }
+    if (options.range != null) headers.range = rangeHeader(options.range)
+    const idle = new IdleTimeout(this.timeoutMs)
+    const signal = options.signal == null ? idle.signal : AbortSignal.any([options.signal, idle.signal])
+    idle.restart()
+    let response: Response
+    try {
+      response = await this.fetch(new URL(`/api/files/${encodeName(name)}`, this.url), { headers, signal })
+    } catch (err) {
+      idle.clear()
+      throw this.mapFetchError(err, idle.signal, options.signal)
+    }
+    if (!response.ok) {
+      let text: string
+      try {
+        text = await response.text()
+      } catch (err) {
+        throw this.mapFetchError(err, idle.signal, options.signal)
+      } finally {
+        idle.clear()
+      }
+      throw errorFrom(response, text)
+    }
+    idle.clear()
+    const info = fileInfo(response)
+    const body = response.body
+    return { info, body: body == null ? empty() : this.guardBody(body, idle, options.signal) }
+  }
+
+  /** HEAD /api/files/<name>: what a get would say, without the content. */
+  async head (name: string, options: CallOptions = {}): Promise<FileInfo> {
+    const timeout = AbortSignal.timeout(this.timeoutMs)
+    const signal = options.signal == null ? timeout : AbortSignal.any([options.signal, timeout])
+    let response: Response
+    try {
+      response = await this.fetch(new URL(`/api/files/${encodeName(name)}`, this.url), { method: 'HEAD', signal })
+    } catch (err) {
+      throw this.mapFetchError(err, timeout, options.signal)
+    }
+    // A HEAD answer has no body to carry the daemon's code: name the common one ourselves.
+    if (response.status === 404) throw new ApiError(`no such file: ${name}`, { status: 404, code: 'ERR_NOT_FOUND' })
+    if (!response.ok) throw errorFrom(response, '')
+    return fileInfo(response)
+  }
+
+  /** The response body, each wait for the next chunk bounded by the idle timeout. */
+  private async * guardBody (body: ReadableStream<Uint8Array>, idle: IdleTimeout, signal?: AbortSignal): AsyncGenerator<Uint8Array> {
+    const reader = body.getReader()
+    let done = false
+    try {
+      for (;;) {
+        idle.restart()
+        let chunk: Awaited<ReturnType<typeof reader.read>>
+        try {
+          chunk = await reader.read()
+        } catch (err) {
+          done = true
+          throw this.mapFetchError(err, idle.signal, signal)
+        } finally {
+          // Only the wait for the network counts: a slow consumer is not a stalled daemon.
+          idle.clear()
+        }
+        if (chunk.done) {
+          done = true
+          return
+        }
+        yield chunk.value
+      }
+    } finally {
+      if (!done) await reader.cancel().catch(() => {})
+      reader.releaseLock()
+    }
+  }
+
+  private async json<T> (method: string, path: string, query: Record<string, string>, signal?: AbortSignal): Promise<T> {
     const url = new URL(path, this.url)
     for (const [key, value] of Object.entries(query)) url.searchParams.set(key, value)
     const timeout = AbortSignal.timeout(this.timeoutMs)
@@ -81,26 +271,23 @@ export class ApiClient implements DaemonClient {
 
     let response: Response
     try {
-      response = await this.fetch(url, { headers: { accept: 'application/json' }, signal: combined })
+      response = await this.fetch(url, { method, headers: { accept: 'application/json' }, signal: combined })
     } catch (err) {
       throw this.mapFetchError(err, timeout, signal)
     }
+    return this.readJson<T>(response, path, timeout, signal)
+  }
 
+  /** The JSON body of an answer, or the ApiError it stands for. */
+  private async readJson<T> (response: Response, path: string, timeout: AbortSignal, signal?: AbortSignal): Promise<T> {
     let text: string
     try {
       text = await response.text()
     } catch (err) {
       throw this.mapFetchError(err, timeout, signal)
     }
+    if (!response.ok) throw errorFrom(response, text)
     const body = parseJson(text)
-
-    if (!response.ok) {
-      const error = body as Partial<ErrorJson> | undefined
-      const message = typeof error?.error === 'string' && error.error !== ''
-        ? error.error
-        : `${response.status} ${response.statusText}`.trim()
-      throw new ApiError(message, { status: response.status, code: typeof error?.code === 'string' ? error.code : undefined })
-    }
     if (body === undefined) {
       throw new InvalidMessageError(`the daemon at ${this.url} answered ${path} with a body that is not JSON`)
     }
@@ -156,4 +343,146 @@ function parseJson (text: string): unknown {
   } catch {
     return undefined
   }
+}
+
+/** The ApiError an error answer stands for: the daemon's ErrorJson when there is one, else the status line. */
+function errorFrom (response: Response, text: string): ApiError {
+  const error = parseJson(text) as Partial<ErrorJson> | undefined
+  const message = typeof error?.error === 'string' && error.error !== ''
+    ? error.error
+    : `${response.status} ${response.statusText}`.trim()
+  return new ApiError(message, { status: response.status, code: typeof error?.code === 'string' ? error.code : undefined })
+}
+
+/**
+ * A name as one URL path segment. `.` and `..` cannot be one: URL parsing resolves them (even as %2E), so the
+ * request would reach another route.
+ */
+export function encodeName (name: string): string {
+  if (name === '' || name === '.' || name === '..') {
+    throw new InvalidInputError(`a file name cannot be ${name === '' ? 'empty' : `"${name}"`}`)
+  }
+  return encodeURIComponent(name)
+}
+
+function rangeHeader (range: { start: number, end?: number }): string {
+  const ok = Number.isSafeInteger(range.start) && range.start >= 0 &&
+    (range.end == null || (Number.isSafeInteger(range.end) && range.end >= range.start))
+  if (!ok) throw new InvalidInputError(`bad byte range ${range.start}-${range.end ?? ''}`)
+  return `bytes=${range.start}-${range.end ?? ''}`
+}
+
+function fileInfo (response: Response): FileInfo {
+  const info: FileInfo = {}
+  const length = integerHeader(response.headers.get('content-length'))
+  if (length != null) info.size = length
+  info.totalSize = length
+  const contentRange = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(response.headers.get('content-range') ?? '')
+  if (response.status === 206 && contentRange != null) {
+    info.range = { start: Number(contentRange[1]), end: Number(contentRange[2]) }
+    info.totalSize = contentRange[3] === '*' ? undefined : Number(contentRange[3])
+  }
+  if (info.totalSize == null) delete info.totalSize
+  // An etag is quoted, maybe weak (W/"…"); the hash is what is inside.
+  const etag = /^(?:W\/)?"?([^"]*)"?$/.exec(response.headers.get('etag') ?? '')?.[1]
+  if (etag != null && etag !== '') info.hash = etag.toLowerCase()
+  const contentType = response.headers.get('content-type')
+  if (contentType != null) info.contentType = contentType
+  const version = response.headers.get('x-chord-peer-version')
+  if (version != null) info.version = version
+  return info
+}
+
+function integerHeader (value: string | null): number | undefined {
+  return value != null && /^\d+$/.test(value) ? Number(value) : undefined
+}
+
+async function * empty (): AsyncGenerator<Uint8Array> {}
+
+/**
+ * A pull-driven web stream over a source: a chunk is read from the source only when fetch asks for one, so
+ * the connection's backpressure reaches the disk (or stdin) and at most a chunk or two is in memory.
+ */
+function pullStream (
+  source: ByteSource, hooks: { onPull: () => void, onChunk: (bytes: number) => void, onEnd: () => void }
+): ReadableStream<Uint8Array> {
+  const iterator = (source as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]()
+  return new ReadableStream<Uint8Array>({
+    async pull (controller) {
+      hooks.onPull()
+      const { done, value } = await iterator.next()
+      if (done === true) {
+        hooks.onEnd()
+        controller.close()
+        return
+      }
+      if (value.byteLength === 0) return
+      hooks.onChunk(value.byteLength)
+      controller.enqueue(value)
+    },
+    async cancel (reason) {
+      await iterator.return?.(reason)
+    }
+  }, { highWaterMark: 0 })
+}
+
+/** An abort that fires when `restart()` was not called for `ms`; `clear()` pauses it. */
+class IdleTimeout {
+  private readonly controller = new AbortController()
+  private timer?: ReturnType<typeof setTimeout>
+
+  constructor (private readonly ms: number) {}
+
+  get signal (): AbortSignal {
+    return this.controller.signal
+  }
+
+  restart (): void {
+    this.clear()
+    this.timer = setTimeout(() => {
+      this.controller.abort(new DOMException(`no progress for ${this.ms} ms`, 'TimeoutError'))
+    }, this.ms)
+  }
+
+  clear (): void {
+    if (this.timer != null) clearTimeout(this.timer)
+    this.timer = undefined
+  }
+}
+
+const CONTENT_TYPES: Record<string, string> = {
+  txt: 'text/plain; charset=utf-8',
+  md: 'text/markdown; charset=utf-8',
+  csv: 'text/csv; charset=utf-8',
+  html: 'text/html; charset=utf-8',
+  htm: 'text/html; charset=utf-8',
+  css: 'text/css; charset=utf-8',
+  js: 'text/javascript; charset=utf-8',
+  mjs: 'text/javascript; charset=utf-8',
+  json: 'application/json',
+  xml: 'application/xml',
+  pdf: 'application/pdf',
+  zip: 'application/zip',
+  gz: 'application/gzip',
+  tgz: 'application/gzip',
+  tar: 'application/x-tar',
+  png: 'image/png',
+  jpg: 'image/jpeg',
+  jpeg: 'image/jpeg',
+  gif: 'image/gif',
+  webp: 'image/webp',
+  svg: 'image/svg+xml',
+  ico: 'image/x-icon',
+  mp3: 'audio/mpeg',
+  wav: 'audio/wav',
+  ogg: 'audio/ogg',
+  mp4: 'video/mp4',
+  webm: 'video/webm',
+  wasm: 'application/wasm'
+}
+
+/** A content type from the name's extension; application/octet-stream when unknown. */
+export function guessContentType (name: string): string {
+  const ext = /\.([a-z0-9]+)$/i.exec(name)?.[1]?.toLowerCase()
+  return (ext != null ? CONTENT_TYPES[ext] : undefined) ?? 'application/octet-stream'
 }

@@ -10,6 +10,7 @@ import { RpcClient, serveRpc } from '../net/rpc.js'
 import { chunkSpan, fetchChunks, serveFetch, FETCH_PROTOCOL } from './fetch.js'
 import { sha256Hex } from './hashing.js'
 import { compareVersions, DEFAULT_CHUNK_SIZE, HybridClock, type FileRecord } from './record.js'
+import { Replicator } from './replication.js'
 import { pushVersion, serveStore, dialTarget, STORE_PROTOCOL } from './store.js'
 import { bytesToHex, hexToBytes, nameProblem, recordFromWire, recordToWire } from './wire.js'
 import type { FilesContext } from './context.js'
@@ -35,6 +36,8 @@ export interface FilesServiceInit {
   chunkSize?: number
   /** The clock (ms since the epoch); tests pass their own. */
   now?: () => number
+  /** Mean interval of the replica anti-entropy pass, ms (default 10000); ring changes also start one. */
+  replicationIntervalMs?: number
 }
 
 export interface PutResult { record: FileRecord, holders: NodeRef[], ms: number }
@@ -50,6 +53,7 @@ export class FilesService {
   private readonly clock: HybridClock
   private readonly shutdown = new AbortController()
   private readonly index: RpcClient<IndexRequest, IndexResponse>
+  readonly replicator: Replicator
 
   constructor (init: FilesServiceInit) {
     this.k = init.k
@@ -65,6 +69,27 @@ export class FilesService {
       onCommit: record => { this.clock.observe(record.version) }
     }
     this.index = new RpcClient<IndexRequest, IndexResponse>({ host: init.host, protocol: INDEX_PROTOCOL, request: IndexRequest, response: IndexResponse, limits: INDEX_LIMITS })
+    this.replicator = new Replicator({
+      ctx: this.ctx,
+      k: this.k,
+      intervalMs: init.replicationIntervalMs ?? 10_000,
+      askIndex: async (node, req, signal) => this.askIndex(node, req, signal)
+    })
+  }
+
+  /** Start keeping k copies of this node's range (after the node has joined). */
+  startReplication (): void {
+    this.replicator.start()
+  }
+
+  /** Graceful leave: hand our range to the successor (bounded by `timeoutMs`). */
+  async handOff (timeoutMs = 30_000): Promise<void> {
+    try {
+      const n = await this.replicator.handOff(AbortSignal.any([this.shutdown.signal, AbortSignal.timeout(timeoutMs)]))
+      if (n > 0) this.ctx.log('handed %d records to the successor', n)
+    } catch (err) {
+      this.ctx.log('hand-off incomplete: %s', (err as Error).message)
+    }
   }
 
   async serve (): Promise<void> {
@@ -82,6 +107,7 @@ export class FilesService {
   }
 
   async stop (): Promise<void> {
+    await this.replicator.stop()
     this.shutdown.abort()
     this.index.close()
     await Promise.all([STORE_PROTOCOL, FETCH_PROTOCOL, INDEX_PROTOCOL].map(async p => this.ctx.host.unhandle(p).catch(() => {})))

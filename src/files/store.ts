@@ -94,7 +94,7 @@ export async function relay (ctx: FilesContext, frames: AsyncIterable<Uint8Array
 }
 
 /** Store a complete record if it is newer than ours; drop the blob it replaced when nothing else uses it. */
-async function commitRecord (ctx: FilesContext, record: FileRecord): Promise<void> {
+export async function commitRecord (ctx: FilesContext, record: FileRecord): Promise<void> {
   const old = await ctx.records.get(record.key)
   if (!(await ctx.records.put(record))) return
   ctx.onCommit?.(record)

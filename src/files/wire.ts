@@ -19,6 +19,7 @@ export const bytesToHex = (bytes: Uint8Array): string => Buffer.from(bytes.buffe
 /** Why a file name is not acceptable, or undefined when it is. Names are data: any byte but NUL is allowed. */
 export function nameProblem (name: string): string | undefined {
   if (name.length === 0) return 'the name is empty'
+  if (name === '.' || name === '..') return 'the names . and .. are reserved (URLs cannot carry them)'
   if (name.includes('\0')) return 'the name contains a NUL byte'
   if (Buffer.byteLength(name) > MAX_NAME_BYTES) return `the name is longer than ${MAX_NAME_BYTES} bytes`
   return undefined

@@ -22,6 +22,8 @@ export type RingChange =
   | { type: 'successor:change', previous: NodeRef, current: NodeRef }
   | { type: 'predecessor:change', previous?: NodeRef, current?: NodeRef }
   | { type: 'range:change', from?: bigint, to: bigint }
+  /** Any change of the successor list (the replica set of this node's range). */
+  | { type: 'successors:change', current: readonly NodeRef[] }
 
 export interface ChordNodeInit {
   space: IdSpace
@@ -273,11 +275,14 @@ export class ChordNode {
   /** Run a state change and report what it changed. */
   private mutate<T> (fn: () => T): T {
     const succ = this.state.successor
+    const list = this.state.successors
     const pred = this.state.predecessor
     const result = fn()
     const nextSucc = this.state.successor
+    const nextList = this.state.successors
     const nextPred = this.state.predecessor
     if (nextSucc.id !== succ.id) this.onChange({ type: 'successor:change', previous: succ, current: nextSucc })
+    if (nextList.length !== list.length || nextList.some((n, i) => n.id !== list[i].id)) this.onChange({ type: 'successors:change', current: nextList })
     if (nextPred?.id !== pred?.id) {
       this.onChange({ type: 'predecessor:change', previous: pred, current: nextPred })
       this.onChange({ type: 'range:change', from: nextPred?.id, to: this.self.id })

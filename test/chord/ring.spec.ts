@@ -57,7 +57,7 @@ describe('chord ring over libp2p', function () {
   it('a graceful leave re-links the neighbours at once, without waiting for stabilization', async () => {
     // Stabilization every 10 minutes: only the LEAVE message can explain the re-linking.
     net = await createTestnet({ peers: 5, stabilizeIntervalMs: 600_000, fixFingersIntervalMs: 600_000, checkPredecessorIntervalMs: 600_000 })
-    for (let round = 0; round < 6 && !net.ringCorrect(); round++) {
+    for (let round = 0; round < 20 && !net.ringCorrect(); round++) {
       for (const p of net.nodes) await p.chord.stabilizeNow()
     }
     assert.equal(net.ringCorrect(), true)
@@ -86,14 +86,14 @@ describe('chord ring over libp2p', function () {
     const dir = await mkdtemp(join(tmpdir(), 'chord-peer-restart-'))
     try {
       const first = await net.add({ dataDir: dir })
-      for (let round = 0; round < 8 && !net.ringCorrect(); round++) for (const p of net.nodes) await p.chord.stabilizeNow()
+      for (let round = 0; round < 20 && !net.ringCorrect(); round++) for (const p of net.nodes) await p.chord.stabilizeNow()
       assert.equal(net.ringCorrect(), true)
       await net.remove(first, { leave: false })
       // Nobody has noticed the crash (maintenance is off): the ring still lists the old incarnation.
       const again = await net.add({ dataDir: dir })
       assert.equal(again.peerId, first.peerId)
       assert.notEqual(again.chord.node.state.successor.id, again.chord.self.id, 'admitted with a successor')
-      for (let round = 0; round < 8 && !net.ringCorrect(); round++) for (const p of net.nodes) await p.chord.stabilizeNow()
+      for (let round = 0; round < 20 && !net.ringCorrect(); round++) for (const p of net.nodes) await p.chord.stabilizeNow()
       assert.equal(net.ringCorrect(), true)
     } finally {
       await rm(dir, { recursive: true, force: true })
@@ -102,7 +102,7 @@ describe('chord ring over libp2p', function () {
 
   it('lookups route around a dead hop before stabilization notices it', async () => {
     net = await createTestnet({ peers: 11, stabilizeIntervalMs: 600_000, fixFingersIntervalMs: 600_000, checkPredecessorIntervalMs: 600_000 })
-    for (let round = 0; round < 12 && !net.ringCorrect(); round++) {
+    for (let round = 0; round < 20 && !net.ringCorrect(); round++) {
       for (const p of net.nodes) await p.chord.stabilizeNow()
     }
     assert.equal(net.ringCorrect(), true)

@@ -1,9 +1,11 @@
 // Test helpers for the CLI: run main() in-process with captured output, and a stub daemon HTTP API on
-// 127.0.0.1 port 0 serving canned JSON.
+// 127.0.0.1 port 0 serving canned JSON (and, given a FileStore, the file routes).
 import { createServer } from 'node:http'
+import { Writable } from 'node:stream'
 import type { AddressInfo } from 'node:net'
 import { main } from '../../src/cli/index.js'
 import type { CliIo } from '../../src/cli/index.js'
+import type { FileStore } from './file-stub.js'
 
 /** Collects what is written; `waitFor` resolves once the text contains a string (event-driven, with a deadline). */
 export class Capture {
@@ -58,12 +60,16 @@ export interface StubDaemon {
   close: () => Promise<void>
 }
 
-/** Serve `routes[pathname]` (a reply or a function of the request URL); anything else is a 404 ErrorJson. */
-export async function startStubDaemon (routes: Record<string, Reply | ((url: URL) => Reply)>): Promise<StubDaemon> {
+/**
+ * Serve `routes[pathname]` (a reply or a function of the request URL), and the file routes when `files` is
+ * given; anything else is a 404 ErrorJson.
+ */
+export async function startStubDaemon (routes: Record<string, Reply | ((url: URL) => Reply)>, options: { files?: FileStore } = {}): Promise<StubDaemon> {
   const requests: URL[] = []
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://stub')
     requests.push(url)
+    if (options.files?.handle(req, res, url) === true) return
     const route = routes[url.pathname]
     const reply = route == null
       ? { status: 404, body: { error: `no route ${url.pathname}`, code: 'ERR_NOT_FOUND' } }
@@ -92,4 +98,27 @@ export async function closedPort (): Promise<number> {
   const { port } = server.address() as AddressInfo
   await new Promise<void>(resolve => server.close(() => { resolve() }))
   return port
+}
+
+/** A byte sink for `get -o -`: collects what is written, with backpressure like a real stdout. */
+export class ByteCapture extends Writable {
+  readonly chunks: Buffer[] = []
+
+  override _write (chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.chunks.push(chunk)
+    callback()
+  }
+
+  get bytes (): Buffer {
+    return Buffer.concat(this.chunks)
+  }
+}
+
+/** Wait until `predicate` holds, checking every few ms, with a deadline (for effects with no event to await). */
+export async function waitUntil (predicate: () => boolean | Promise<boolean>, what: string, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!(await predicate())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`)
+    await new Promise(resolve => setTimeout(resolve, 5))
+  }
 }

@@ -8,11 +8,12 @@ describe('cli: usage', () => {
     const { code, stdout, stderr } = await runCli(['--help'])
     assert.equal(code, 0)
     assert.equal(stderr, '')
-    for (const word of ['status', 'ring', 'lookup', '--bootstrap', '--connect', 'Exit codes']) assert.ok(stdout.includes(word), word)
+    for (const word of ['status', 'ring', 'lookup', 'put', 'get', 'ls', 'locate', 'rm', '--bootstrap', '--connect', 'Exit codes']) assert.ok(stdout.includes(word), word)
+    assert.match(stdout, /chord-peer get notes\.pdf -o out\.pdf/)
   })
 
   it('each command has --help', async () => {
-    for (const command of ['status', 'ring', 'lookup']) {
+    for (const command of ['status', 'ring', 'lookup', 'put', 'get', 'ls', 'locate', 'rm']) {
       const { code, stdout } = await runCli([command, '--help'])
       assert.equal(code, 0, command)
       assert.match(stdout, new RegExp(`^Usage: chord-peer ${command}`, 'm'))
@@ -37,7 +38,15 @@ describe('cli: usage', () => {
     ['--id with --name', ['lookup', 'x', '--id', '--name', '--api', '127.0.0.1:9'], /either --id or --name/],
     ['an --api that is not host:port', ['status', '--api', 'localhost'], /expected host:port/],
     ['an --api with a path', ['status', '--api', 'http://127.0.0.1:4001/api'], /origin/],
-    ['an --api without a value', ['status', '--api'], /argument missing/]
+    ['an --api without a value', ['status', '--api'], /argument missing/],
+    ['put - without --name', ['put', '-', '--api', '127.0.0.1:9'], /needs --name/],
+    ['put without a path', ['put'], /missing required argument 'path'/],
+    ['get without a name', ['get'], /missing required argument 'name'/],
+    ['get of the name ..', ['get', '..', '--api', '127.0.0.1:9'], /cannot be "\.\."/],
+    ['get -o - with --json', ['get', 'x', '-o', '-', '--json', '--api', '127.0.0.1:9'], /cannot also print --json/],
+    ['rm of the name .', ['rm', '.', '--api', '127.0.0.1:9'], /cannot be "\."/],
+    ['locate with an empty name', ['locate', '', '--api', '127.0.0.1:9'], /cannot be empty/],
+    ['ls --limit 0', ['ls', '--limit', '0', '--api', '127.0.0.1:9'], /--limit must be/]
   ]
   for (const [what, argv, message] of usageErrors) {
     it(`${what} exits 2`, async () => {

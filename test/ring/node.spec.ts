@@ -159,7 +159,7 @@ describe('ring/node ChordNode', () => {
     })
   })
 
-  it('reports successor, predecessor and range changes', async () => {
+  it('reports successor, successor list, predecessor and range changes', async () => {
     const space = new IdSpace(8)
     const net = new SimNetwork(8)
     const changes: RingChange[] = []
@@ -170,6 +170,7 @@ describe('ring/node ChordNode', () => {
     await b.join(await a.successorsFor(90n))
     assert.deepEqual(changes, [
       { type: 'successor:change', previous: ref(10), current: ref(90) },
+      { type: 'successors:change', current: [ref(90)] },
       { type: 'predecessor:change', previous: undefined, current: ref(90) },
       { type: 'range:change', from: 90n, to: 10n }
     ])

@@ -1,0 +1,18 @@
+// The durable tier behind the replicas (DESIGN §5): with S3 configured, every version a node commits as primary
+// is queued and uploaded; reads fall back to it when no replica answers, and repair restores from it when every
+// replica is gone. FilesService depends only on this interface; src/files/s3-tier.ts implements it over S3.
+import type { FileRecord } from './record.js'
+import type { AbortOptions } from '../storage/blob-store.js'
+
+export interface DurableTier {
+  /** Queue `record` (and, unless a tombstone, its blob from the local store) for upload. Persists before it resolves. */
+  enqueue (record: FileRecord): Promise<void>
+  /** The newest record stored for `key`, or undefined. */
+  record (key: string, options?: AbortOptions): Promise<FileRecord | undefined>
+  /** The bytes of `record`'s blob, [offset, offset + length); NotFoundError when absent. */
+  read (record: FileRecord, range?: { offset: number, length?: number }, options?: AbortOptions): AsyncIterable<Uint8Array>
+  /** Entries waiting for upload. */
+  pending (): Promise<number>
+  start (): Promise<void>
+  stop (): Promise<void>
+}

@@ -1,0 +1,215 @@
+// Replica maintenance: repair, hand-off and anti-entropy in one loop. Each node is primary for its range
+// (predecessor, self] and makes sure its k − 1 successors hold the newest version of every record in it:
+// 1. pull: for each replica, list the range there; take in every version newer than ours (or that we lack) —
+//    this is how a joiner receives the range it now owns from its successor, the old owner;
+// 2. push: send each replica every version it lacks or holds an older copy of — this is how copies return to k
+//    after a crash (the new primary, or the primary whose replica set changed, fills the new replica).
+// It runs when the ring around this node changes (range, successor list) and on a jittered timer, which is the
+// anti-entropy pass catching anything an event missed. A graceful leave first hands the range to the successor.
+// Not yet: digests of ranges to skip unchanged ones, and dropping copies a node no longer needs to keep.
+import { IndexRequest } from '../../protocols/files.js'
+import { commitRecord, pushVersion } from './store.js'
+import { fetchChunks, verifiedLocalChunks } from './fetch.js'
+import { compareVersions, type FileRecord } from './record.js'
+import { bytesToHex, recordFromWire } from './wire.js'
+import type { FilesContext } from './context.js'
+import type { NodeRef } from '../ring/index.js'
+import type { IndexResponse } from '../../protocols/files.js'
+
+export interface ReplicatorInit {
+  ctx: FilesContext
+  k: number
+  /** Mean interval of the anti-entropy pass, ms. */
+  intervalMs: number
+  /** Ask a node's index (pooled rpc, or local). */
+  askIndex: (node: NodeRef, req: Partial<IndexRequest>, signal: AbortSignal) => Promise<IndexResponse>
+}
+
+export interface SyncReport { pulled: number, pushed: number, errors: number }
+
+const PAGE = 500
+
+export class Replicator {
+  private readonly shutdown = new AbortController()
+  private dirty = false
+  private running: Promise<void> | undefined
+  private timer: NodeJS.Timeout | undefined
+  private readonly onRingChange = (): void => { this.kick() }
+  /** Totals since start, for status and tests. */
+  readonly totals: SyncReport = { pulled: 0, pushed: 0, errors: 0 }
+
+  constructor (private readonly init: ReplicatorInit) {}
+
+  start (): void {
+    const chord = this.init.ctx.chord
+    for (const type of ['range:change', 'successors:change']) chord.addEventListener(type, this.onRingChange)
+    const tick = (): void => {
+      this.timer = setTimeout(() => { this.kick(); tick() }, this.init.intervalMs * (0.5 + Math.random()))
+      this.timer.unref()
+    }
+    tick()
+    this.kick()
+  }
+
+  async stop (): Promise<void> {
+    const chord = this.init.ctx.chord
+    for (const type of ['range:change', 'successors:change']) chord.removeEventListener(type, this.onRingChange)
+    clearTimeout(this.timer)
+    this.shutdown.abort()
+    await this.running
+  }
+
+  /** Run a pass soon; passes never overlap, and a change during a pass causes one more. */
+  kick (): void {
+    this.dirty = true
+    this.running ??= this.loop()
+  }
+
+  /** Resolves once no pass is running or due. */
+  async settled (): Promise<void> {
+    while (this.running !== undefined) await this.running
+  }
+
+  private async loop (): Promise<void> {
+    try {
+      while (this.dirty && !this.shutdown.signal.aborted) {
+        this.dirty = false
+        try {
+          const r = await this.syncOnce(this.shutdown.signal)
+          this.totals.pulled += r.pulled
+          this.totals.pushed += r.pushed
+          this.totals.errors += r.errors
+        } catch (err) {
+          if (!this.shutdown.signal.aborted) this.init.ctx.log('replica sync failed: %s', (err as Error).message)
+        }
+      }
+    } finally {
+      this.running = undefined
+    }
+  }
+
+  /** One pass over this node's range. */
+  async syncOnce (signal: AbortSignal): Promise<SyncReport> {
+    const { ctx, k } = this.init
+    const st = ctx.chord.node.state
+    const report: SyncReport = { pulled: 0, pushed: 0, errors: 0 }
+    const self = ctx.chord.self
+    if (st.predecessor === undefined && st.successor.id !== self.id) return report // range not known yet
+    const replicas = st.successors.filter(n => n.id !== self.id).slice(0, k - 1)
+    if (replicas.length === 0) return report
+    const space = ctx.chord.space
+    const from = st.predecessor === undefined ? space.toHex(self.id) : space.toHex(st.predecessor.id)
+    const to = space.toHex(self.id)
+
+    const mine = new Map<string, FileRecord>()
+    for await (const r of ctx.records.listRange(from, to, { signal })) mine.set(r.key, r)
+    const theirs = new Map<bigint, Map<string, FileRecord>>()
+    for (const node of replicas) {
+      try {
+        theirs.set(node.id, await this.listOn(node, from, to, signal))
+      } catch (err) {
+        signal.throwIfAborted()
+        report.errors++
+        ctx.log('replica sync: cannot list %s: %s', node.address, (err as Error).message)
+      }
+    }
+    // Pull newer versions first, so what we push next is the newest any of us has.
+    for (const node of replicas) {
+      for (const [key, t] of theirs.get(node.id) ?? []) {
+        const m = mine.get(key)
+        if (m !== undefined && compareVersions(m.version, t.version) >= 0) continue
+        try {
+          await this.pull(t, node, signal)
+          mine.set(key, t)
+          report.pulled++
+        } catch (err) {
+          signal.throwIfAborted()
+          report.errors++
+          ctx.log('replica sync: pull of %s from %s failed: %s', t.name, node.address, (err as Error).message)
+        }
+      }
+    }
+    for (const node of replicas) {
+      const there = theirs.get(node.id)
+      if (there === undefined) continue
+      for (const [key, m] of mine) {
+        const t = there.get(key)
+        if (t !== undefined && compareVersions(t.version, m.version) >= 0) continue
+        try {
+          await this.push(m, node, signal)
+          report.pushed++
+        } catch (err) {
+          signal.throwIfAborted()
+          report.errors++
+          ctx.log('replica sync: push of %s to %s failed: %s', m.name, node.address, (err as Error).message)
+        }
+      }
+    }
+    return report
+  }
+
+  /**
+   * Graceful leave: give the successor every record of our range it lacks, so nothing is lost even with k = 1.
+   * Bounded by `signal`.
+   */
+  async handOff (signal: AbortSignal): Promise<number> {
+    const { ctx } = this.init
+    const st = ctx.chord.node.state
+    const succ = st.successor
+    if (succ.id === ctx.chord.self.id || st.predecessor === undefined) return 0
+    const space = ctx.chord.space
+    const from = space.toHex(st.predecessor.id)
+    const to = space.toHex(ctx.chord.self.id)
+    const there = await this.listOn(succ, from, to, signal)
+    let handed = 0
+    for await (const m of ctx.records.listRange(from, to, { signal })) {
+      const t = there.get(m.key)
+      if (t !== undefined && compareVersions(t.version, m.version) >= 0) continue
+      await this.push(m, succ, signal)
+      handed++
+    }
+    return handed
+  }
+
+  private async push (record: FileRecord, node: NodeRef, signal: AbortSignal): Promise<void> {
+    const source = record.tombstone ? (async function * () {})() : verifiedLocalChunks(this.init.ctx, record, { first: 0, end: record.chunkHashes.length }, signal)
+    const result = await pushVersion(this.init.ctx, source, record, [node], signal)
+    if (!result.stored.some(n => n.id === node.id)) throw new Error(result.downstreamError ?? 'not stored')
+  }
+
+  private async pull (record: FileRecord, node: NodeRef, signal: AbortSignal): Promise<void> {
+    const { ctx } = this.init
+    if (!record.tombstone && !(await ctx.blobs.has(record.hash, { signal }))) {
+      const chunks = fetchChunks(ctx, record, { first: 0, end: record.chunkHashes.length }, [node], signal)
+      await ctx.blobs.put(chunks, { expectedHash: record.hash, expectedSize: record.size, signal })
+    }
+    await commitRecord(ctx, record)
+  }
+
+  /** Every record `node` holds with key in the ring interval (from, to], tombstones included. */
+  private async listOn (node: NodeRef, from: string, to: string, signal: AbortSignal): Promise<Map<string, FileRecord>> {
+    const out = new Map<string, FileRecord>()
+    const max = 'f'.repeat(64)
+    const spans: Array<[string | undefined, string]> = from < to ? [[from, to]] : [[from, max], [undefined, to]]
+    for (const [lo, hi] of spans) {
+      let after = lo
+      while (true) {
+        if (after === hi) break
+        const res = await this.init.askIndex(node, {
+          type: IndexRequest.Type.LIST,
+          after: after === undefined ? new Uint8Array(0) : Buffer.from(after, 'hex'),
+          upto: Buffer.from(hi, 'hex'),
+          limit: PAGE,
+          includeTombstones: true
+        }, signal)
+        for (const w of res.records) {
+          const r = recordFromWire(w, true)
+          out.set(r.key, r)
+        }
+        if (!res.more || res.records.length === 0) break
+        after = bytesToHex(res.records[res.records.length - 1].key)
+      }
+    }
+    return out
+  }
+}

@@ -1,0 +1,95 @@
+// Replica maintenance on real peers: copies return to k after crashes, a joiner receives exactly the records
+// it must hold, and a graceful leave hands its range over even with k = 1.
+import assert from 'node:assert/strict'
+import { sha256Hex } from '../../src/files/hashing.js'
+import { createTestnet, waitFor, type Testnet } from '../../src/testnet.js'
+import { pseudoRandom } from '../utils/bytes.js'
+import type { Peer } from '../../src/peer.js'
+
+/** The ids of the k nodes that should hold `key` on the ring `nodes` (owner first). */
+function placement (nodes: readonly Peer[], key: string, k: number): bigint[] {
+  const ids = nodes.map(p => p.chord.self.id).sort((a, b) => (a < b ? -1 : 1))
+  const x = BigInt('0x' + key)
+  const i = Math.max(0, ids.findIndex(id => id >= x))
+  return Array.from({ length: Math.min(k, ids.length) }, (_, j) => ids[(i + j) % ids.length])
+}
+
+/** For each name: the live nodes holding its newest version, as ids. */
+async function holdersOf (net: Testnet, name: string, hash: string): Promise<bigint[]> {
+  const out: bigint[] = []
+  for (const p of net.nodes) {
+    const r = await p.files.ctx.records.get(sha256Hex(name))
+    if (r?.hash === hash && await p.files.ctx.blobs.has(hash)) out.push(p.chord.self.id)
+  }
+  return out
+}
+
+async function putMany (peer: Peer, n: number, prefix: string): Promise<Map<string, string>> {
+  const files = new Map<string, string>()
+  for (let i = 0; i < n; i++) {
+    const name = `${prefix}-${i}`
+    const r = await peer.files.put(name, pseudoRandom(20_000 + i, i + 1))
+    files.set(name, r.record.hash)
+  }
+  return files
+}
+
+async function allPlaced (net: Testnet, files: Map<string, string>, k: number): Promise<boolean> {
+  for (const [name, hash] of files) {
+    const have = new Set(await holdersOf(net, name, hash))
+    if (!placement(net.nodes, sha256Hex(name), k).every(id => have.has(id))) return false
+  }
+  return true
+}
+
+describe('replica maintenance', function () {
+  this.timeout(180_000)
+  let net: Testnet
+  afterEach(async () => { await net?.stop() })
+
+  it('after two holders of each file crash, every file is back to 3 copies on the right nodes', async () => {
+    net = await createTestnet({ peers: 7, k: 3 })
+    await net.waitForRing()
+    const files = await putMany(net.nodes[0], 12, 'crash')
+    const [name, hash] = [...files][0]
+    const victims = (await holdersOf(net, name, hash)).slice(0, 2).map(id => net.nodes.find(p => p.chord.self.id === id)!)
+    for (const v of victims) await net.remove(v, { leave: false })
+    await net.waitForRing()
+    await waitFor(async () => allPlaced(net, files, 3), { timeoutMs: 30_000, intervalMs: 200, what: 'every file back at 3 copies' })
+    for (const [n, h] of files) {
+      const r = await net.nodes[1].files.read(n)
+      let size = 0
+      for await (const piece of r.body) size += piece.byteLength
+      assert.equal(r.record.hash, h)
+      assert.equal(size, r.record.size)
+    }
+  })
+
+  it('a joining node receives exactly the records whose placement includes it', async () => {
+    net = await createTestnet({ peers: 5, k: 3 })
+    await net.waitForRing()
+    const files = await putMany(net.nodes[1], 30, 'join')
+    const joiner = await net.add()
+    await net.waitForRing()
+    await waitFor(async () => allPlaced(net, files, 3), { timeoutMs: 30_000, intervalMs: 200, what: 'the joiner to receive its records' })
+    const mustHold = [...files.keys()].filter(name => placement(net.nodes, sha256Hex(name), 3).includes(joiner.chord.self.id)).map(sha256Hex).sort()
+    const holds: string[] = []
+    for await (const r of joiner.files.ctx.records.list({})) holds.push(r.key)
+    assert.ok(mustHold.length > 0, 'the joiner must hold something, or the test proves nothing')
+    assert.deepEqual(holds.sort(), mustHold)
+  })
+
+  it('with k = 1 a graceful leave hands every record to the successor', async () => {
+    net = await createTestnet({ peers: 4, k: 1 })
+    await net.waitForRing()
+    const files = await putMany(net.nodes[0], 20, 'leave')
+    const leaver = net.nodes.find(p => p !== net.nodes[0] && [...files.keys()].some(n => placement(net.nodes, sha256Hex(n), 1)[0] === p.chord.self.id))!
+    const itsFiles = [...files.keys()].filter(n => placement(net.nodes, sha256Hex(n), 1)[0] === leaver.chord.self.id)
+    assert.ok(itsFiles.length > 0)
+    await net.remove(leaver, { leave: true })
+    for (const name of itsFiles) {
+      const r = await net.nodes[0].files.read(name)
+      assert.equal(r.record.hash, files.get(name))
+    }
+  })
+})
