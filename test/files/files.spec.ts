@@ -34,7 +34,7 @@ describe('files on an 8-peer ring, k = 3', function () {
   })
   after(async () => { await net?.stop() })
 
-  for (const size of [0, 1, 1024 * 1024, 3 * 1024 * 1024 + 17]) {
+  for (const size of [0, 1, 1024 * 1024, 3 * 1024 * 1024 + 17, 100 * 1024 * 1024]) {
     it(`put and get of ${size} B, from different nodes, with hashes checked; placed on the owner and its 2 successors`, async () => {
       const name = `file-${size}.bin`
       const want = await sha256Of(pseudoRandom(size, size + 1))

@@ -1,9 +1,14 @@
-// System test: real `chord-peer` processes (1 supernode, 5 peers) form a ring that `ring --check` accepts; two
-// peers are SIGKILLed and the ring heals; SIGTERM is a graceful leave that exits 0. Needs `npm run build`.
+// System test: real `chord-peer` processes (1 supernode, 5 peers) form a ring that `ring --check` accepts; files
+// go through put/get/ls/locate/rm; two peers are SIGKILLed and the ring heals; SIGTERM is a graceful leave that
+// exits 0. Needs `npm run build`.
 import assert from 'node:assert/strict'
+import { randomBytes } from 'node:crypto'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { waitFor } from '../../src/testnet.js'
 import { Processes, type Daemon } from '../utils/processes.js'
-import type { LookupJson, RingJson, StatusJson } from '../../src/api/types.js'
+import type { ListJson, LocateJson, LookupJson, PutJson, RingJson, StatusJson } from '../../src/api/types.js'
 
 describe('system: chord-peer processes', function () {
   this.timeout(180_000)
@@ -41,6 +46,30 @@ describe('system: chord-peer processes', function () {
     const key = BigInt('0x' + found.key)
     const owner = ids.find(id => id >= key) ?? ids[0]
     assert.equal(BigInt('0x' + found.owner.id), owner, 'lookup names the true owner')
+
+    // Files through the CLI: put on one node, get on another, ls, locate, rm.
+    const dir = await mkdtemp(join(tmpdir(), 'chord-peer-files-'))
+    try {
+      const src = join(dir, 'report.bin')
+      await writeFile(src, randomBytes(3 * 1024 * 1024 + 11))
+      const put = await procs.cli(['put', src, '--name', 'reports/q3 report.bin', '--json', '--data-dir', peers[2].dataDir])
+      assert.equal(put.code, 0, put.stderr)
+      const putJson = JSON.parse(put.stdout) as PutJson
+      assert.equal(putJson.holders.length, 3)
+      const out = join(dir, 'copy.bin')
+      const get = await procs.cli(['get', 'reports/q3 report.bin', '-o', out, '--data-dir', peers[4].dataDir])
+      assert.equal(get.code, 0, get.stderr)
+      assert.deepEqual(await readFile(out), await readFile(src))
+      const ls = await procs.cli(['ls', '--json', '--all', '--data-dir', boot.dataDir])
+      assert.ok((JSON.parse(ls.stdout) as ListJson).files.some(f => f.name === 'reports/q3 report.bin' && f.hash === putJson.file.hash))
+      const locate = JSON.parse((await procs.cli(['locate', 'reports/q3 report.bin', '--json', '--data-dir', peers[0].dataDir])).stdout) as LocateJson
+      assert.equal(locate.holders.filter(h => h.has).length, 3)
+      assert.equal((await procs.cli(['rm', 'reports/q3 report.bin', '--data-dir', peers[1].dataDir])).code, 0)
+      const gone = await procs.cli(['get', 'reports/q3 report.bin', '-o', join(dir, 'gone.bin'), '--data-dir', peers[3].dataDir])
+      assert.equal(gone.code, 1)
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
 
     await procs.kill(peers[0], 'SIGKILL')
     await procs.kill(peers[3], 'SIGKILL')
