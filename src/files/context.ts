@@ -15,4 +15,6 @@ export interface FilesContext {
   log: Logger
   /** Called after this node committed a version (the S3 queue and the dashboard listen here later). */
   onCommit?: (record: FileRecord) => void
+  /** Counters for status and metrics. */
+  stats: { chunksServed: number, bytesServed: number }
 }

@@ -2,10 +2,9 @@
 // chunk before it sends it and stops (resetting the stream) at the first chunk that does not match the record,
 // so a blob rotting on disk is never served. The reader verifies again, and on a bad chunk or a dead holder
 // continues from the same chunk on the next replica.
-import { lpStream } from '@libp2p/utils'
 import { FetchHeader, FetchRequest } from '../../protocols/files.js'
 import { IntegrityError, InvalidMessageError, NotFoundError, UnreachableError } from '../errors.js'
-import { MAX_FRAME_BYTES, idle, readFrames, rechunk, writeEnd, writeFrame } from './frames.js'
+import { framed, idle, readFrames, rechunk, writeEnd, writeFrame } from './frames.js'
 import { sha256Hex } from './hashing.js'
 import { dialTarget } from './store.js'
 import { bytesToHex, hexToBytes, recordFromWire, recordToWire } from './wire.js'
@@ -43,7 +42,7 @@ export async function * verifiedLocalChunks (ctx: FilesContext, record: FileReco
 
 export async function serveFetch (ctx: FilesContext, shutdown: AbortSignal, onCorrupt: (record: FileRecord, err: Error) => void): Promise<void> {
   await ctx.host.handle(FETCH_PROTOCOL, async (stream: Stream, connection: Connection) => {
-    const lp = lpStream(stream, { maxDataLength: MAX_FRAME_BYTES })
+    const lp = framed(stream)
     const signal = shutdown
     try {
       let req: FetchRequest
@@ -64,7 +63,11 @@ export async function serveFetch (ctx: FilesContext, shutdown: AbortSignal, onCo
       if (offset % record.chunkSize !== 0 || offset > record.size) throw new InvalidMessageError(`offset ${offset} is not a chunk boundary within the file`)
       const span = chunkSpan(record, offset, Number(req.length))
       try {
-        for await (const chunk of verifiedLocalChunks(ctx, record, span, signal)) await writeFrame(lp, chunk, signal)
+        for await (const chunk of verifiedLocalChunks(ctx, record, span, signal)) {
+          await writeFrame(lp, chunk, signal)
+          ctx.stats.chunksServed++
+          ctx.stats.bytesServed += chunk.byteLength
+        }
       } catch (err) {
         if (err instanceof IntegrityError || (err as Error).name === 'NotFoundError') onCorrupt(record, err as Error)
         throw err
@@ -82,11 +85,11 @@ export async function serveFetch (ctx: FilesContext, shutdown: AbortSignal, onCo
 export async function openFetch (ctx: FilesContext, node: NodeRef, key: string, span: ChunkSpan | undefined, record: FileRecord | undefined, signal: AbortSignal): Promise<{ record?: FileRecord, chunks?: AsyncGenerator<Uint8Array> }> {
   let stream: Stream
   try {
-    stream = await ctx.host.dialProtocol(dialTarget(ctx, node), FETCH_PROTOCOL, { signal: idle(signal) })
+    stream = (await ctx.host.dialProtocol(dialTarget(ctx, node), FETCH_PROTOCOL, { signal: idle(signal) }))
   } catch (err) {
     throw new UnreachableError(`cannot open fetch to ${node.address}: ${(err as Error).message}`, { cause: err })
   }
-  const lp = lpStream(stream, { maxDataLength: MAX_FRAME_BYTES })
+  const lp = framed(stream)
   try {
     const chunkSize = record?.chunkSize ?? 1
     await lp.write(FetchRequest.encode({
@@ -103,7 +106,7 @@ export async function openFetch (ctx: FilesContext, node: NodeRef, key: string, 
     }
     async function * chunks (): AsyncGenerator<Uint8Array> {
       try {
-        yield * readFrames(lp, stream, signal)
+        yield * readFrames(lp, signal)
         await stream.close({ signal: idle(signal) })
       } finally {
         if (stream.status === 'open') stream.abort(new Error('the reader stopped early'))
@@ -151,4 +154,45 @@ export async function * fetchChunks (ctx: FilesContext, record: FileRecord, span
     }
   }
   if (next < span.end) throw new UnreachableError(`no holder could serve chunk ${next} of ${record.name} (${errors.join('; ')})`)
+}
+
+/** Chunks per segment of a parallel read (8 MiB at the default chunk size). */
+export const SEGMENT_CHUNKS = 8
+
+/**
+ * Chunks [first, end) of `record` fetched in segments of SEGMENT_CHUNKS from several holders at once (segment i
+ * starts with holder i mod n, and fails over like fetchChunks), yielded in order. At most one segment per holder
+ * is in flight, so memory stays under holders × 8 MiB whatever the file size.
+ */
+export async function * parallelChunks (ctx: FilesContext, record: FileRecord, span: ChunkSpan, holders: readonly NodeRef[], signal: AbortSignal): AsyncGenerator<Uint8Array> {
+  if (holders.length < 2 || span.end - span.first <= SEGMENT_CHUNKS) {
+    yield * fetchChunks(ctx, record, span, holders, signal)
+    return
+  }
+  const stop = new AbortController()
+  const inner = AbortSignal.any([signal, stop.signal])
+  const segments: ChunkSpan[] = []
+  for (let first = span.first; first < span.end; first += SEGMENT_CHUNKS) segments.push({ first, end: Math.min(first + SEGMENT_CHUNKS, span.end) })
+  const start = (i: number): Promise<Uint8Array[]> => {
+    const order = [...holders.slice(i % holders.length), ...holders.slice(0, i % holders.length)]
+    const p = (async () => {
+      const out: Uint8Array[] = []
+      for await (const chunk of fetchChunks(ctx, record, segments[i], order, inner)) out.push(chunk)
+      return out
+    })()
+    p.catch(() => {}) // observed when awaited in turn; never an unhandled rejection meanwhile
+    return p
+  }
+  const inflight: Array<Promise<Uint8Array[]>> = []
+  let next = 0
+  try {
+    while (next < segments.length && inflight.length < holders.length) inflight.push(start(next++))
+    while (inflight.length > 0) {
+      const chunks = await inflight.shift()!
+      if (next < segments.length) inflight.push(start(next++))
+      yield * chunks
+    }
+  } finally {
+    stop.abort()
+  }
 }

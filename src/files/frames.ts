@@ -1,35 +1,110 @@
-// Bulk data on a libp2p stream: raw length-prefixed frames, an empty frame to end. Reading pauses the stream
-// while the consumer works on a frame, because libp2p streams have no implicit read backpressure: a reader
-// slower than the network would otherwise buffer without limit (+124 MiB for 128 MiB). Writing awaits the
-// stream's drain. Sources are re-cut into frames of about FRAME_BYTES, since noise encrypts per write and
-// 1 MiB writes move ≈ 1.6× more than 64 KiB ones.
+// Bulk data on a libp2p stream: length-prefixed frames (unsigned varint length, then the bytes), an empty frame
+// to end a run of data frames. Sources are re-cut into frames of about FRAME_BYTES, since noise encrypts per write
+// and 1 MiB writes move ≈ 1.6× more than 64 KiB ones.
+//
+// Why not @libp2p/utils' lpStream here: libp2p streams have no read backpressure of their own, and lpStream
+// buffers whatever arrives; a reader slower than the network (a disk, the next hop) made its buffer grow without
+// bound and the stream was reset. `framed` keeps its own buffer and pauses the stream above HIGH_WATER_BYTES (yamux
+// then stops granting window, so the sender waits), resuming when the buffer drains below LOW_WATER_BYTES or a
+// frame needs more bytes. Writes wait for the stream's drain.
 import { Uint8ArrayList } from 'uint8arraylist'
+import { InvalidMessageError } from '../errors.js'
 import type { Stream } from '@libp2p/interface'
-import type { LengthPrefixedStream } from '@libp2p/utils'
 
 /** Largest data frame we send. */
 export const FRAME_BYTES = 1024 * 1024
-/** Largest frame we accept (a data frame, or a header with up to 1 Mi chunk hashes). */
-export const MAX_FRAME_BYTES = 40 * 1024 * 1024
+/** Largest frame we accept: a data frame, or a header or trailer with up to 256 Ki chunk hashes (MAX_FILE_SIZE). */
+export const MAX_FRAME_BYTES = 10 * 1024 * 1024
 /** A transfer that moves no frame for this long is aborted. */
 export const IDLE_MS = 30_000
+/** Pause reading when this much is buffered … */
+export const HIGH_WATER_BYTES = 4 * 1024 * 1024
+/** … and resume when it drains below this. */
+export const LOW_WATER_BYTES = 1024 * 1024
+/**
+ * A paused yamux stream still accepts what the sender had window for: up to 16 MiB (MAX_STREAM_WINDOW) on a fast
+ * link, more than libp2p's default 4 MiB read buffer, which would reset the stream. So data streams allow that.
+ */
+export const PAUSED_BUFFER_BYTES = 17 * 1024 * 1024
 
-export type Framed = LengthPrefixedStream<Stream>
+export interface Framed {
+  /** The next frame; throws at the end of the stream or when it is reset. */
+  read (options?: { signal?: AbortSignal }): Promise<Uint8ArrayList>
+  write (bytes: Uint8Array, options?: { signal?: AbortSignal }): Promise<void>
+}
+
+export function framed (stream: Stream): Framed {
+  stream.maxReadBufferLength = PAUSED_BUFFER_BYTES
+  const buf = new Uint8ArrayList()
+  let ended = false
+  let failure: Error | undefined
+  let wake: (() => void) | undefined
+  const notify = (): void => { const w = wake; wake = undefined; w?.() }
+  const resume = (): void => { if (stream.readStatus === 'paused') stream.resume() }
+
+  stream.addEventListener('message', evt => {
+    buf.append(evt.data)
+    if (buf.byteLength > HIGH_WATER_BYTES && stream.readStatus === 'readable') stream.pause()
+    notify()
+  })
+  stream.addEventListener('remoteCloseWrite', () => { ended = true; notify() })
+  stream.addEventListener('close', evt => { ended = true; failure = evt.error; notify() })
+
+  const parse = (): Uint8ArrayList | undefined => {
+    let length = 0
+    let shift = 0
+    for (let i = 0; i < buf.byteLength && i < 9; i++) {
+      const b = buf.get(i)
+      length += (b & 0x7f) * 2 ** shift
+      shift += 7
+      if ((b & 0x80) === 0) {
+        if (length > MAX_FRAME_BYTES) throw new InvalidMessageError(`frame of ${length} bytes is over the ${MAX_FRAME_BYTES}-byte limit`)
+        if (buf.byteLength < i + 1 + length) return undefined
+        const frame = buf.sublist(i + 1, i + 1 + length)
+        buf.consume(i + 1 + length)
+        return frame
+      }
+    }
+    if (buf.byteLength >= 9) throw new InvalidMessageError('frame length prefix too long')
+    return undefined
+  }
+
+  return {
+    async read (options = {}) {
+      while (true) {
+        const frame = parse()
+        if (frame !== undefined) {
+          if (buf.byteLength < LOW_WATER_BYTES) resume()
+          return frame
+        }
+        if (ended) throw failure ?? Object.assign(new Error('the stream ended in the middle of a transfer'), { name: 'UnexpectedEOFError' })
+        resume() // a frame needs more bytes than we have
+        await new Promise<void>((resolve, reject) => {
+          const signal = options.signal
+          if (signal?.aborted === true) { reject(signal.reason); return }
+          const onAbort = (): void => { wake = undefined; reject(signal?.reason) }
+          signal?.addEventListener('abort', onAbort, { once: true })
+          wake = () => { signal?.removeEventListener('abort', onAbort); resolve() }
+        })
+      }
+    },
+    async write (bytes, options = {}) {
+      const prefix: number[] = []
+      let n = bytes.byteLength
+      while (n >= 0x80) { prefix.push((n & 0x7f) | 0x80); n = Math.floor(n / 128) }
+      prefix.push(n)
+      stream.send(Uint8Array.from(prefix))
+      if (!stream.send(bytes)) await stream.onDrain(options)
+    }
+  }
+}
 
 /** Frames until the empty end frame. */
-export async function * readFrames (lp: Framed, stream: Stream, signal?: AbortSignal): AsyncGenerator<Uint8Array> {
-  // pause()/resume() throw once the remote has closed its side; by then nothing more can arrive anyway.
-  const resume = (): void => { if (stream.readStatus === 'paused') stream.resume() }
-  try {
-    while (true) {
-      resume()
-      const frame = await lp.read({ signal: idle(signal) })
-      if (stream.readStatus === 'readable') stream.pause()
-      if (frame.byteLength === 0) return
-      yield frame.subarray()
-    }
-  } finally {
-    resume()
+export async function * readFrames (lp: Framed, signal?: AbortSignal): AsyncGenerator<Uint8Array> {
+  while (true) {
+    const frame = await lp.read({ signal: idle(signal) })
+    if (frame.byteLength === 0) return
+    yield frame.subarray()
   }
 }
 

@@ -20,7 +20,8 @@
 //   moment (an ownership hand-over) can leave the older one stored. S3 conditional writes (PutObject If-Match on
 //   the ETag read) would close that, but s3rver does not implement them. The next version of the key fixes it.
 // - Blobs of superseded versions stay in the bucket (no garbage collection here).
-// - A request that hangs (rather than failing) holds the loop until the SDK gives up; `stop()` aborts it.
+// - A request that hangs (rather than failing) holds the loop: the SDK sets no request timeout by default.
+//   `stop()` aborts it.
 // - Bytes returned by `read` are not re-hashed here: callers verify chunk hashes, as for replica reads.
 import { join } from 'node:path'
 import { mkdir } from 'node:fs/promises'
@@ -91,7 +92,7 @@ export class S3Tier implements DurableTier {
   private dirty = false
   private wake?: () => void
   private readonly enqueues = new Set<Promise<unknown>>()
-  private idleWaiters: Array<() => void> = []
+  private idleWaiters: Array<(err?: unknown) => void> = []
   private readonly counters: S3TierStats = { uploaded: 0, dropped: 0, failures: 0 }
 
   constructor (init: S3TierInit) {
@@ -178,21 +179,24 @@ export class S3Tier implements DurableTier {
     return { ...this.counters }
   }
 
-  /** Resolves once the queue is empty (every entry uploaded or dropped). Needs a started tier to make progress. */
+  /**
+   * Resolves once the queue is empty (every entry uploaded or dropped); rejects with the signal's reason on abort
+   * and with NotStartedError when the tier stops first. Only a started tier makes progress.
+   */
   async idle (options: AbortOptions = {}): Promise<void> {
     await this.open()
     if (this.count === 0) return
     options.signal?.throwIfAborted()
+    if (this.stopped) throw new NotStartedError('the S3 tier stopped')
     await new Promise<void>((resolve, reject) => {
-      const onAbort = (): void => {
-        this.idleWaiters = this.idleWaiters.filter(w => w !== done)
-        reject(options.signal!.reason)
-      }
-      const done = (): void => {
+      const settle = (err?: unknown): void => {
         options.signal?.removeEventListener('abort', onAbort)
-        resolve()
+        this.idleWaiters = this.idleWaiters.filter(w => w !== settle)
+        if (err === undefined) resolve()
+        else reject(err)
       }
-      this.idleWaiters.push(done)
+      const onAbort = (): void => { settle(options.signal!.reason) }
+      this.idleWaiters.push(settle)
       options.signal?.addEventListener('abort', onAbort, { once: true })
     })
   }
@@ -211,6 +215,7 @@ export class S3Tier implements DurableTier {
 
   async stop (): Promise<void> {
     this.stopped = true
+    for (const settle of this.idleWaiters) settle(new NotStartedError('the S3 tier stopped'))
     this.controller?.abort(new DOMException('the S3 tier stopped', 'AbortError'))
     this.wake?.()
     await this.loop
@@ -228,6 +233,7 @@ export class S3Tier implements DurableTier {
   }
 
   private s3 (): Clients {
+    if (this.stopped) throw new NotStartedError('the S3 tier is stopped')
     if (this.clients === undefined) {
       this.clients = {
         blobs: new S3BlobStore(this.config),
@@ -283,7 +289,9 @@ export class S3Tier implements DurableTier {
       const [entry] = await db.iterator({ limit: 1 }).all()
       if (entry === undefined) {
         this.notifyIdle()
-        if (this.dirty) continue
+        // Both checks and the wait below happen in one synchronous step: an enqueue or a stop that came while
+        // the queue was being read is seen here, and a later one calls `wake`.
+        if (this.dirty || signal.aborted) continue
         await new Promise<void>(resolve => {
           this.wake = resolve
         })

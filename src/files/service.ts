@@ -7,7 +7,7 @@ import { logger } from '@libp2p/logger'
 import { IndexRequest, IndexResponse } from '../../protocols/files.js'
 import { InvalidInputError, InvalidMessageError, NotFoundError, QuorumError } from '../errors.js'
 import { RpcClient, serveRpc } from '../net/rpc.js'
-import { chunkSpan, fetchChunks, serveFetch, FETCH_PROTOCOL } from './fetch.js'
+import { chunkSpan, fetchChunks, parallelChunks, serveFetch, FETCH_PROTOCOL } from './fetch.js'
 import { sha256Hex } from './hashing.js'
 import { compareVersions, DEFAULT_CHUNK_SIZE, HybridClock, type FileRecord } from './record.js'
 import { Replicator } from './replication.js'
@@ -66,7 +66,8 @@ export class FilesService {
       blobs: init.blobs,
       records: init.records,
       log: logger('chord-peer:files'),
-      onCommit: record => { this.clock.observe(record.version) }
+      onCommit: record => { this.clock.observe(record.version) },
+      stats: { chunksServed: 0, bytesServed: 0 }
     }
     this.index = new RpcClient<IndexRequest, IndexResponse>({ host: init.host, protocol: INDEX_PROTOCOL, request: IndexRequest, response: IndexResponse, limits: INDEX_LIMITS })
     this.replicator = new Replicator({
@@ -158,7 +159,10 @@ export class FilesService {
     const holders = states.filter(s => s.record?.hash === record.hash && compareVersions(s.record.version, record.version) === 0).map(s => s.node)
     holders.sort((a, b) => Number(b.id === this.ctx.chord.self.id) - Number(a.id === this.ctx.chord.self.id))
     const span = chunkSpan(record, offset, length)
-    const body = trim(fetchChunks(this.ctx, record, span, holders, signal), offset - span.first * record.chunkSize, length)
+    // A holder reads its own copy; anyone else spreads a large read over every holder of the version.
+    const local = holders[0]?.id === this.ctx.chord.self.id
+    const chunks = local ? fetchChunks(this.ctx, record, span, holders, signal) : parallelChunks(this.ctx, record, span, holders, signal)
+    const body = trim(chunks, offset - span.first * record.chunkSize, length)
     return { record, offset, length, body }
   }
 

@@ -2,11 +2,10 @@
 // they pass, forwards every frame to the next live node of the chain before writing it locally, and commits
 // (blob, then record) only when its own size, hash and chunk hashes equal the trailer's. A hop that fails
 // downstream still commits locally and reports only what it stored; the caller counts acknowledgements.
-import { lpStream } from '@libp2p/utils'
 import { StoreHeader, StoreResult, StoreTrailer } from '../../protocols/files.js'
 import { fromWireList, toWire } from '../chord/wire.js'
 import { IntegrityError, InvalidMessageError, UnreachableError } from '../errors.js'
-import { FRAME_BYTES, MAX_FRAME_BYTES, idle, readFrames, rechunk, writeEnd, writeFrame, type Framed } from './frames.js'
+import { FRAME_BYTES, framed, idle, readFrames, rechunk, writeEnd, writeFrame, type Framed } from './frames.js'
 import { ChunkHasher, type ContentDigest } from './hashing.js'
 import { bytesToHex, hexToBytes, recordFromWire, recordToWire } from './wire.js'
 import type { FilesContext } from './context.js'
@@ -115,8 +114,8 @@ async function openChain (ctx: FilesContext, header: FileRecord, chain: readonly
   for (let i = 0; i < chain.length; i++) {
     const node = chain[i]
     try {
-      const stream = await ctx.host.dialProtocol(dialTarget(ctx, node), STORE_PROTOCOL, { signal: idle(signal) })
-      const lp = lpStream(stream, { maxDataLength: MAX_FRAME_BYTES })
+      const stream = (await ctx.host.dialProtocol(dialTarget(ctx, node), STORE_PROTOCOL, { signal: idle(signal) }))
+      const lp = framed(stream)
       await lp.write(StoreHeader.encode({ record: recordToWire(header), chain: chain.slice(i + 1).map(n => toWire(ctx.chord.book, n)) }), { signal: idle(signal) })
       return { lp, stream, node }
     } catch (err) {
@@ -138,7 +137,7 @@ export function dialTarget (ctx: FilesContext, node: NodeRef): PeerId | Multiadd
 /** Serve the store protocol. */
 export async function serveStore (ctx: FilesContext, shutdown: AbortSignal): Promise<void> {
   await ctx.host.handle(STORE_PROTOCOL, async (stream: Stream, connection: Connection) => {
-    const lp = lpStream(stream, { maxDataLength: MAX_FRAME_BYTES })
+    const lp = framed(stream)
     const signal = shutdown
     try {
       let header: FileRecord
@@ -159,7 +158,7 @@ export async function serveStore (ctx: FilesContext, shutdown: AbortSignal): Pro
         }
         return digest
       }
-      const result = await relay(ctx, readFrames(lp, stream, signal), checkTrailer, header, chain, true, signal)
+      const result = await relay(ctx, readFrames(lp, signal), checkTrailer, header, chain, true, signal)
       await lp.write(StoreResult.encode({ ok: true, error: result.downstreamError ?? '', stored: result.stored.map(n => toWire(ctx.chord.book, n)) }), { signal: idle(signal) })
       await stream.close({ signal: idle(signal) })
     } catch (err) {

@@ -8,8 +8,8 @@ import type { FileRecord as WireRecord } from '../../protocols/files.js'
 
 export const MIN_CHUNK_SIZE = 16 * 1024
 export const MAX_CHUNK_SIZE = 4 * 1024 * 1024
-/** Largest file accepted: 1 TiB; far beyond any disk here, but bounds the chunk list (≤ 1 Mi entries). */
-export const MAX_FILE_SIZE = 2 ** 40
+/** Largest file accepted: 256 GiB, which bounds a record's chunk list (≤ 256 Ki hashes at the smallest chunks it allows, 1 MiB chunks: 8 MiB of hashes in one header frame). */
+export const MAX_FILE_SIZE = 2 ** 38
 
 const HEX64 = /^[0-9a-f]{64}$/
 

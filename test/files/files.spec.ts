@@ -52,6 +52,19 @@ describe('files on an 8-peer ring, k = 3', function () {
     })
   }
 
+  it('a large read by a non-holder draws from every holder at once, in order', async () => {
+    const size = 40 * 1024 * 1024 + 5
+    const put = await net.nodes[1].files.put('spread.bin', pseudoRandom(size, 41))
+    const reader = net.nodes.find(p => !put.holders.some(h => h.id === p.chord.self.id))!
+    const holders = put.holders.map(h => nodeById(net, h.id))
+    const before = holders.map(h => h.files.ctx.stats.chunksServed)
+    const read = await reader.files.read('spread.bin')
+    assert.deepEqual(await sha256Of(read.body), { hash: put.record.hash, size })
+    const served = holders.map((h, i) => h.files.ctx.stats.chunksServed - before[i])
+    assert.equal(served.reduce((a, b) => a + b, 0), 41, 'each chunk fetched once')
+    assert.ok(served.filter(n => n > 0).length >= 2, `chunks came from ${served.join('/')}: one holder only`)
+  })
+
   it('range reads return exactly the requested bytes', async () => {
     const size = 2 * 1024 * 1024 + 5
     await net.nodes[2].files.put('ranges.bin', pseudoRandom(size, 9))
