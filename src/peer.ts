@@ -16,10 +16,12 @@ import { admissionDecoder, requestAdmission, serveMembership, type RingSettings 
 import { createHost, type Host } from './net/host.js'
 import { loadOrCreateKey, newKey } from './net/identity.js'
 import { IdSpace, type NodeRef } from './ring/index.js'
+import { S3Tier } from './files/s3-tier.js'
 import { FsBlobStore } from './storage/fs-blob-store.js'
 import { RecordStore } from './storage/record-store.js'
 import type { DeleteJson, FileJson, FingerJson, ListJson, LocateJson, LookupJson, NodeJson, PutJson, RingJson, StatusJson } from './api/types.js'
 import type { FileRecord } from './files/record.js'
+import type { S3BlobStoreConfig } from './storage/s3-blob-store.js'
 import type { PrivateKey } from '@libp2p/interface'
 
 export interface PeerOptions {
@@ -51,6 +53,8 @@ export interface PeerOptions {
   chunkSize?: number
   /** Mean interval of the replica anti-entropy pass (default 10000 ms); ring changes also start one. */
   replicationIntervalMs?: number
+  /** The S3 durable tier behind the replicas (off by default). The CLI builds it from flags, AWS_* and `.env`. */
+  s3?: S3BlobStoreConfig
 }
 
 /** Longest successor list: replies carry r + 1 nodes and must stay within the wire's MAX_PEERS. */
@@ -125,7 +129,8 @@ export async function createPeer (options: PeerOptions = {}): Promise<Peer> {
     validateSettings(settings)
     chord = new ChordService({ host, book, ...settings, limits: { ...DEFAULT_LIMITS, timeoutMs: options.rpcTimeoutMs ?? DEFAULT_LIMITS.timeoutMs } })
     await chord.serve()
-    files = new FilesService({ host, chord, blobs, records, k: settings.k, chunkSize: options.chunkSize, replicationIntervalMs: options.replicationIntervalMs })
+    const durable = options.s3 === undefined ? undefined : new S3Tier({ s3: options.s3, local: blobs, dir: storeDir, log: logger('chord-peer:s3') })
+    files = new FilesService({ host, chord, blobs, records, k: settings.k, chunkSize: options.chunkSize, replicationIntervalMs: options.replicationIntervalMs, durable })
     await files.serve()
     if (bootstrap) await serveMembership({ host, chord, settings })
     if (successors.length > 0) await chord.node.join(successors)

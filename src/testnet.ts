@@ -16,6 +16,8 @@ export interface TestnetOptions {
   replicationIntervalMs?: number
   /** Serve the HTTP API on each node (default false). */
   api?: boolean
+  /** Give every node this S3 durable tier. */
+  s3?: PeerOptions['s3']
   /** Joins in flight at once (default 8). */
   concurrency?: number
 }
@@ -44,6 +46,7 @@ export async function createTestnet (options: TestnetOptions = {}): Promise<Test
     fixFingersIntervalMs: options.fixFingersIntervalMs ?? 250,
     checkPredecessorIntervalMs: options.checkPredecessorIntervalMs ?? 500,
     replicationIntervalMs: options.replicationIntervalMs ?? 1_000,
+    s3: options.s3,
     joinTimeoutMs: 10_000
   }
   const nodes: Peer[] = []

@@ -5,6 +5,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { InvalidInputError } from '../errors.js'
 import { parseHostPort } from '../client/api-url.js'
 import { resolveDataDir } from './data-dir.js'
+import { s3ConfigFromEnv } from '../storage/s3-blob-store.js'
 import type { DataDirEnv } from './data-dir.js'
 import type { PeerOptions } from './peer-contract.js'
 
@@ -18,7 +19,14 @@ export interface DaemonFlags {
   dataDir?: string
   /** Seconds. */
   joinTimeout?: string
+  s3Bucket?: string
+  s3Endpoint?: string
+  s3Region?: string
+  s3Prefix?: string
 }
+
+/** Where S3 settings come from besides flags: the environment, with a `.env` file's values filling the gaps. */
+export interface S3Env { vars?: NodeJS.ProcessEnv }
 
 export type Role = 'supernode' | 'peer'
 
@@ -34,7 +42,7 @@ export const MAX_K = 16
 export const MAX_JOIN_TIMEOUT_S = 86_400
 export const NO_ROLE_MESSAGE = 'give --bootstrap to start a ring or --connect <multiaddr> to join one'
 
-export function planDaemon (flags: DaemonFlags, env: DataDirEnv = {}): DaemonPlan {
+export function planDaemon (flags: DaemonFlags, env: DataDirEnv & S3Env = {}): DaemonPlan {
   const problems: string[] = []
   const warnings: string[] = []
   const connect = flags.connect ?? []
@@ -83,6 +91,22 @@ export function planDaemon (flags: DaemonFlags, env: DataDirEnv = {}): DaemonPla
     }
   }
 
+  // S3: flags override the environment (AWS_* and CHORD_PEER_S3_*, a .env file honoured by the caller).
+  const vars: NodeJS.ProcessEnv = { ...(env.vars ?? process.env) }
+  if (flags.s3Bucket != null) vars.CHORD_PEER_S3_BUCKET = flags.s3Bucket
+  if (flags.s3Endpoint != null) vars.AWS_ENDPOINT_URL_S3 = flags.s3Endpoint
+  if (flags.s3Region != null) vars.AWS_REGION = flags.s3Region
+  if (flags.s3Prefix != null) vars.CHORD_PEER_S3_PREFIX = flags.s3Prefix
+  let s3: PeerOptions['s3']
+  try {
+    s3 = s3ConfigFromEnv(vars)
+    if (s3 === undefined && (flags.s3Endpoint != null || flags.s3Region != null || flags.s3Prefix != null)) problems.push('--s3-endpoint, --s3-region and --s3-prefix need a bucket: --s3-bucket <name> (or CHORD_PEER_S3_BUCKET)')
+    if (s3?.endpoint !== undefined && !/^https?:\/\/[^/]+/.test(s3.endpoint)) problems.push(`--s3-endpoint must be an http(s) URL, got "${s3.endpoint}"`)
+    if (s3 !== undefined && !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(s3.bucket)) problems.push(`--s3-bucket "${s3.bucket}" is not a valid bucket name (3-63 lowercase letters, digits, dots, hyphens)`)
+  } catch (err) {
+    problems.push((err as Error).message)
+  }
+
   if (problems.length > 0) throw new InvalidInputError(problems.join('\n'))
 
   const options: PeerOptions = {
@@ -94,6 +118,7 @@ export function planDaemon (flags: DaemonFlags, env: DataDirEnv = {}): DaemonPla
   if (flags.api != null) options.api = flags.api.trim()
   if (k != null) options.k = k
   if (joinTimeoutMs != null) options.joinTimeoutMs = joinTimeoutMs
+  if (s3 !== undefined) options.s3 = s3
   return { role: bootstrap ? 'supernode' : 'peer', options, warnings }
 }
 

@@ -30,6 +30,8 @@ export interface CliIo extends DataDirEnv {
   stderr: Writable & { isTTY?: boolean, columns?: number }
   /** Aborts the client command in progress. */
   signal?: AbortSignal
+  /** Environment variables for the daemon's S3 settings. Default: process.env plus a `.env` file in cwd. */
+  env?: NodeJS.ProcessEnv
   /** What `put -` reads. Default: process.stdin. */
   stdin?: ByteSource
   /** Where `get -o -` writes the content. Default: process.stdout. */
@@ -90,6 +92,10 @@ export function buildProgram (io: CliIo, onExit: (code: number) => void): Comman
     .option('--api <host:port>', 'where to serve the HTTP API (default 127.0.0.1:0, a free loopback port)')
     .option('--data-dir <dir>', 'identity key and state (default ./.chord-peer if it exists, else ~/.chord-peer)')
     .option('--join-timeout <seconds>', 'how long to keep trying unreachable supernodes before giving up (default 30)')
+    .option('--s3-bucket <name>', 'S3 durable tier: the bucket (or CHORD_PEER_S3_BUCKET; AWS_* and a .env file are read)')
+    .option('--s3-endpoint <url>', 'S3-compatible endpoint (or AWS_ENDPOINT_URL_S3); path-style URLs are then used')
+    .option('--s3-region <region>', 'S3 region (or AWS_REGION)')
+    .option('--s3-prefix <prefix>', 'key prefix inside the bucket (or CHORD_PEER_S3_PREFIX)')
     // Excess operands reach the action so that a typo reads "unknown command", not "too many arguments".
     .allowExcessArguments()
     .action(async (flags: DaemonFlags, command: Command) => {
@@ -97,8 +103,8 @@ export function buildProgram (io: CliIo, onExit: (code: number) => void): Comman
         const names = command.commands.map(c => c.name()).join(', ')
         throw new InvalidInputError(`unknown command '${command.args[0]}' (commands: ${names})`)
       }
-      const [{ planDaemon }, { runDaemon }] = await Promise.all([import('./daemon-options.js'), import('./daemon.js')])
-      const plan = planDaemon(flags, io)
+      const [{ planDaemon }, { runDaemon }, { envWithDotenv }] = await Promise.all([import('./daemon-options.js'), import('./daemon.js'), import('../storage/s3-blob-store.js')])
+      const plan = planDaemon(flags, { ...io, vars: io.env ?? await envWithDotenv(io.cwd ?? process.cwd()) })
       onExit(await runDaemon({
         ...printers,
         printErr: text => { io.stderr.write(`${text}\n`) },

@@ -5,15 +5,17 @@
 // replica keeps the same newest version; a delete writes a tombstone version.
 import { logger } from '@libp2p/logger'
 import { IndexRequest, IndexResponse } from '../../protocols/files.js'
-import { InvalidInputError, InvalidMessageError, NotFoundError, QuorumError } from '../errors.js'
+import { IntegrityError, InvalidInputError, InvalidMessageError, NotFoundError, QuorumError } from '../errors.js'
 import { RpcClient, serveRpc } from '../net/rpc.js'
-import { chunkSpan, fetchChunks, parallelChunks, serveFetch, FETCH_PROTOCOL } from './fetch.js'
+import { chunkSpan, fetchChunks, parallelChunks, serveFetch, FETCH_PROTOCOL, type ChunkSpan } from './fetch.js'
+import { rechunk } from './frames.js'
 import { sha256Hex } from './hashing.js'
 import { compareVersions, DEFAULT_CHUNK_SIZE, HybridClock, type FileRecord } from './record.js'
 import { Replicator } from './replication.js'
 import { pushVersion, serveStore, dialTarget, STORE_PROTOCOL } from './store.js'
 import { bytesToHex, hexToBytes, nameProblem, recordFromWire, recordToWire } from './wire.js'
 import type { FilesContext } from './context.js'
+import type { DurableTier } from './durable.js'
 import type { ChordService } from '../chord/service.js'
 import type { NodeRef } from '../ring/index.js'
 import type { BlobStore } from '../storage/blob-store.js'
@@ -38,6 +40,8 @@ export interface FilesServiceInit {
   now?: () => number
   /** Mean interval of the replica anti-entropy pass, ms (default 10000); ring changes also start one. */
   replicationIntervalMs?: number
+  /** The durable tier (S3) behind the replicas, if configured. */
+  durable?: DurableTier
 }
 
 export interface PutResult { record: FileRecord, holders: NodeRef[], ms: number }
@@ -54,19 +58,27 @@ export class FilesService {
   private readonly shutdown = new AbortController()
   private readonly index: RpcClient<IndexRequest, IndexResponse>
   readonly replicator: Replicator
+  readonly durable?: DurableTier
 
   constructor (init: FilesServiceInit) {
     this.k = init.k
     this.chunkSize = init.chunkSize ?? DEFAULT_CHUNK_SIZE
     this.now = init.now ?? Date.now
     this.clock = new HybridClock(init.host.peerId.toString())
+    this.durable = init.durable
     this.ctx = {
       host: init.host,
       chord: init.chord,
       blobs: init.blobs,
       records: init.records,
       log: logger('chord-peer:files'),
-      onCommit: record => { this.clock.observe(record.version) },
+      onCommit: record => {
+        this.clock.observe(record.version)
+        // The primary uploads every version it commits (DESIGN §5); the queue persists before enqueue resolves.
+        if (this.durable !== undefined && init.chord.node.state.owns(BigInt('0x' + record.key))) {
+          this.durable.enqueue(record).catch(err => { this.ctx.log('cannot queue %s for S3: %s', record.name, (err as Error).message) })
+        }
+      },
       stats: { chunksServed: 0, bytesServed: 0 }
     }
     this.index = new RpcClient<IndexRequest, IndexResponse>({ host: init.host, protocol: INDEX_PROTOCOL, request: IndexRequest, response: IndexResponse, limits: INDEX_LIMITS })
@@ -95,6 +107,7 @@ export class FilesService {
 
   async serve (): Promise<void> {
     const signal = this.shutdown.signal
+    await this.durable?.start()
     await serveStore(this.ctx, signal)
     await serveFetch(this.ctx, signal, (record, err) => { void this.repairBlob(record, err) })
     await serveRpc<IndexRequest, IndexResponse>(this.ctx.host, {
@@ -110,6 +123,7 @@ export class FilesService {
   async stop (): Promise<void> {
     await this.replicator.stop()
     this.shutdown.abort()
+    await this.durable?.stop()
     this.index.close()
     await Promise.all([STORE_PROTOCOL, FETCH_PROTOCOL, INDEX_PROTOCOL].map(async p => this.ctx.host.unhandle(p).catch(() => {})))
   }
@@ -150,20 +164,66 @@ export class FilesService {
     const key = sha256Hex(name)
     const { nodes } = await this.placement(key, signal)
     const states = await this.states(key, nodes, signal)
-    const record = newestOf(states)
+    let record = newestOf(states)
+    let fromDurable = false
+    if (record === undefined && this.durable !== undefined) {
+      // No replica knows the name: every holder may be gone. The durable tier may still have it.
+      record = await this.durable.record(key, { signal })
+      fromDurable = record !== undefined
+    }
     if (record === undefined || record.tombstone) throw new NotFoundError(`no file named ${JSON.stringify(name)}`)
+    const found = record
     const offset = options.last !== undefined ? Math.max(0, record.size - options.last) : options.offset ?? 0
     if (offset > record.size) throw new InvalidInputError(`offset ${offset} is past the end (${record.size} bytes)`)
     const length = Math.min(options.length ?? record.size - offset, record.size - offset)
     // Holders of exactly this version, this node first (no network), then in placement order.
-    const holders = states.filter(s => s.record?.hash === record.hash && compareVersions(s.record.version, record.version) === 0).map(s => s.node)
+    const holders = states.filter(s => s.record?.hash === found.hash && compareVersions(s.record.version, found.version) === 0).map(s => s.node)
     holders.sort((a, b) => Number(b.id === this.ctx.chord.self.id) - Number(a.id === this.ctx.chord.self.id))
     const span = chunkSpan(record, offset, length)
     // A holder reads its own copy; anyone else spreads a large read over every holder of the version.
     const local = holders[0]?.id === this.ctx.chord.self.id
-    const chunks = local ? fetchChunks(this.ctx, record, span, holders, signal) : parallelChunks(this.ctx, record, span, holders, signal)
+    const replicas = local ? fetchChunks(this.ctx, record, span, holders, signal) : parallelChunks(this.ctx, record, span, holders, signal)
+    const chunks = this.durable === undefined ? replicas : this.withDurableFallback(record, span, replicas, signal)
+    if (fromDurable) void this.restore(record, nodes)
     const body = trim(chunks, offset - span.first * record.chunkSize, length)
     return { record, offset, length, body }
+  }
+
+  /** Chunks from the replicas; if they all fail, the rest from the durable tier, verified the same way. */
+  private async * withDurableFallback (record: FileRecord, span: ChunkSpan, replicas: AsyncIterable<Uint8Array>, signal: AbortSignal): AsyncGenerator<Uint8Array> {
+    let next = span.first
+    try {
+      for await (const chunk of replicas) { next++; yield chunk }
+      return
+    } catch (err) {
+      signal.throwIfAborted()
+      this.ctx.log('replicas failed reading %s at chunk %d (%s): continuing from S3', record.name, next, (err as Error).message)
+    }
+    yield * this.durableChunks(record, { first: next, end: span.end }, signal)
+  }
+
+  private async * durableChunks (record: FileRecord, span: ChunkSpan, signal: AbortSignal): AsyncGenerator<Uint8Array> {
+    if (span.end <= span.first) return
+    const offset = span.first * record.chunkSize
+    const length = Math.min(span.end * record.chunkSize, record.size) - offset
+    let i = span.first
+    for await (const chunk of rechunk(this.durable!.read(record, { offset, length }, { signal }), record.chunkSize)) {
+      if (sha256Hex(chunk) !== record.chunkHashes[i]) throw new IntegrityError(`chunk ${i} of ${record.name} from S3 does not match its hash`)
+      i++
+      yield chunk
+    }
+  }
+
+  /** Put a version found only in the durable tier back on its placement nodes. */
+  private async restore (record: FileRecord, placement: readonly NodeRef[]): Promise<void> {
+    try {
+      const all = { first: 0, end: record.chunkHashes.length }
+      const source = record.tombstone ? (async function * () {})() : this.durableChunks(record, all, this.shutdown.signal)
+      const result = await pushVersion(this.ctx, source, record, placement, this.shutdown.signal)
+      this.ctx.log('restored %s from S3 to %d nodes', record.name, result.stored.length)
+    } catch (err) {
+      this.ctx.log('restore of %s from S3 failed: %s', record.name, (err as Error).message)
+    }
   }
 
   /** Every file in the ring in key order, one page at a time: walks the owners of the key space. */

@@ -142,3 +142,19 @@ describe('cli: daemon', () => {
     assert.match(stderr, /^error: no supernode answered within 30000 ms$/m)
   })
 })
+
+describe('cli: daemon S3 settings', () => {
+  it('flags override the environment and reach createPeer; a half-configured S3 exits 2', async () => {
+    const { planDaemon } = await import('../../src/cli/daemon-options.js')
+    const vars = { CHORD_PEER_S3_BUCKET: 'from-env', AWS_REGION: 'eu-west-1', AWS_ACCESS_KEY_ID: 'k', AWS_SECRET_ACCESS_KEY: 's' }
+    const plan = planDaemon({ bootstrap: true, s3Bucket: 'from-flag', s3Endpoint: 'http://127.0.0.1:9000' }, { vars })
+    assert.equal(plan.options.s3?.bucket, 'from-flag')
+    assert.equal(plan.options.s3?.region, 'eu-west-1')
+    assert.equal(plan.options.s3?.endpoint, 'http://127.0.0.1:9000')
+    assert.equal(plan.options.s3?.forcePathStyle, true)
+    assert.equal(planDaemon({ bootstrap: true }, { vars: {} }).options.s3, undefined, 'S3 is off without a bucket')
+    assert.throws(() => planDaemon({ bootstrap: true, s3Endpoint: 'http://127.0.0.1:9000' }, { vars: {} }), (err: Error) => err.name === 'InvalidInputError' && /--s3-bucket/.test(err.message))
+    assert.throws(() => planDaemon({ bootstrap: true, s3Bucket: 'B' }, { vars: {} }), (err: Error) => err.name === 'InvalidInputError')
+    assert.throws(() => planDaemon({ bootstrap: true, s3Bucket: 'ok-bucket' }, { vars: { AWS_ACCESS_KEY_ID: 'only-half' } }), (err: Error) => err.name === 'InvalidInputError')
+  })
+})

@@ -1,0 +1,41 @@
+// The S3 durable tier on a real ring: primaries upload what they commit, and when every replica of a file is
+// gone a read falls back to S3 and puts the file back on its placement nodes.
+import assert from 'node:assert/strict'
+import { sha256Hex } from '../../src/files/hashing.js'
+import { createTestnet, waitFor, type Testnet } from '../../src/testnet.js'
+import { pseudoRandom, sha256Of } from '../utils/bytes.js'
+import { startS3rver } from '../utils/s3-fixture.js'
+import type { S3Tier } from '../../src/files/s3-tier.js'
+
+describe('files with the S3 durable tier', function () {
+  this.timeout(120_000)
+  let net: Testnet | undefined
+  let s3: Awaited<ReturnType<typeof startS3rver>> | undefined
+
+  afterEach(async () => {
+    await net?.stop()
+    await s3?.stop()
+  })
+
+  it('uploads each version once via its primary; with every holder gone a read comes from S3 and restores the copies', async () => {
+    s3 = await startS3rver()
+    net = await createTestnet({ peers: 4, k: 2, s3: s3.config })
+    await net.waitForRing()
+    const size = 3 * 1024 * 1024 + 7
+    const put = await net.nodes[0].files.put('durable.bin', pseudoRandom(size, 11))
+    const primary = net.nodes.find(p => p.chord.self.id === put.holders[0].id)!
+    const tier = primary.files.durable as S3Tier
+    await waitFor(async () => (await tier.record(sha256Hex('durable.bin')))?.hash === put.record.hash, { timeoutMs: 20_000, what: 'the upload to S3' })
+    for (const p of net.nodes) if (p !== primary) assert.equal((p.files.durable as S3Tier).stats().uploaded, 0, 'only the primary uploads')
+
+    for (const h of put.holders) await net.remove(net.nodes.find(p => p.chord.self.id === h.id)!, { leave: false })
+    await net.waitForRing()
+    const read = await net.nodes[0].files.read('durable.bin')
+    assert.deepEqual(await sha256Of(read.body), { hash: put.record.hash, size })
+    // The read put the version back on the new placement.
+    await waitFor(async () => {
+      const held = await Promise.all(net!.nodes.map(async p => (await p.files.ctx.records.get(sha256Hex('durable.bin')))?.hash === put.record.hash))
+      return held.filter(Boolean).length >= 2
+    }, { timeoutMs: 20_000, what: 'the copies restored from S3' })
+  })
+})
