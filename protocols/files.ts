@@ -1485,12 +1485,14 @@ export interface IndexRequest {
 export namespace IndexRequest {
   export enum Type {
     STAT = 'STAT',
-    LIST = 'LIST'
+    LIST = 'LIST',
+    DIGEST = 'DIGEST'
   }
 
   enum __TypeValues {
     STAT = 0,
-    LIST = 1
+    LIST = 1,
+    DIGEST = 2
   }
 
   export namespace Type {
@@ -1696,6 +1698,8 @@ export namespace IndexRequest {
 export interface IndexResponse {
   records: FileRecord[]
   more: boolean
+  digest: Uint8Array<ArrayBuffer>
+  count: number
 }
 
 export namespace IndexResponse {
@@ -1720,13 +1724,25 @@ export namespace IndexResponse {
           w.bool(obj.more)
         }
 
+        if ((obj.digest != null && obj.digest.byteLength > 0)) {
+          w.uint32(26)
+          w.bytes(obj.digest)
+        }
+
+        if ((obj.count != null && obj.count !== 0)) {
+          w.uint32(32)
+          w.uint32(obj.count)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
       }, (reader, length, opts = {}) => {
         const obj: any = {
           records: [],
-          more: false
+          more: false,
+          digest: uint8ArrayAlloc(0),
+          count: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -1747,6 +1763,14 @@ export namespace IndexResponse {
             }
             case 2: {
               obj.more = reader.bool()
+              break
+            }
+            case 3: {
+              obj.digest = reader.bytes()
+              break
+            }
+            case 4: {
+              obj.count = reader.uint32()
               break
             }
             default: {
@@ -1790,6 +1814,20 @@ export namespace IndexResponse {
               yield {
                 field: `${prefix}.more`,
                 value: reader.bool()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.digest`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.count`,
+                value: reader.uint32()
               }
               break
             }
@@ -1888,6 +1926,16 @@ export namespace IndexResponse {
     value: boolean
   }
 
+  export interface IndexResponseDigestFieldEvent {
+    field: '$.digest'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface IndexResponseCountFieldEvent {
+    field: '$.count'
+    value: number
+  }
+
   export function encode (obj: Partial<IndexResponse>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, IndexResponse.codec())
   }
@@ -1896,7 +1944,7 @@ export namespace IndexResponse {
     return decodeMessage(buf, IndexResponse.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<IndexResponse>): Generator<IndexResponseRecordsNameFieldEvent | IndexResponseRecordsKeyFieldEvent | IndexResponseRecordsSizeFieldEvent | IndexResponseRecordsHashFieldEvent | IndexResponseRecordsChunkSizeFieldEvent | IndexResponseRecordsChunkHashesFieldEvent | IndexResponseRecordsVersionTimeFieldEvent | IndexResponseRecordsVersionCounterFieldEvent | IndexResponseRecordsVersionWriterFieldEvent | IndexResponseRecordsTombstoneFieldEvent | IndexResponseRecordsContentTypeFieldEvent | IndexResponseRecordsCreatedFieldEvent | IndexResponseRecordsModifiedFieldEvent | IndexResponseMoreFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<IndexResponse>): Generator<IndexResponseRecordsNameFieldEvent | IndexResponseRecordsKeyFieldEvent | IndexResponseRecordsSizeFieldEvent | IndexResponseRecordsHashFieldEvent | IndexResponseRecordsChunkSizeFieldEvent | IndexResponseRecordsChunkHashesFieldEvent | IndexResponseRecordsVersionTimeFieldEvent | IndexResponseRecordsVersionCounterFieldEvent | IndexResponseRecordsVersionWriterFieldEvent | IndexResponseRecordsTombstoneFieldEvent | IndexResponseRecordsContentTypeFieldEvent | IndexResponseRecordsCreatedFieldEvent | IndexResponseRecordsModifiedFieldEvent | IndexResponseMoreFieldEvent | IndexResponseDigestFieldEvent | IndexResponseCountFieldEvent> {
     return streamMessage(buf, IndexResponse.codec(), opts)
   }
 }

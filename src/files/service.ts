@@ -11,7 +11,7 @@ import { chunkSpan, fetchChunks, parallelChunks, serveFetch, FETCH_PROTOCOL, typ
 import { rechunk } from './frames.js'
 import { sha256Hex } from './hashing.js'
 import { compareVersions, DEFAULT_CHUNK_SIZE, HybridClock, type FileRecord } from './record.js'
-import { Replicator } from './replication.js'
+import { rangeDigest, Replicator } from './replication.js'
 import { pushVersion, serveStore, dialTarget, STORE_PROTOCOL } from './store.js'
 import { bytesToHex, hexToBytes, nameProblem, recordFromWire, recordToWire } from './wire.js'
 import type { FilesContext } from './context.js'
@@ -323,7 +323,7 @@ export class FilesService {
       if (req.key.length !== 32) throw new InvalidMessageError('STAT key must be 32 bytes')
       const record = await this.ctx.records.get(bytesToHex(req.key))
       const show = record !== undefined && (req.includeTombstones || !record.tombstone)
-      return { records: show ? [recordToWire(record)] : [], more: false }
+      return { records: show ? [recordToWire(record)] : [], more: false, digest: new Uint8Array(0), count: 0 }
     }
     if (req.type === IndexRequest.Type.LIST) {
       if ((req.after.length !== 0 && req.after.length !== 32) || req.upto.length !== 32) throw new InvalidMessageError('LIST bounds must be 32 bytes')
@@ -336,7 +336,12 @@ export class FilesService {
         if (records.length === limit) { more = true; break }
         records.push(r)
       }
-      return { records: records.map(recordToWire), more }
+      return { records: records.map(recordToWire), more, digest: new Uint8Array(0), count: 0 }
+    }
+    if (req.type === IndexRequest.Type.DIGEST) {
+      if (req.after.length !== 32 || req.upto.length !== 32) throw new InvalidMessageError('DIGEST bounds must be 32 bytes')
+      const d = await rangeDigest(this.ctx, bytesToHex(req.after), bytesToHex(req.upto))
+      return { records: [], more: false, digest: hexToBytes(d.digest), count: d.count }
     }
     throw new InvalidMessageError(`unknown index request type ${String(req.type)}`)
   }

@@ -79,6 +79,23 @@ describe('replica maintenance', function () {
     assert.deepEqual(holds.sort(), mustHold)
   })
 
+  it('anti-entropy: a replica that silently lost a record gets it back with no ring change; an in-sync pass moves nothing', async () => {
+    net = await createTestnet({ peers: 3, k: 3 })
+    await net.waitForRing()
+    const files = await putMany(net.nodes[0], 5, 'ae')
+    await waitFor(async () => allPlaced(net, files, 3), { timeoutMs: 20_000, what: 'initial placement' })
+    const [name, hash] = [...files][0]
+    const primaryId = placement(net.nodes, sha256Hex(name), 3)[0]
+    const primary = net.nodes.find(p => p.chord.self.id === primaryId)!
+    await primary.files.replicator.settled()
+    const quiet = await primary.files.replicator.syncOnce(AbortSignal.timeout(10_000))
+    assert.deepEqual(quiet, { pulled: 0, pushed: 0, errors: 0 }, 'in sync: nothing moves')
+    const replica = net.nodes.find(p => p.chord.self.id === placement(net.nodes, sha256Hex(name), 3)[2])!
+    await replica.files.ctx.records.delete(sha256Hex(name))
+    await replica.files.ctx.blobs.delete(hash)
+    await waitFor(async () => (await holdersOf(net, name, hash)).includes(replica.chord.self.id), { timeoutMs: 20_000, what: 'the lost copy to come back' })
+  })
+
   it('with k = 1 a graceful leave hands every record to the successor', async () => {
     net = await createTestnet({ peers: 4, k: 1 })
     await net.waitForRing()
