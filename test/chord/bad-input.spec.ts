@@ -4,7 +4,6 @@ import assert from 'node:assert/strict'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { lpStream } from '@libp2p/utils'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { ChordRequest, ChordResponse } from '../../protocols/chord.js'
@@ -15,28 +14,8 @@ import { MEMBERSHIP_PROTOCOL } from '../../src/membership/service.js'
 import { createHost, type Host } from '../../src/net/host.js'
 import { newKey } from '../../src/net/identity.js'
 import { createPeer, type Peer } from '../../src/peer.js'
-import type { Stream } from '@libp2p/interface'
+import { frame, sendRaw, varint } from '../utils/raw-wire.js'
 
-function varint (n: number): Uint8Array {
-  const out: number[] = []
-  while (n >= 0x80) { out.push((n & 0x7f) | 0x80); n = Math.floor(n / 128) }
-  out.push(n)
-  return Uint8Array.from(out)
-}
-
-/** Send raw bytes and report how the stream ended: 'reset' (no reply, stream aborted) or the reply bytes. */
-async function sendRaw (stream: Stream, bytes: Uint8Array): Promise<'reset' | Uint8Array> {
-  stream.send(bytes)
-  try {
-    const lp = lpStream(stream)
-    const reply = await lp.read({ signal: AbortSignal.timeout(5_000) })
-    return reply.subarray()
-  } catch {
-    return 'reset'
-  }
-}
-
-const frame = (body: Uint8Array): Uint8Array => Uint8Array.from([...varint(body.length), ...body])
 const chordReq = (r: Partial<ChordRequest>): Uint8Array => ChordRequest.encode({ type: ChordRequest.Type.PING, addrs: [], successors: [], key: new Uint8Array(0), ...r })
 
 describe('bad input', function () {
