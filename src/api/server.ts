@@ -3,6 +3,8 @@
 // `{ error, code }` and never reaches the node.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { InvalidInputError, NotFoundError } from '../errors.js'
+import { MAX_NAME_BYTES } from '../files/record.js'
+import { MAX_LIST } from '../files/service.js'
 import type { DeleteJson, ErrorJson, FileJson, ListJson, LocateJson, LookupJson, PutJson, RingJson, StatusJson } from './types.js'
 
 /** An open file for GET: its description and a byte stream of [offset, offset + length). */
@@ -33,13 +35,15 @@ export interface ApiServer {
 }
 
 const HEX_ID = /^[0-9a-f]{64}$/
-export const MAX_NAME_BYTES = 1024
 const REQUEST_TIMEOUT_MS = 30_000
 
 /** Listen on `host:port` (port 0 = any) and serve the API. */
 export async function startApiServer (api: DaemonApi, listen: { host: string, port: number }): Promise<ApiServer> {
   const server: Server = createServer((req, res) => { void route(api, req, res) })
-  server.requestTimeout = REQUEST_TIMEOUT_MS
+  // No whole-request timeout: an upload of many GiB takes as long as it takes (Node would cut it with 408).
+  // Headers must still arrive promptly, and an idle connection is closed.
+  server.requestTimeout = 0
+  server.headersTimeout = REQUEST_TIMEOUT_MS
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(listen.port, listen.host, () => { server.off('error', reject); resolve() })
@@ -95,6 +99,11 @@ async function fileRoute (api: DaemonApi, req: IncomingMessage, res: ServerRespo
   if (method === 'DELETE') return send(res, 200, await api.remove(name, signal))
   const range = parseRange(req.headers.range)
   const open = await api.get(name, range, signal)
+  if (range !== undefined && open.length === 0) {
+    res.writeHead(416, { 'content-range': `bytes */${open.file.size}`, 'content-type': 'application/json; charset=utf-8' })
+    res.end(JSON.stringify({ error: `the range is outside the file (${open.file.size} bytes)`, code: 'ERR_RANGE' } satisfies ErrorJson) + '\n')
+    return
+  }
   const headers: Record<string, string | number> = {
     'content-type': open.file.contentType,
     'content-length': open.length,
@@ -147,7 +156,7 @@ function listQuery (url: URL): { after?: string, limit?: number } {
   const limitText = url.searchParams.get('limit')
   const limit = limitText === null ? undefined : Number(limitText)
   if (after !== undefined && !HEX_ID.test(after)) throw new InvalidInputError('after must be a 64-hex key (the `next` of the previous page)')
-  if (limit !== undefined && (!Number.isInteger(limit) || limit < 1 || limit > 1000)) throw new InvalidInputError('limit must be an integer in [1, 1000]')
+  if (limit !== undefined && (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST)) throw new InvalidInputError(`limit must be an integer in [1, ${MAX_LIST}]`)
   return { after, limit }
 }
 

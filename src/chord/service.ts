@@ -1,6 +1,6 @@
 // The Chord ring service on a libp2p host: serves /chord-peer/chord/1.0.0, runs the maintenance tasks, and
-// re-emits ring changes as events (`successor:change`, `predecessor:change`, `range:change`, `node:dead`) for
-// the services built on top (files, dashboard). It never imports storage.
+// re-emits ring changes as events (`successor:change`, `successors:change`, `predecessor:change`,
+// `range:change`, `node:dead`) for the services built on top (files, dashboard). It never imports storage.
 import { logger } from '@libp2p/logger'
 import { ChordRequest, ChordResponse } from '../../protocols/chord.js'
 import { serveRpc, type RpcLimits } from '../net/rpc.js'

@@ -1,7 +1,8 @@
 // The files service: put, get, stat, list, locate and delete over the ring, plus the three file protocols.
 // Placement (DESIGN §5): primary = successor(key), replicas = the next k − 1 successors, fewer while the ring is
 // smaller than k. A put streams through the chain (store.ts) and succeeds once the write quorum committed:
-// the primary and at least one replica when there are replicas. Versions come from a hybrid clock, so every
+// two copies (one on a one-node ring). A dead primary is skipped, so two replicas also make a quorum; repair then
+// brings the copies back to k. Versions come from a hybrid clock, so every
 // replica keeps the same newest version; a delete writes a tombstone version.
 import { logger } from '@libp2p/logger'
 import { IndexRequest, IndexResponse } from '../../protocols/files.js'
@@ -13,7 +14,7 @@ import { sha256Hex } from './hashing.js'
 import { compareVersions, DEFAULT_CHUNK_SIZE, HybridClock, type FileRecord } from './record.js'
 import { rangeDigest, Replicator } from './replication.js'
 import { pushVersion, serveStore, dialTarget, STORE_PROTOCOL } from './store.js'
-import { bytesToHex, hexToBytes, nameProblem, recordFromWire, recordToWire } from './wire.js'
+import { bytesToHex, checkComplete, hexToBytes, MAX_CHUNK_SIZE, MIN_CHUNK_SIZE, nameProblem, recordFromWire, recordToWire } from './wire.js'
 import type { FilesContext } from './context.js'
 import type { DurableTier } from './durable.js'
 import type { ChordService } from '../chord/service.js'
@@ -24,8 +25,10 @@ import type { Libp2p } from '@libp2p/interface'
 
 export const INDEX_PROTOCOL = '/chord-peer/index/1.0.0'
 const INDEX_LIMITS = { maxMessageBytes: 16 * 1024 * 1024, timeoutMs: 5_000 }
-/** Most records one LIST answer carries. */
+/** Most records one LIST answer carries … */
 export const MAX_LIST = 1000
+/** … and most bytes of records (under the index frame limit, whatever the files' chunk lists). */
+const LIST_BYTES = 8 * 1024 * 1024
 
 export interface FilesServiceInit {
   host: Libp2p
@@ -63,6 +66,9 @@ export class FilesService {
   constructor (init: FilesServiceInit) {
     this.k = init.k
     this.chunkSize = init.chunkSize ?? DEFAULT_CHUNK_SIZE
+    if (!Number.isInteger(this.chunkSize) || this.chunkSize < MIN_CHUNK_SIZE || this.chunkSize > MAX_CHUNK_SIZE) {
+      throw new InvalidInputError(`chunk size must be an integer in [${MIN_CHUNK_SIZE}, ${MAX_CHUNK_SIZE}], got ${this.chunkSize}`)
+    }
     this.now = init.now ?? Date.now
     this.clock = new HybridClock(init.host.peerId.toString())
     this.durable = init.durable
@@ -169,12 +175,13 @@ export class FilesService {
     if (record === undefined && this.durable !== undefined) {
       // No replica knows the name: every holder may be gone. The durable tier may still have it.
       record = await this.durable.record(key, { signal })
+      if (record !== undefined) checkComplete(record)
       fromDurable = record !== undefined
     }
     if (record === undefined || record.tombstone) throw new NotFoundError(`no file named ${JSON.stringify(name)}`)
     const found = record
-    const offset = options.last !== undefined ? Math.max(0, record.size - options.last) : options.offset ?? 0
-    if (offset > record.size) throw new InvalidInputError(`offset ${offset} is past the end (${record.size} bytes)`)
+    // An offset at or past the end reads nothing (HTTP answers 416 for such a range).
+    const offset = Math.min(options.last !== undefined ? Math.max(0, record.size - options.last) : options.offset ?? 0, record.size)
     const length = Math.min(options.length ?? record.size - offset, record.size - offset)
     // Holders of exactly this version, this node first (no network), then in placement order.
     const holders = states.filter(s => s.record?.hash === found.hash && compareVersions(s.record.version, found.version) === 0).map(s => s.node)
@@ -212,6 +219,7 @@ export class FilesService {
       i++
       yield chunk
     }
+    if (i !== span.end) throw new IntegrityError(`S3 ended ${record.name} after chunk ${i}, expected ${span.end}`)
   }
 
   /** Put a version found only in the durable tier back on its placement nodes. */
@@ -331,10 +339,13 @@ export class FilesService {
       const records: FileRecord[] = []
       let more = false
       const gt = req.after.length === 0 ? undefined : bytesToHex(req.after)
+      let bytes = 0
       for await (const r of this.ctx.records.list({ gt, lte: bytesToHex(req.upto) })) {
         if (r.tombstone && !req.includeTombstones) continue
-        if (records.length === limit) { more = true; break }
+        const size = 300 + Buffer.byteLength(r.name) + 34 * r.chunkHashes.length // the record's encoded size, near enough
+        if (records.length === limit || (records.length > 0 && bytes + size > LIST_BYTES)) { more = true; break }
         records.push(r)
+        bytes += size
       }
       return { records: records.map(recordToWire), more, digest: new Uint8Array(0), count: 0 }
     }

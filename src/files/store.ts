@@ -4,10 +4,10 @@
 // downstream still commits locally and reports only what it stored; the caller counts acknowledgements.
 import { StoreHeader, StoreResult, StoreTrailer } from '../../protocols/files.js'
 import { fromWireList, toWire } from '../chord/wire.js'
-import { IntegrityError, InvalidMessageError, UnreachableError } from '../errors.js'
+import { IntegrityError, InvalidInputError, InvalidMessageError, UnreachableError } from '../errors.js'
 import { FRAME_BYTES, framed, idle, readFrames, rechunk, writeEnd, writeFrame, type Framed } from './frames.js'
 import { ChunkHasher, type ContentDigest } from './hashing.js'
-import { bytesToHex, hexToBytes, recordFromWire, recordToWire } from './wire.js'
+import { bytesToHex, hexToBytes, MAX_FILE_SIZE, recordFromWire, recordToWire } from './wire.js'
 import type { FilesContext } from './context.js'
 import type { FileRecord } from './record.js'
 import type { NodeRef } from '../ring/index.js'
@@ -52,6 +52,7 @@ export async function relay (ctx: FilesContext, frames: AsyncIterable<Uint8Array
   async function * pass (): AsyncGenerator<Uint8Array> {
     for await (const frame of frames) {
       hasher.update(frame)
+      if (hasher.size > MAX_FILE_SIZE) throw new InvalidInputError(`the file is larger than ${MAX_FILE_SIZE} bytes`)
       await forward(async d => writeFrame(d.lp, frame, signal))
       yield frame
     }
@@ -95,7 +96,11 @@ export async function relay (ctx: FilesContext, frames: AsyncIterable<Uint8Array
 /** Store a complete record if it is newer than ours; drop the blob it replaced when nothing else uses it. */
 export async function commitRecord (ctx: FilesContext, record: FileRecord): Promise<void> {
   const old = await ctx.records.get(record.key)
-  if (!(await ctx.records.put(record))) return
+  if (!(await ctx.records.put(record))) {
+    // We already hold a newer version: the blob just written belongs to nothing unless another record shares it.
+    if (!record.tombstone && !(await hashInUse(ctx, record.hash))) await ctx.blobs.delete(record.hash).catch(() => {})
+    return
+  }
   ctx.onCommit?.(record)
   if (old !== undefined && !old.tombstone && old.hash !== record.hash && !(await hashInUse(ctx, old.hash))) {
     await ctx.blobs.delete(old.hash).catch(err => ctx.log('cannot drop replaced blob %s: %s', old.hash, (err as Error).message))

@@ -64,6 +64,12 @@ describe('files: bad uploads and bad requests', function () {
     }
     const range = await fetch(url(0, '/api/files/half.bin'), { headers: { range: 'bytes=5-2' } })
     assert.equal(range.status, 416)
+    const past = await fetch(url(0, '/api/files/half.bin'), { headers: { range: 'bytes=300000-' } })
+    assert.equal(past.status, 416, 'a range starting at the end')
+    assert.equal(past.headers.get('content-range'), 'bytes */300000')
+    const tail = await fetch(url(0, '/api/files/half.bin'), { headers: { range: 'bytes=-10' } })
+    assert.equal(tail.status, 206)
+    assert.equal((await tail.arrayBuffer()).byteLength, 10)
   })
 
   it('a name with slashes and dots is data: stored and read back under exactly that name', async () => {

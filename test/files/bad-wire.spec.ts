@@ -27,7 +27,7 @@ describe('files: malformed wire messages', function () {
     await node?.stop()
   })
 
-  const key = (name: string): Uint8Array => Buffer.from(sha256Hex(name), 'hex')
+  const key = (name: string): Uint8Array<ArrayBuffer> => new Uint8Array(Buffer.from(sha256Hex(name), 'hex'))
   const cases: Array<[string, string, () => Uint8Array]> = [
     ['store', 'garbage header', () => frame(Uint8Array.from([0xff, 0xff, 0xff]))],
     ['store', 'a 20 MB length prefix', () => Uint8Array.from([...varint(20 * 1024 * 1024), 1, 2])],
