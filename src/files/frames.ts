@@ -40,11 +40,27 @@ export function framed (stream: Stream): Framed {
   let failure: Error | undefined
   let wake: (() => void) | undefined
   const notify = (): void => { const w = wake; wake = undefined; w?.() }
-  const resume = (): void => { if (stream.readStatus === 'paused') stream.resume() }
+  // resume() hands the paused backlog to our listener first and only then tells the muxer to resume. Pausing
+  // inside that listener would leave the stream marked paused while yamux grants window again, and the backlog
+  // then grows past any limit. So the listener never pauses during resume(); we pause right after it instead.
+  let resuming = false
+  const pauseIfFull = (): void => {
+    if (buf.byteLength > HIGH_WATER_BYTES && stream.readStatus === 'readable') stream.pause()
+  }
+  const resume = (): void => {
+    if (stream.readStatus !== 'paused') return
+    resuming = true
+    try {
+      stream.resume()
+    } finally {
+      resuming = false
+    }
+    pauseIfFull()
+  }
 
   stream.addEventListener('message', evt => {
     buf.append(evt.data)
-    if (buf.byteLength > HIGH_WATER_BYTES && stream.readStatus === 'readable') stream.pause()
+    if (!resuming) pauseIfFull()
     notify()
   })
   stream.addEventListener('remoteCloseWrite', () => { ended = true; notify() })
