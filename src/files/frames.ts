@@ -6,7 +6,7 @@
 // buffers whatever arrives; a reader slower than the network (a disk, the next hop) made its buffer grow without
 // bound and the stream was reset. `framed` keeps its own buffer and pauses the stream above HIGH_WATER_BYTES (yamux
 // then stops granting window, so the sender waits), resuming when the buffer drains below LOW_WATER_BYTES or a
-// frame needs more bytes. Writes wait for the stream's drain.
+// frame needs more bytes. Writes wait until the stream's own write buffer is below a frame.
 import { Uint8ArrayList } from 'uint8arraylist'
 import { InvalidMessageError } from '../errors.js'
 import type { Stream } from '@libp2p/interface'
@@ -110,9 +110,30 @@ export function framed (stream: Stream): Framed {
       while (n >= 0x80) { prefix.push((n & 0x7f) | 0x80); n = Math.floor(n / 128) }
       prefix.push(n)
       stream.send(Uint8Array.from(prefix))
-      if (!stream.send(bytes)) await stream.onDrain(options)
+      stream.send(bytes)
+      // 'drain' fires whenever the muxer can take some bytes again (a 256 KiB window update), not when the write
+      // buffer is empty, and onDrain() may resolve at once: waiting for one drain per frame let ¾ of every 1 MiB
+      // frame pile up, so a 1 GiB put held most of the file in memory. Wait for 'idle' (the buffer sent) instead.
+      if (stream.writeBufferLength > FRAME_BYTES) await sent(stream, options.signal)
     }
   }
+}
+
+/** Resolves when the stream has sent its whole write buffer (or closed); rejects on abort. */
+async function sent (stream: Stream, signal?: AbortSignal): Promise<void> {
+  if (stream.writeBufferLength === 0 || stream.status !== 'open') return
+  await new Promise<void>((resolve, reject) => {
+    const done = (): void => {
+      stream.removeEventListener('idle', done)
+      stream.removeEventListener('close', done)
+      signal?.removeEventListener('abort', onAbort)
+      resolve()
+    }
+    const onAbort = (): void => { done(); reject(signal?.reason) }
+    stream.addEventListener('idle', done)
+    stream.addEventListener('close', done)
+    signal?.addEventListener('abort', onAbort, { once: true })
+  })
 }
 
 /** Frames until the empty end frame. */

@@ -1,0 +1,114 @@
+// One process of the transfer benchmark. bench/transfer.ts compiles this file (and transfer-data.ts) to plain
+// JavaScript over the built `dist/` tree and starts it with plain `node`, so a child's memory is that of the
+// product, without the ≈ 47 MB a tsx loader thread adds. Modes:
+//   peer <json>            a chord-peer node (createPeer) with its HTTP API on 127.0.0.1: the daemon minus the CLI
+//   raw-recv               a bare libp2p host (tcp + noise + yamux) that SHA-256-hashes one stream and replies
+//                          with its byte count and hash
+//   raw-send <maddr> <n>   dials raw-recv, waits for a line on stdin, sends n pseudo-random bytes in 1 MiB
+//                          send()s with onDrain() backpressure, then reports the time until the receiver's reply
+// Messages to the parent are stdout lines `@@{json}`. A child stops when its stdin closes (the parent went away,
+// however it died) or on SIGTERM.
+import '../src/polyfill.js'
+import { createHash } from 'node:crypto'
+import { multiaddr } from '@multiformats/multiaddr'
+import { createHost } from '../src/net/host.js'
+import { newKey } from '../src/net/identity.js'
+import { createPeer } from '../src/peer.js'
+import { RAW_PROTOCOL, pseudoRandomChunks } from './transfer-data.js'
+
+export interface PeerArgs { bootstrap?: boolean, connect?: string[], k?: number, dataDir: string }
+export interface PeerReady { ready: true, peerId: string, id: string, multiaddrs: string[], apiUrl: string }
+export interface RawReady { ready: true, multiaddrs: string[] }
+export interface RawReceived { received: true, bytes: number, hash: string, ms: number }
+export interface RawSent { sent: true, bytes: number, hash: string, ms: number }
+
+const LISTEN = ['/ip4/127.0.0.1/tcp/0']
+
+function emit (message: object): void {
+  process.stdout.write('@@' + JSON.stringify(message) + '\n')
+}
+
+/** Run `stop` once, on SIGTERM/SIGINT or when the parent closes our stdin; exit within 5 s whatever happens. */
+function stopOnParentGone (stop: () => Promise<void>): void {
+  let stopping = false
+  const once = (): void => {
+    if (stopping) return
+    stopping = true
+    setTimeout(() => process.exit(1), 5_000).unref()
+    stop().then(() => process.exit(0), (err: unknown) => { console.error(err); process.exit(1) })
+  }
+  process.on('SIGTERM', once)
+  process.on('SIGINT', once)
+  process.stdin.on('end', once)
+  process.stdin.on('close', once)
+  process.stdin.resume()
+}
+
+async function peer (args: PeerArgs): Promise<void> {
+  const node = await createPeer({ ...args, listen: LISTEN, api: '127.0.0.1:0' })
+  stopOnParentGone(async () => node.stop({ leave: false }))
+  emit({ ready: true, peerId: node.peerId, id: node.id, multiaddrs: node.multiaddrs, apiUrl: node.apiUrl ?? '' } satisfies PeerReady)
+}
+
+async function rawReceive (): Promise<void> {
+  const host = await createHost({ privateKey: await newKey(), listen: LISTEN })
+  stopOnParentGone(async () => host.stop())
+  await host.handle(RAW_PROTOCOL, async stream => {
+    const sha = createHash('sha256')
+    let bytes = 0
+    let t0 = 0
+    for await (const piece of stream) {
+      const bytesIn = piece.subarray()
+      if (bytes === 0) t0 = performance.now()
+      sha.update(bytesIn)
+      bytes += bytesIn.byteLength
+    }
+    const ms = performance.now() - t0
+    const digest = sha.digest()
+    const reply = Buffer.alloc(40)
+    reply.writeBigUInt64BE(BigInt(bytes), 0)
+    digest.copy(reply, 8)
+    stream.send(reply)
+    await stream.close()
+    emit({ received: true, bytes, hash: digest.toString('hex'), ms } satisfies RawReceived)
+  }, { maxInboundStreams: 4 })
+  emit({ ready: true, multiaddrs: host.getMultiaddrs().map(a => a.toString()) } satisfies RawReady)
+}
+
+async function rawSend (addr: string, size: number): Promise<void> {
+  const host = await createHost({ privateKey: await newKey(), listen: LISTEN })
+  stopOnParentGone(async () => host.stop())
+  // The connection (TCP, noise handshake, yamux) is set up before the clock starts, as the ring's are.
+  const stream = await host.dialProtocol(multiaddr(addr), RAW_PROTOCOL)
+  // Start when the parent says so, so its CPU figures cover the transfer only.
+  emit({ connected: true })
+  await new Promise<void>(resolve => process.stdin.once('data', () => resolve()))
+  const t0 = performance.now()
+  for (const chunk of pseudoRandomChunks(size)) {
+    if (!stream.send(chunk)) await stream.onDrain()
+  }
+  await stream.close()
+  const reply: Uint8Array[] = []
+  for await (const piece of stream) reply.push(piece.subarray())
+  const ms = performance.now() - t0
+  const answer = Buffer.concat(reply)
+  if (answer.byteLength !== 40) throw new Error(`the receiver answered ${answer.byteLength} bytes, expected 40`)
+  emit({ sent: true, bytes: Number(answer.readBigUInt64BE(0)), hash: answer.subarray(8).toString('hex'), ms } satisfies RawSent)
+  await host.stop()
+}
+
+async function main (): Promise<void> {
+  const [mode, ...args] = process.argv.slice(2)
+  if (mode === 'peer') return await peer(JSON.parse(args[0]) as PeerArgs)
+  if (mode === 'raw-recv') return await rawReceive()
+  if (mode === 'raw-send') {
+    await rawSend(args[0], Number(args[1]))
+    process.exit(0)
+  }
+  throw new Error(`unknown mode ${mode}`)
+}
+
+main().catch((err: unknown) => {
+  console.error(err)
+  process.exit(1)
+})
