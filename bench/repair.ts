@@ -8,17 +8,13 @@ import { cpus } from 'node:os'
 import { sha256Hex } from '../src/files/hashing.js'
 import { createTestnet, waitFor, type Testnet } from '../src/testnet.js'
 import { pseudoRandom } from '../test/utils/bytes.js'
+import { placementOf } from '../test/utils/oracle.js'
 import type { Peer } from '../src/peer.js'
 
 const FILE_BYTES = 4 * 1024 * 1024
 const DEFAULTS = { stabilizeIntervalMs: 1_000, fixFingersIntervalMs: 500, checkPredecessorIntervalMs: 2_000, replicationIntervalMs: 10_000 }
 
-function placement (nodes: readonly Peer[], key: string, k: number): bigint[] {
-  const ids = nodes.map(p => p.chord.self.id).sort((a, b) => (a < b ? -1 : 1))
-  const x = BigInt('0x' + key)
-  const i = Math.max(0, ids.findIndex(id => id >= x))
-  return Array.from({ length: Math.min(k, ids.length) }, (_, j) => ids[(i + j) % ids.length])
-}
+const placement = (nodes: readonly Peer[], key: string, k: number): bigint[] => placementOf(nodes.map(p => p.chord.self.id), key, k)
 
 async function copiesRestored (net: Testnet, files: Map<string, string>): Promise<boolean> {
   for (const [name, hash] of files) {

@@ -6,19 +6,11 @@ import { join } from 'node:path'
 import { sha256Hex } from '../../src/files/hashing.js'
 import { createTestnet, waitFor, type Testnet } from '../../src/testnet.js'
 import { collect, pseudoRandom, sha256Of } from '../utils/bytes.js'
+import { placementOf } from '../utils/oracle.js'
 import type { Peer } from '../../src/peer.js'
 
-function sortedIds (net: Testnet): bigint[] {
-  return net.nodes.map(p => p.chord.self.id).sort((a, b) => (a < b ? -1 : 1))
-}
-
 /** The k nodes that should hold `name`: the owner of its key and the next k − 1 by id. */
-function expectedHolders (net: Testnet, name: string, k: number): bigint[] {
-  const ids = sortedIds(net)
-  const key = BigInt('0x' + sha256Hex(name))
-  const i = Math.max(0, ids.findIndex(id => id >= key))
-  return Array.from({ length: Math.min(k, ids.length) }, (_, j) => ids[(i + j) % ids.length])
-}
+const expectedHolders = (net: Testnet, name: string, k: number): bigint[] => placementOf(net.nodes.map(p => p.chord.self.id), sha256Hex(name), k)
 
 function nodeById (net: Testnet, id: bigint): Peer {
   return net.nodes.find(p => p.chord.self.id === id)!

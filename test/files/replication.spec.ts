@@ -3,16 +3,12 @@
 import assert from 'node:assert/strict'
 import { sha256Hex } from '../../src/files/hashing.js'
 import { createTestnet, waitFor, type Testnet } from '../../src/testnet.js'
+import { placementOf } from '../utils/oracle.js'
 import { pseudoRandom } from '../utils/bytes.js'
 import type { Peer } from '../../src/peer.js'
 
 /** The ids of the k nodes that should hold `key` on the ring `nodes` (owner first). */
-function placement (nodes: readonly Peer[], key: string, k: number): bigint[] {
-  const ids = nodes.map(p => p.chord.self.id).sort((a, b) => (a < b ? -1 : 1))
-  const x = BigInt('0x' + key)
-  const i = Math.max(0, ids.findIndex(id => id >= x))
-  return Array.from({ length: Math.min(k, ids.length) }, (_, j) => ids[(i + j) % ids.length])
-}
+const placement = (nodes: readonly Peer[], key: string, k: number): bigint[] => placementOf(nodes.map(p => p.chord.self.id), key, k)
 
 /** For each name: the live nodes holding its newest version, as ids. */
 async function holdersOf (net: Testnet, name: string, hash: string): Promise<bigint[]> {

@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net'
 import type { S3BlobStoreConfig } from '../../src/storage/s3-blob-store.js'
 
 /** The slice of s3rver's API we use (it ships no types). */
-interface S3rverInstance {
+export interface S3rverInstance {
   run (): Promise<AddressInfo>
   close (): Promise<void>
   httpServer?: Server
@@ -24,7 +24,7 @@ type S3rverClass = new (options: {
 }) => S3rverInstance
 
 // s3rver is CommonJS without types; loading it through createRequire keeps the untyped import in one place.
-const S3rver = createRequire(import.meta.url)('s3rver') as S3rverClass
+export const S3rver = createRequire(import.meta.url)('s3rver') as S3rverClass
 
 export interface S3Fixture {
   /** http://127.0.0.1:<port> */

@@ -4,26 +4,11 @@
 // it, which on loopback in a test run is unlikely enough (up() then fails with EADDRINUSE, not a wrong result).
 import { mkdtemp, rm } from 'node:fs/promises'
 import { createServer, type AddressInfo } from 'node:net'
-import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { Server } from 'node:http'
 import type { S3BlobStoreConfig } from '../../src/storage/s3-blob-store.js'
 
-interface S3rverInstance {
-  run (): Promise<AddressInfo>
-  close (): Promise<void>
-  httpServer?: Server
-}
-type S3rverClass = new (options: {
-  address: string
-  port: number
-  directory: string
-  silent: boolean
-  configureBuckets: Array<{ name: string }>
-}) => S3rverInstance
-
-const S3rver = createRequire(import.meta.url)('s3rver') as S3rverClass
+import { S3rver, type S3rverInstance } from './s3-fixture.js'
 
 export interface FlakyS3 {
   endpoint: string
