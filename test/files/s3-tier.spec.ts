@@ -276,11 +276,11 @@ describe('S3Tier', function () {
       await t.start()
       await t.enqueue(r)
       await waitFor(() => t.stats().failures >= 1, { timeoutMs: 15_000, what: 'a failed attempt' })
-      const waiting = t.idle()
+      const waiting = assert.rejects(t.idle(), NotStartedError) // attached now: stop() rejects it at once
       const started = Date.now()
       await t.stop()
       assert.ok(Date.now() - started < 5_000, `stop took ${Date.now() - started} ms`)
-      await assert.rejects(waiting, NotStartedError)
+      await waiting
       const again = tier({ s3: flaky.config })
       assert.equal(await again.pending(), 1)
     } finally {
