@@ -3,8 +3,7 @@
 // `{ error, code }` and never reaches the node.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { InvalidInputError, NotFoundError } from '../errors.js'
-import { MAX_NAME_BYTES } from '../files/record.js'
-import { MAX_LIST } from '../files/service.js'
+import { MAX_LIST, MAX_NAME_BYTES } from '../files/record.js'
 import type { DeleteJson, ErrorJson, FileJson, ListJson, LocateJson, LookupJson, PutJson, RingJson, StatusJson } from './types.js'
 
 /** An open file for GET: its description and a byte stream of [offset, offset + length). */

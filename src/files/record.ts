@@ -41,6 +41,9 @@ export const DEFAULT_CHUNK_SIZE = 1024 * 1024
 /** Longest file name in UTF-8 bytes. */
 export const MAX_NAME_BYTES = 1024
 
+/** Most records one page of a listing carries. */
+export const MAX_LIST = 1000
+
 /** Negative when a is older than b, positive when newer, 0 when the same version. */
 export function compareVersions (a: Version, b: Version): number {
   if (a.time !== b.time) return a.time < b.time ? -1 : 1

@@ -11,7 +11,7 @@ import { RpcClient, serveRpc } from '../net/rpc.js'
 import { chunkSpan, fetchChunks, parallelChunks, serveFetch, FETCH_PROTOCOL, type ChunkSpan } from './fetch.js'
 import { rechunk } from './frames.js'
 import { sha256Hex } from './hashing.js'
-import { compareVersions, DEFAULT_CHUNK_SIZE, HybridClock, type FileRecord } from './record.js'
+import { compareVersions, DEFAULT_CHUNK_SIZE, HybridClock, MAX_LIST, type FileRecord } from './record.js'
 import { rangeDigest, Replicator } from './replication.js'
 import { pushVersion, serveStore, dialTarget, STORE_PROTOCOL } from './store.js'
 import { bytesToHex, checkComplete, hexToBytes, MAX_CHUNK_SIZE, MIN_CHUNK_SIZE, nameProblem, recordFromWire, recordToWire } from './wire.js'
@@ -25,9 +25,7 @@ import type { Libp2p } from '@libp2p/interface'
 
 export const INDEX_PROTOCOL = '/chord-peer/index/1.0.0'
 const INDEX_LIMITS = { maxMessageBytes: 16 * 1024 * 1024, timeoutMs: 5_000 }
-/** Most records one LIST answer carries … */
-export const MAX_LIST = 1000
-/** … and most bytes of records (under the index frame limit, whatever the files' chunk lists). */
+/** Most bytes of records (under the index frame limit, whatever the files' chunk lists). */
 const LIST_BYTES = 8 * 1024 * 1024
 
 export interface FilesServiceInit {
