@@ -25,7 +25,10 @@ describe('files with the S3 durable tier', function () {
     const put = await net.nodes[0].files.put('durable.bin', pseudoRandom(size, 11))
     const primary = net.nodes.find(p => p.chord.self.id === put.holders[0].id)!
     const tier = primary.files.durable as S3Tier
-    await waitFor(async () => (await tier.record(sha256Hex('durable.bin')))?.hash === put.record.hash, { timeoutMs: 20_000, what: 'the upload to S3' })
+    // s3rver (unlike S3) can serve an object while it is still being written: a read error means "not yet".
+    const uploaded = async (): Promise<boolean> => (await tier.record(sha256Hex('durable.bin')).catch(() => undefined))?.hash === put.record.hash
+    await waitFor(uploaded, { timeoutMs: 20_000, what: 'the upload to S3' })
+    await waitFor(async () => tier.stats().uploaded > 0 && await tier.pending() === 0, { timeoutMs: 20_000, what: 'the queue to drain' })
     for (const p of net.nodes) if (p !== primary) assert.equal((p.files.durable as S3Tier).stats().uploaded, 0, 'only the primary uploads')
 
     for (const h of put.holders) await net.remove(net.nodes.find(p => p.chord.self.id === h.id)!, { leave: false })
