@@ -9,6 +9,8 @@ export interface DurableTier {
   enqueue (record: FileRecord): Promise<void>
   /** The newest record stored for `key`, or undefined. */
   record (key: string, options?: AbortOptions): Promise<FileRecord | undefined>
+  /** The keys of the records stored in the ring interval (from, to] (64-hex keys; from = to is the whole ring), in key order. */
+  keys (from: string, to: string, options?: AbortOptions): AsyncIterable<string>
   /** The bytes of `record`'s blob, [offset, offset + length); NotFoundError when absent. */
   read (record: FileRecord, range?: { offset: number, length?: number }, options?: AbortOptions): AsyncIterable<Uint8Array>
   /** Entries waiting for upload. */

@@ -7,14 +7,19 @@
 // It runs when the ring around this node changes (range, successor list) and on a jittered timer, which is the
 // anti-entropy pass catching anything an event missed. A graceful leave first hands the range to the successor.
 // Each pass first compares a digest of the range with each replica and lists only where they differ.
-// Not yet: dropping copies a node no longer needs to keep.
+// With a durable tier, a pass also lists the tier's records of the range when the range changed (or every
+// `durableScanMs`) and restores each one that neither this node nor a replica has: the files whose every holder
+// is gone come back without waiting for a read.
+// Every `surplusMs` a pass also drops the copies this node no longer needs (`dropSurplus`): records whose
+// placement no longer includes it, once each node of the placement holds that version or a newer one.
 import { createHash } from 'node:crypto'
 import { IndexRequest } from '../../protocols/files.js'
-import { commitRecord, pushVersion } from './store.js'
+import { commitRecord, hashInUse, pushVersion } from './store.js'
 import { fetchChunks, verifiedLocalChunks } from './fetch.js'
 import { compareVersions, type FileRecord } from './record.js'
 import { bytesToHex, recordFromWire } from './wire.js'
 import type { FilesContext } from './context.js'
+import type { DurableTier } from './durable.js'
 import type { NodeRef } from '../ring/index.js'
 import type { IndexResponse } from '../../protocols/files.js'
 
@@ -25,20 +30,35 @@ export interface ReplicatorInit {
   intervalMs: number
   /** Ask a node's index (pooled rpc, or local). */
   askIndex: (node: NodeRef, req: Partial<IndexRequest>, signal: AbortSignal) => Promise<IndexResponse>
+  /** The durable tier, if configured. */
+  durable?: DurableTier
+  /** Scan the durable tier's records of an unchanged range this often, ms (default 5 min). */
+  durableScanMs?: number
+  /** The k nodes that should hold `key`, owner first (a lookup). */
+  placement: (key: string, signal: AbortSignal) => Promise<NodeRef[]>
+  /** Look for copies this node no longer needs this often, ms (default 1 min). */
+  surplusMs?: number
 }
 
-export interface SyncReport { pulled: number, pushed: number, errors: number }
+export interface SyncReport { pulled: number, pushed: number, restored: number, errors: number }
 
 const PAGE = 500
+export const DEFAULT_DURABLE_SCAN_MS = 5 * 60_000
+export const DEFAULT_SURPLUS_MS = 60_000
 
 export class Replicator {
   private readonly shutdown = new AbortController()
   private dirty = false
   private running: Promise<void> | undefined
   private timer: NodeJS.Timeout | undefined
-  private readonly onRingChange = (): void => { this.kick() }
+  private readonly onRingChange = (): void => { this.ringChanges++; this.kick() }
   /** Totals since start, for status and tests. */
-  readonly totals: SyncReport = { pulled: 0, pushed: 0, errors: 0 }
+  readonly totals: SyncReport = { pulled: 0, pushed: 0, restored: 0, errors: 0 }
+  /** The range last scanned in the durable tier, and when. */
+  private scanned = { range: '', at: 0 }
+  /** When dropSurplus last ran; ring events counted, so a drop can see the ring moved under it. */
+  private surplusAt = Date.now()
+  private ringChanges = 0
 
   constructor (private readonly init: ReplicatorInit) {}
 
@@ -80,6 +100,13 @@ export class Replicator {
           const r = await this.syncOnce(this.shutdown.signal)
           this.totals.pulled += r.pulled
           this.totals.pushed += r.pushed
+          this.totals.restored += r.restored
+          if (r.restored > 0) this.dirty = true // push the restored records to the replicas
+          if (Date.now() - this.surplusAt >= (this.init.surplusMs ?? DEFAULT_SURPLUS_MS)) {
+            this.surplusAt = Date.now()
+            const n = await this.dropSurplus(this.shutdown.signal)
+            if (n > 0) this.init.ctx.log('dropped %d copies this node no longer needs', n)
+          }
           this.totals.errors += r.errors
         } catch (err) {
           if (!this.shutdown.signal.aborted) this.init.ctx.log('replica sync failed: %s', (err as Error).message)
@@ -94,17 +121,20 @@ export class Replicator {
   async syncOnce (signal: AbortSignal): Promise<SyncReport> {
     const { ctx, k } = this.init
     const st = ctx.chord.node.state
-    const report: SyncReport = { pulled: 0, pushed: 0, errors: 0 }
+    const report: SyncReport = { pulled: 0, pushed: 0, restored: 0, errors: 0 }
     const self = ctx.chord.self
     if (st.predecessor === undefined && st.successor.id !== self.id) return report // range not known yet
     const replicas = st.successors.filter(n => n.id !== self.id).slice(0, k - 1)
-    if (replicas.length === 0) return report
     const space = ctx.chord.space
     const from = st.predecessor === undefined ? space.toHex(self.id) : space.toHex(st.predecessor.id)
     const to = space.toHex(self.id)
 
     const mine = new Map<string, FileRecord>()
     for await (const r of ctx.records.listRange(from, to, { signal })) mine.set(r.key, r)
+    if (replicas.length === 0) {
+      await this.restoreFromDurable(from, to, mine, report, signal)
+      return report
+    }
     const myDigest = digestOf(mine.values())
     const theirs = new Map<bigint, Map<string, FileRecord>>()
     for (const node of replicas) {
@@ -135,6 +165,9 @@ export class Replicator {
         }
       }
     }
+    const known = new Map(mine)
+    for (const there of theirs.values()) for (const [key, t] of there) known.set(key, t) // a failed pull is not for S3
+    await this.restoreFromDurable(from, to, known, report, signal)
     for (const node of replicas) {
       const there = theirs.get(node.id)
       if (there === undefined) continue
@@ -152,6 +185,102 @@ export class Replicator {
       }
     }
     return report
+  }
+
+  /**
+   * Restore from the durable tier every record of (from, to] that `known` (ours and the replicas') lacks, when
+   * the range changed since the last scan or the scan is due. Restored records are committed here; the next
+   * pass pushes them to the replicas.
+   */
+  private async restoreFromDurable (from: string, to: string, known: Map<string, FileRecord>, report: SyncReport, signal: AbortSignal): Promise<void> {
+    const { ctx, durable } = this.init
+    if (durable === undefined) return
+    const range = `${from}-${to}`
+    const now = Date.now()
+    if (range === this.scanned.range && now - this.scanned.at < (this.init.durableScanMs ?? DEFAULT_DURABLE_SCAN_MS)) return
+    let failed = false
+    try {
+      for await (const key of durable.keys(from, to, { signal })) {
+        if (known.has(key)) continue
+        try {
+          const record = await durable.record(key, { signal })
+          if (record === undefined) continue
+          if (!record.tombstone && !(await ctx.blobs.has(record.hash, { signal }))) {
+            await ctx.blobs.put(durable.read(record, { offset: 0 }, { signal }), { expectedHash: record.hash, expectedSize: record.size, signal })
+          }
+          await commitRecord(ctx, record)
+          known.set(key, record)
+          report.restored++
+          ctx.log('restored %s from the durable tier', record.name)
+        } catch (err) {
+          signal.throwIfAborted()
+          failed = true
+          report.errors++
+          ctx.log('restore of %s from the durable tier failed: %s', key, (err as Error).message)
+        }
+      }
+    } catch (err) {
+      signal.throwIfAborted()
+      failed = true
+      report.errors++
+      ctx.log('cannot list the durable tier: %s', (err as Error).message)
+    }
+    if (!failed) this.scanned = { range, at: now }
+  }
+
+  /**
+   * Drop the copies this node no longer needs: records whose placement (owner + k − 1 successors, by lookup)
+   * does not include this node, as after a join moved them on or a node came back from a crash. A record goes
+   * only once every placement node has answered that it holds that version or a newer one, only if the ring
+   * did not change while we asked, and only if it was not replaced meanwhile. Records are taken one owner's
+   * range at a time: one lookup and k listings per range. Returns the number dropped.
+   */
+  async dropSurplus (signal: AbortSignal): Promise<number> {
+    const { ctx, k } = this.init
+    const self = ctx.chord.self
+    const space = ctx.chord.space
+    const max = 'f'.repeat(64)
+    let dropped = 0
+    let gt: string | undefined
+    while (gt !== max) {
+      let first: FileRecord | undefined
+      for await (const r of ctx.records.list({ gt, limit: 1, signal })) first = r
+      if (first === undefined) break
+      const changes = this.ringChanges
+      let nodes: NodeRef[]
+      try {
+        nodes = await this.init.placement(first.key, signal)
+      } catch (err) {
+        signal.throwIfAborted()
+        ctx.log('surplus: cannot look up the placement of %s: %s', first.key, (err as Error).message)
+        break
+      }
+      // This owner's range ends at its id; a range that wraps past ff…f is taken up to ff…f here, the rest
+      // again from 00…0 by the next pass.
+      const ownerHex = space.toHex(nodes[0].id)
+      const upper = ownerHex >= first.key ? ownerHex : max
+      const from = gt ?? space.toHex((BigInt('0x' + first.key) - 1n + space.size) % space.size)
+      gt = upper
+      if (nodes.length < k || nodes.some(n => n.id === self.id)) continue
+      const group: FileRecord[] = []
+      for await (const r of ctx.records.listRange(from, upper, { signal })) group.push(r)
+      let theirs: Array<Map<string, FileRecord>>
+      try {
+        theirs = await Promise.all(nodes.map(async n => this.listOn(n, from, upper, signal)))
+      } catch (err) {
+        signal.throwIfAborted()
+        ctx.log('surplus: cannot list the placement of %s: %s', first.key, (err as Error).message)
+        continue
+      }
+      if (this.ringChanges !== changes) continue
+      for (const r of group) {
+        if (!theirs.every(m => { const t = m.get(r.key); return t !== undefined && compareVersions(t.version, r.version) >= 0 })) continue
+        if (!(await ctx.records.delete(r.key, r.version))) continue
+        if (!r.tombstone && !(await hashInUse(ctx, r.hash))) await ctx.blobs.delete(r.hash).catch(() => {})
+        dropped++
+      }
+    }
+    return dropped
   }
 
   /**

@@ -25,7 +25,7 @@
 // - Bytes returned by `read` are not re-hashed here: callers verify chunk hashes, as for replica reads.
 import { join } from 'node:path'
 import { mkdir } from 'node:fs/promises'
-import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
 import { logger, type Logger } from '@libp2p/logger'
 import { ClassicLevel } from 'classic-level'
 import { ChordPeerError, InvalidInputError, NotFoundError, NotStartedError, StorageError } from '../errors.js'
@@ -162,6 +162,38 @@ export class S3Tier implements DurableTier {
     }
     if (record.key !== key) return new StorageError(`cannot ${what}: the object holds the record of ${record.key}`)
     return record
+  }
+
+  async * keys (from: string, to: string, options: AbortOptions = {}): AsyncGenerator<string> {
+    assertHash(from, 'from')
+    assertHash(to, 'to')
+    const records = `${this.prefix}records/`
+    // Object keys are `records/<64 hex>.json`, so S3's lexicographic listing order is key order. A wrapping
+    // interval is two spans: (from, ff…f] and [0, to].
+    const spans: Array<[string | undefined, string]> = from < to ? [[from, to]] : [[from, 'f'.repeat(64)], [undefined, to]]
+    for (const [lo, hi] of spans) {
+      let token: string | undefined
+      do {
+        let res
+        try {
+          res = await this.s3().client.send(new ListObjectsV2Command({
+            Bucket: this.bucket,
+            Prefix: records,
+            StartAfter: lo === undefined ? undefined : `${records}${lo}.json`,
+            ContinuationToken: token
+          }), { abortSignal: options.signal })
+        } catch (err) {
+          throw mapError(err, options, 'list the S3 records')
+        }
+        for (const object of res.Contents ?? []) {
+          const key = object.Key?.slice(records.length, -'.json'.length) ?? ''
+          if (!/^[0-9a-f]{64}$/.test(key)) continue
+          if (key > hi) return
+          yield key
+        }
+        token = res.IsTruncated === true ? res.NextContinuationToken : undefined
+      } while (token !== undefined)
+    }
   }
 
   async * read (record: FileRecord, range: { offset: number, length?: number } = { offset: 0 }, options: AbortOptions = {}): AsyncGenerator<Uint8Array> {

@@ -90,7 +90,9 @@ export class FilesService {
       ctx: this.ctx,
       k: this.k,
       intervalMs: init.replicationIntervalMs ?? 10_000,
-      askIndex: async (node, req, signal) => this.askIndex(node, req, signal)
+      askIndex: async (node, req, signal) => this.askIndex(node, req, signal),
+      durable: init.durable,
+      placement: async (key, signal) => (await this.placement(key, signal)).nodes
     })
   }
 

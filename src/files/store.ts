@@ -82,7 +82,7 @@ export async function relay (ctx: FilesContext, frames: AsyncIterable<Uint8Array
     try {
       const res = StoreResult.decode(await down.lp.read({ signal: idle(signal) }))
       stored.push(...fromWireList(ctx.chord.space, ctx.chord.book, res.stored))
-      if (!res.ok) downstreamError = res.error
+      if (!res.ok) downstreamError = `${down.node.address}: ${res.error}`
       await down.stream.close({ signal: idle(signal) }).catch(() => {})
     } catch (err) {
       signal.throwIfAborted()
@@ -109,7 +109,7 @@ export async function commitRecord (ctx: FilesContext, record: FileRecord): Prom
 
 // Blobs are content-addressed, so two names may share one. A scan is fine at today's index sizes; a
 // hash → count index replaces it when the index grows.
-async function hashInUse (ctx: FilesContext, hash: string): Promise<boolean> {
+export async function hashInUse (ctx: FilesContext, hash: string): Promise<boolean> {
   for await (const r of ctx.records.list({})) if (!r.tombstone && r.hash === hash) return true
   return false
 }
@@ -144,6 +144,9 @@ export async function serveStore (ctx: FilesContext, shutdown: AbortSignal): Pro
   await ctx.host.handle(STORE_PROTOCOL, async (stream: Stream, connection: Connection) => {
     const lp = framed(stream)
     const signal = shutdown
+    // Once the whole transfer (up to the trailer) is read, a failure gets a reply with its reason; before that
+    // the sender is still writing, and only a reset stops it.
+    let complete = false
     try {
       let header: FileRecord
       let chain: NodeRef[]
@@ -157,6 +160,7 @@ export async function serveStore (ctx: FilesContext, shutdown: AbortSignal): Pro
       }
       const checkTrailer = async (digest: ContentDigest): Promise<ContentDigest> => {
         const t = StoreTrailer.decode(await lp.read({ signal: idle(signal) }))
+        complete = true
         const theirs: ContentDigest = { size: Number(t.size), hash: bytesToHex(t.hash), chunkHashes: t.chunkHashes.map(bytesToHex) }
         if (theirs.size !== digest.size || theirs.hash !== digest.hash || theirs.chunkHashes.join() !== digest.chunkHashes.join()) {
           throw new IntegrityError(`the bytes received do not match the sender's hashes (${digest.size} B, ${digest.hash.slice(0, 12)} vs ${theirs.size} B, ${theirs.hash.slice(0, 12)})`)
@@ -168,7 +172,16 @@ export async function serveStore (ctx: FilesContext, shutdown: AbortSignal): Pro
       await stream.close({ signal: idle(signal) })
     } catch (err) {
       ctx.log('store from %p failed: %s', connection.remotePeer, (err as Error).message)
-      stream.abort(err as Error)
+      if (!complete || signal.aborted) {
+        stream.abort(err as Error)
+        return
+      }
+      try {
+        await lp.write(StoreResult.encode({ ok: false, error: (err as Error).message, stored: [] }), { signal: idle(signal) })
+        await stream.close({ signal: idle(signal) })
+      } catch (e) {
+        stream.abort(e as Error)
+      }
     }
   }, { maxInboundStreams: 32 })
 }

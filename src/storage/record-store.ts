@@ -62,10 +62,19 @@ export class RecordStore {
     })
   }
 
-  /** Remove the record of `key` outright (no tombstone; absent → nothing happens). */
-  async delete (key: string): Promise<void> {
+  /**
+   * Remove the record of `key` outright (no tombstone; absent → nothing happens). With `ifVersion`, only when the
+   * stored record has exactly that version; true when a record was removed.
+   */
+  async delete (key: string, ifVersion?: FileRecord['version']): Promise<boolean> {
     assertHash(key, 'key')
-    await this.serialized(key, async () => { await this.db.del(key) })
+    return await this.serialized(key, async () => {
+      const stored = await this.db.get(key)
+      if (stored === undefined) return false
+      if (ifVersion !== undefined && compareVersions(stored.version, ifVersion) !== 0) return false
+      await this.db.del(key)
+      return true
+    })
   }
 
   /** Records in key order, optionally within (gt, lte] and at most `limit` of them. */

@@ -1,7 +1,7 @@
 // Malformed messages to the file protocols reset only their own stream; the node keeps serving files.
 import assert from 'node:assert/strict'
 import { multiaddr } from '@multiformats/multiaddr'
-import { FetchRequest, IndexRequest, StoreHeader } from '../../protocols/files.js'
+import { FetchRequest, IndexRequest, StoreHeader, StoreResult, StoreTrailer } from '../../protocols/files.js'
 import { FETCH_PROTOCOL } from '../../src/files/fetch.js'
 import { sha256Hex } from '../../src/files/hashing.js'
 import { INDEX_PROTOCOL } from '../../src/files/service.js'
@@ -45,6 +45,24 @@ describe('files: malformed wire messages', function () {
     ['index', 'a LIST with 5-byte bounds', () => frame(IndexRequest.encode({ type: IndexRequest.Type.LIST, key: new Uint8Array(0), after: new Uint8Array(5), upto: new Uint8Array(5), limit: 1, includeTombstones: false }))]
   ]
   const protocols: Record<string, string> = { store: STORE_PROTOCOL, fetch: FETCH_PROTOCOL, index: INDEX_PROTOCOL }
+
+  it('store: a trailer that does not match the bytes gets ok = false with the reason; nothing is committed', async () => {
+    const content = Buffer.from('these bytes are not what the trailer says')
+    const header = StoreHeader.encode({
+      record: { name: 'liar.txt', key: key('liar.txt'), size: 0n, hash: new Uint8Array(0), chunkSize: 1 << 20, chunkHashes: [], version: { time: 1n, counter: 0, writer: 'w' }, tombstone: false, contentType: '', created: 0n, modified: 0n },
+      chain: []
+    })
+    const wrong = new Uint8Array(32).fill(7)
+    const trailer = StoreTrailer.encode({ size: BigInt(content.length), hash: wrong, chunkHashes: [wrong] })
+    const stream = await client.dialProtocol(multiaddr(node.multiaddrs[0]), STORE_PROTOCOL)
+    const reply = await sendRaw(stream, Uint8Array.from([...frame(header), ...frame(content), ...frame(new Uint8Array(0)), ...frame(trailer)]))
+    assert.notEqual(reply, 'reset')
+    const result = StoreResult.decode(reply as Uint8Array)
+    assert.equal(result.ok, false)
+    assert.match(result.error, /do not match/)
+    assert.deepEqual(result.stored, [])
+    assert.equal(await node.files.ctx.records.get(sha256Hex('liar.txt')), undefined)
+  })
 
   for (const [proto, what, bytes] of cases) {
     it(`${proto}: ${what} resets that stream; the node still serves files`, async () => {

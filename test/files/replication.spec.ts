@@ -61,7 +61,7 @@ describe('replica maintenance', function () {
     }
   })
 
-  it('a joining node receives exactly the records whose placement includes it', async () => {
+  it('a joining node receives exactly the records whose placement includes it; the displaced copies are dropped', async () => {
     net = await createTestnet({ peers: 5, k: 3 })
     await net.waitForRing()
     const files = await putMany(net.nodes[1], 30, 'join')
@@ -73,6 +73,17 @@ describe('replica maintenance', function () {
     for await (const r of joiner.files.ctx.records.list({})) holds.push(r.key)
     assert.ok(mustHold.length > 0, 'the joiner must hold something, or the test proves nothing')
     assert.deepEqual(holds.sort(), mustHold)
+
+    // The nodes the joiner displaced from a placement drop those copies; then every node holds exactly its share.
+    const dropped = (await Promise.all(net.nodes.map(async p => p.files.replicator.dropSurplus(AbortSignal.timeout(20_000))))).reduce((a, b) => a + b)
+    assert.equal(dropped, mustHold.length, 'one copy dropped for each record the joiner took on')
+    for (const p of net.nodes) {
+      const should = [...files.keys()].filter(name => placement(net.nodes, sha256Hex(name), 3).includes(p.chord.self.id)).map(sha256Hex).sort()
+      const has: string[] = []
+      for await (const r of p.files.ctx.records.list({})) has.push(r.key)
+      assert.deepEqual(has.sort(), should)
+    }
+    assert.ok(await allPlaced(net, files, 3))
   })
 
   it('anti-entropy: a replica that silently lost a record gets it back with no ring change; an in-sync pass moves nothing', async () => {
@@ -85,7 +96,7 @@ describe('replica maintenance', function () {
     const primary = net.nodes.find(p => p.chord.self.id === primaryId)!
     await primary.files.replicator.settled()
     const quiet = await primary.files.replicator.syncOnce(AbortSignal.timeout(10_000))
-    assert.deepEqual(quiet, { pulled: 0, pushed: 0, errors: 0 }, 'in sync: nothing moves')
+    assert.deepEqual(quiet, { pulled: 0, pushed: 0, restored: 0, errors: 0 }, 'in sync: nothing moves')
     const replica = net.nodes.find(p => p.chord.self.id === placement(net.nodes, sha256Hex(name), 3)[2])!
     await replica.files.ctx.records.delete(sha256Hex(name))
     await replica.files.ctx.blobs.delete(hash)
