@@ -315,19 +315,310 @@ export namespace RingSettings {
   }
 }
 
+export interface MembershipView {
+  version: bigint
+  epoch: bigint
+  leader: Uint8Array<ArrayBuffer>
+  settings?: RingSettings
+  supernodes: Peer[]
+  members: Peer[]
+}
+
+export namespace MembershipView {
+  let _codec: Codec<MembershipView>
+
+  export const codec = (): Codec<MembershipView> => {
+    if (_codec == null) {
+      _codec = message<MembershipView>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.version != null && obj.version !== 0n)) {
+          w.uint32(8)
+          w.uint64(obj.version)
+        }
+
+        if ((obj.epoch != null && obj.epoch !== 0n)) {
+          w.uint32(16)
+          w.uint64(obj.epoch)
+        }
+
+        if ((obj.leader != null && obj.leader.byteLength > 0)) {
+          w.uint32(26)
+          w.bytes(obj.leader)
+        }
+
+        if (obj.settings != null) {
+          w.uint32(34)
+          RingSettings.codec().encode(obj.settings, w)
+        }
+
+        if (obj.supernodes != null && obj.supernodes.length > 0) {
+          for (const value of obj.supernodes) {
+            w.uint32(42)
+            Peer.codec().encode(value, w)
+          }
+        }
+
+        if (obj.members != null && obj.members.length > 0) {
+          for (const value of obj.members) {
+            w.uint32(50)
+            Peer.codec().encode(value, w)
+          }
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          version: 0n,
+          epoch: 0n,
+          leader: uint8ArrayAlloc(0),
+          supernodes: [],
+          members: []
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.version = reader.uint64()
+              break
+            }
+            case 2: {
+              obj.epoch = reader.uint64()
+              break
+            }
+            case 3: {
+              obj.leader = reader.bytes()
+              break
+            }
+            case 4: {
+              obj.settings = RingSettings.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.settings
+              })
+              break
+            }
+            case 5: {
+              if (opts.limits?.supernodes != null && obj.supernodes.length === opts.limits.supernodes) {
+                throw new MaxLengthError('Decode error - repeated field "supernodes" had too many elements')
+              }
+
+              obj.supernodes.push(Peer.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.supernodes$
+              }))
+              break
+            }
+            case 6: {
+              if (opts.limits?.members != null && obj.members.length === opts.limits.members) {
+                throw new MaxLengthError('Decode error - repeated field "members" had too many elements')
+              }
+
+              obj.members.push(Peer.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.members$
+              }))
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          supernodes: 0,
+          members: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.version`,
+                value: reader.uint64()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.epoch`,
+                value: reader.uint64()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.leader`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 4: {
+              yield * RingSettings.codec().stream(reader, reader.uint32(), `${prefix}.settings`, {
+                limits: opts.limits?.settings
+              })
+
+              break
+            }
+            case 5: {
+              if (opts.limits?.supernodes != null && obj.supernodes === opts.limits.supernodes) {
+                throw new MaxLengthError('Streaming decode error - repeated field "supernodes" had too many elements')
+              }
+
+              for (const evt of Peer.codec().stream(reader, reader.uint32(), `${prefix}.supernodes[]`, {
+                limits: opts.limits?.supernodes$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.supernodes
+                }
+              }
+
+              obj.supernodes++
+
+              break
+            }
+            case 6: {
+              if (opts.limits?.members != null && obj.members === opts.limits.members) {
+                throw new MaxLengthError('Streaming decode error - repeated field "members" had too many elements')
+              }
+
+              for (const evt of Peer.codec().stream(reader, reader.uint32(), `${prefix}.members[]`, {
+                limits: opts.limits?.members$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.members
+                }
+              }
+
+              obj.members++
+
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface MembershipViewVersionFieldEvent {
+    field: '$.version'
+    value: bigint
+  }
+
+  export interface MembershipViewEpochFieldEvent {
+    field: '$.epoch'
+    value: bigint
+  }
+
+  export interface MembershipViewLeaderFieldEvent {
+    field: '$.leader'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface MembershipViewSettingsKFieldEvent {
+    field: '$.settings.k'
+    value: number
+  }
+
+  export interface MembershipViewSettingsRFieldEvent {
+    field: '$.settings.r'
+    value: number
+  }
+
+  export interface MembershipViewSettingsStabilizeIntervalMsFieldEvent {
+    field: '$.settings.stabilizeIntervalMs'
+    value: number
+  }
+
+  export interface MembershipViewSettingsFixFingersIntervalMsFieldEvent {
+    field: '$.settings.fixFingersIntervalMs'
+    value: number
+  }
+
+  export interface MembershipViewSettingsCheckPredecessorIntervalMsFieldEvent {
+    field: '$.settings.checkPredecessorIntervalMs'
+    value: number
+  }
+
+  export interface MembershipViewSupernodesPeerIdFieldEvent {
+    field: '$.supernodes[].peerId'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface MembershipViewSupernodesAddrsFieldEvent {
+    field: '$.supernodes[].addrs[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface MembershipViewMembersPeerIdFieldEvent {
+    field: '$.members[].peerId'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface MembershipViewMembersAddrsFieldEvent {
+    field: '$.members[].addrs[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export function encode (obj: Partial<MembershipView>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, MembershipView.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<MembershipView>): MembershipView {
+    return decodeMessage(buf, MembershipView.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<MembershipView>): Generator<MembershipViewVersionFieldEvent | MembershipViewEpochFieldEvent | MembershipViewLeaderFieldEvent | MembershipViewSettingsKFieldEvent | MembershipViewSettingsRFieldEvent | MembershipViewSettingsStabilizeIntervalMsFieldEvent | MembershipViewSettingsFixFingersIntervalMsFieldEvent | MembershipViewSettingsCheckPredecessorIntervalMsFieldEvent | MembershipViewSupernodesPeerIdFieldEvent | MembershipViewSupernodesAddrsFieldEvent | MembershipViewMembersPeerIdFieldEvent | MembershipViewMembersAddrsFieldEvent> {
+    return streamMessage(buf, MembershipView.codec(), opts)
+  }
+}
+
 export interface MembershipRequest {
   type: MembershipRequest.Type
   peerId: Uint8Array<ArrayBuffer>
   addrs: Uint8Array<ArrayBuffer>[]
+  supernode: boolean
+  forwarded: boolean
+  view?: MembershipView
 }
 
 export namespace MembershipRequest {
   export enum Type {
-    JOIN = 'JOIN'
+    JOIN = 'JOIN',
+    LEAVE = 'LEAVE',
+    GET_VIEW = 'GET_VIEW',
+    PUSH_VIEW = 'PUSH_VIEW'
   }
 
   enum __TypeValues {
-    JOIN = 0
+    JOIN = 0,
+    LEAVE = 1,
+    GET_VIEW = 2,
+    PUSH_VIEW = 3
   }
 
   export namespace Type {
@@ -362,6 +653,21 @@ export namespace MembershipRequest {
           }
         }
 
+        if ((obj.supernode != null && obj.supernode !== false)) {
+          w.uint32(32)
+          w.bool(obj.supernode)
+        }
+
+        if ((obj.forwarded != null && obj.forwarded !== false)) {
+          w.uint32(40)
+          w.bool(obj.forwarded)
+        }
+
+        if (obj.view != null) {
+          w.uint32(50)
+          MembershipView.codec().encode(obj.view, w)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -369,7 +675,9 @@ export namespace MembershipRequest {
         const obj: any = {
           type: Type.JOIN,
           peerId: uint8ArrayAlloc(0),
-          addrs: []
+          addrs: [],
+          supernode: false,
+          forwarded: false
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -392,6 +700,20 @@ export namespace MembershipRequest {
               }
 
               obj.addrs.push(reader.bytes())
+              break
+            }
+            case 4: {
+              obj.supernode = reader.bool()
+              break
+            }
+            case 5: {
+              obj.forwarded = reader.bool()
+              break
+            }
+            case 6: {
+              obj.view = MembershipView.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.view
+              })
               break
             }
             default: {
@@ -442,6 +764,27 @@ export namespace MembershipRequest {
 
               break
             }
+            case 4: {
+              yield {
+                field: `${prefix}.supernode`,
+                value: reader.bool()
+              }
+              break
+            }
+            case 5: {
+              yield {
+                field: `${prefix}.forwarded`,
+                value: reader.bool()
+              }
+              break
+            }
+            case 6: {
+              yield * MembershipView.codec().stream(reader, reader.uint32(), `${prefix}.view`, {
+                limits: opts.limits?.view
+              })
+
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -470,6 +813,80 @@ export namespace MembershipRequest {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface MembershipRequestSupernodeFieldEvent {
+    field: '$.supernode'
+    value: boolean
+  }
+
+  export interface MembershipRequestForwardedFieldEvent {
+    field: '$.forwarded'
+    value: boolean
+  }
+
+  export interface MembershipRequestViewVersionFieldEvent {
+    field: '$.view.version'
+    value: bigint
+  }
+
+  export interface MembershipRequestViewEpochFieldEvent {
+    field: '$.view.epoch'
+    value: bigint
+  }
+
+  export interface MembershipRequestViewLeaderFieldEvent {
+    field: '$.view.leader'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface MembershipRequestViewSettingsKFieldEvent {
+    field: '$.view.settings.k'
+    value: number
+  }
+
+  export interface MembershipRequestViewSettingsRFieldEvent {
+    field: '$.view.settings.r'
+    value: number
+  }
+
+  export interface MembershipRequestViewSettingsStabilizeIntervalMsFieldEvent {
+    field: '$.view.settings.stabilizeIntervalMs'
+    value: number
+  }
+
+  export interface MembershipRequestViewSettingsFixFingersIntervalMsFieldEvent {
+    field: '$.view.settings.fixFingersIntervalMs'
+    value: number
+  }
+
+  export interface MembershipRequestViewSettingsCheckPredecessorIntervalMsFieldEvent {
+    field: '$.view.settings.checkPredecessorIntervalMs'
+    value: number
+  }
+
+  export interface MembershipRequestViewSupernodesPeerIdFieldEvent {
+    field: '$.view.supernodes[].peerId'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface MembershipRequestViewSupernodesAddrsFieldEvent {
+    field: '$.view.supernodes[].addrs[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface MembershipRequestViewMembersPeerIdFieldEvent {
+    field: '$.view.members[].peerId'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface MembershipRequestViewMembersAddrsFieldEvent {
+    field: '$.view.members[].addrs[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export function encode (obj: Partial<MembershipRequest>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, MembershipRequest.codec())
   }
@@ -478,7 +895,7 @@ export namespace MembershipRequest {
     return decodeMessage(buf, MembershipRequest.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<MembershipRequest>): Generator<MembershipRequestTypeFieldEvent | MembershipRequestPeerIdFieldEvent | MembershipRequestAddrsFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<MembershipRequest>): Generator<MembershipRequestTypeFieldEvent | MembershipRequestPeerIdFieldEvent | MembershipRequestAddrsFieldEvent | MembershipRequestSupernodeFieldEvent | MembershipRequestForwardedFieldEvent | MembershipRequestViewVersionFieldEvent | MembershipRequestViewEpochFieldEvent | MembershipRequestViewLeaderFieldEvent | MembershipRequestViewSettingsKFieldEvent | MembershipRequestViewSettingsRFieldEvent | MembershipRequestViewSettingsStabilizeIntervalMsFieldEvent | MembershipRequestViewSettingsFixFingersIntervalMsFieldEvent | MembershipRequestViewSettingsCheckPredecessorIntervalMsFieldEvent | MembershipRequestViewSupernodesPeerIdFieldEvent | MembershipRequestViewSupernodesAddrsFieldEvent | MembershipRequestViewMembersPeerIdFieldEvent | MembershipRequestViewMembersAddrsFieldEvent> {
     return streamMessage(buf, MembershipRequest.codec(), opts)
   }
 }
@@ -489,6 +906,8 @@ export interface MembershipResponse {
   settings?: RingSettings
   successors: Peer[]
   supernodes: Peer[]
+  retryAfterMs: number
+  view?: MembershipView
 }
 
 export namespace MembershipResponse {
@@ -530,6 +949,16 @@ export namespace MembershipResponse {
           }
         }
 
+        if ((obj.retryAfterMs != null && obj.retryAfterMs !== 0)) {
+          w.uint32(48)
+          w.uint32(obj.retryAfterMs)
+        }
+
+        if (obj.view != null) {
+          w.uint32(58)
+          MembershipView.codec().encode(obj.view, w)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -538,7 +967,8 @@ export namespace MembershipResponse {
           ok: false,
           error: '',
           successors: [],
-          supernodes: []
+          supernodes: [],
+          retryAfterMs: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -579,6 +1009,16 @@ export namespace MembershipResponse {
               obj.supernodes.push(Peer.codec().decode(reader, reader.uint32(), {
                 limits: opts.limits?.supernodes$
               }))
+              break
+            }
+            case 6: {
+              obj.retryAfterMs = reader.uint32()
+              break
+            }
+            case 7: {
+              obj.view = MembershipView.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.view
+              })
               break
             }
             default: {
@@ -658,6 +1098,20 @@ export namespace MembershipResponse {
 
               break
             }
+            case 6: {
+              yield {
+                field: `${prefix}.retryAfterMs`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 7: {
+              yield * MembershipView.codec().stream(reader, reader.uint32(), `${prefix}.view`, {
+                limits: opts.limits?.view
+              })
+
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -729,6 +1183,75 @@ export namespace MembershipResponse {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface MembershipResponseRetryAfterMsFieldEvent {
+    field: '$.retryAfterMs'
+    value: number
+  }
+
+  export interface MembershipResponseViewVersionFieldEvent {
+    field: '$.view.version'
+    value: bigint
+  }
+
+  export interface MembershipResponseViewEpochFieldEvent {
+    field: '$.view.epoch'
+    value: bigint
+  }
+
+  export interface MembershipResponseViewLeaderFieldEvent {
+    field: '$.view.leader'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface MembershipResponseViewSettingsKFieldEvent {
+    field: '$.view.settings.k'
+    value: number
+  }
+
+  export interface MembershipResponseViewSettingsRFieldEvent {
+    field: '$.view.settings.r'
+    value: number
+  }
+
+  export interface MembershipResponseViewSettingsStabilizeIntervalMsFieldEvent {
+    field: '$.view.settings.stabilizeIntervalMs'
+    value: number
+  }
+
+  export interface MembershipResponseViewSettingsFixFingersIntervalMsFieldEvent {
+    field: '$.view.settings.fixFingersIntervalMs'
+    value: number
+  }
+
+  export interface MembershipResponseViewSettingsCheckPredecessorIntervalMsFieldEvent {
+    field: '$.view.settings.checkPredecessorIntervalMs'
+    value: number
+  }
+
+  export interface MembershipResponseViewSupernodesPeerIdFieldEvent {
+    field: '$.view.supernodes[].peerId'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface MembershipResponseViewSupernodesAddrsFieldEvent {
+    field: '$.view.supernodes[].addrs[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface MembershipResponseViewMembersPeerIdFieldEvent {
+    field: '$.view.members[].peerId'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface MembershipResponseViewMembersAddrsFieldEvent {
+    field: '$.view.members[].addrs[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export function encode (obj: Partial<MembershipResponse>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, MembershipResponse.codec())
   }
@@ -737,7 +1260,7 @@ export namespace MembershipResponse {
     return decodeMessage(buf, MembershipResponse.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<MembershipResponse>): Generator<MembershipResponseOkFieldEvent | MembershipResponseErrorFieldEvent | MembershipResponseSettingsKFieldEvent | MembershipResponseSettingsRFieldEvent | MembershipResponseSettingsStabilizeIntervalMsFieldEvent | MembershipResponseSettingsFixFingersIntervalMsFieldEvent | MembershipResponseSettingsCheckPredecessorIntervalMsFieldEvent | MembershipResponseSuccessorsPeerIdFieldEvent | MembershipResponseSuccessorsAddrsFieldEvent | MembershipResponseSupernodesPeerIdFieldEvent | MembershipResponseSupernodesAddrsFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<MembershipResponse>): Generator<MembershipResponseOkFieldEvent | MembershipResponseErrorFieldEvent | MembershipResponseSettingsKFieldEvent | MembershipResponseSettingsRFieldEvent | MembershipResponseSettingsStabilizeIntervalMsFieldEvent | MembershipResponseSettingsFixFingersIntervalMsFieldEvent | MembershipResponseSettingsCheckPredecessorIntervalMsFieldEvent | MembershipResponseSuccessorsPeerIdFieldEvent | MembershipResponseSuccessorsAddrsFieldEvent | MembershipResponseSupernodesPeerIdFieldEvent | MembershipResponseSupernodesAddrsFieldEvent | MembershipResponseRetryAfterMsFieldEvent | MembershipResponseViewVersionFieldEvent | MembershipResponseViewEpochFieldEvent | MembershipResponseViewLeaderFieldEvent | MembershipResponseViewSettingsKFieldEvent | MembershipResponseViewSettingsRFieldEvent | MembershipResponseViewSettingsStabilizeIntervalMsFieldEvent | MembershipResponseViewSettingsFixFingersIntervalMsFieldEvent | MembershipResponseViewSettingsCheckPredecessorIntervalMsFieldEvent | MembershipResponseViewSupernodesPeerIdFieldEvent | MembershipResponseViewSupernodesAddrsFieldEvent | MembershipResponseViewMembersPeerIdFieldEvent | MembershipResponseViewMembersAddrsFieldEvent> {
     return streamMessage(buf, MembershipResponse.codec(), opts)
   }
 }

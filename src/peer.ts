@@ -1,5 +1,6 @@
-// The composition root: createPeer() wires a libp2p host, the Chord service, the supernode's membership service
-// and the HTTP API into one running node. The CLI daemon, the test-net helper and scripts all start nodes here.
+// The composition root: createPeer() wires a libp2p host, the Chord service, the files service, on a supernode
+// the election and membership services, and the HTTP API into one running node. The CLI daemon, the test-net
+// helper and scripts all start nodes here.
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { isIP } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -9,17 +10,20 @@ import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { startApiServer, type ApiServer, type DaemonApi } from './api/server.js'
 import { API_FILE, parseHostPort } from './client/api-url.js'
 import { ChordService, DEFAULT_LIMITS } from './chord/service.js'
-import { AddressBook } from './chord/wire.js'
+import { AddressBook, nodeRefOf } from './chord/wire.js'
 import { InvalidInputError, LookupFailedError } from './errors.js'
 import { FilesService } from './files/service.js'
-import { admissionDecoder, requestAdmission, serveMembership, type RingSettings } from './membership/service.js'
+import { ElectionService } from './election/service.js'
+import type { ElectionConfig } from './election/chang-roberts.js'
+import { admissionDecoder, announceLeave, fetchView, MembershipService, requestAdmission, type RingSettings } from './membership/service.js'
+import { FileViewStore, S3ViewStore, newerView, viewFromJson, viewToJson, withNode, type View, type ViewJson, type ViewStore } from './membership/view.js'
 import { createHost, type Host } from './net/host.js'
 import { loadOrCreateKey, newKey } from './net/identity.js'
 import { IdSpace, type NodeRef } from './ring/index.js'
 import { S3Tier } from './files/s3-tier.js'
 import { FsBlobStore } from './storage/fs-blob-store.js'
 import { RecordStore } from './storage/record-store.js'
-import type { DeleteJson, FileJson, FingerJson, ListJson, LocateJson, LookupJson, NodeJson, PutJson, RingJson, StatusJson } from './api/types.js'
+import type { DeleteJson, FileJson, FingerJson, LeaderJson, ListJson, LocateJson, LookupJson, NodeJson, PutJson, RingJson, StatusJson } from './api/types.js'
 import type { FileRecord } from './files/record.js'
 import type { S3BlobStoreConfig } from './storage/s3-blob-store.js'
 import type { PrivateKey } from '@libp2p/interface'
@@ -55,6 +59,8 @@ export interface PeerOptions {
   replicationIntervalMs?: number
   /** The S3 durable tier behind the replicas (off by default). The CLI builds it from flags, AWS_* and `.env`. */
   s3?: S3BlobStoreConfig
+  /** Election timers of a supernode (defaults in src/election/chang-roberts.ts: DEFAULT_ELECTION_CONFIG). */
+  election?: Partial<Omit<ElectionConfig, 'self' | 'startEpoch'>>
 }
 
 /** Longest successor list: replies carry r + 1 nodes and must stay within the wire's MAX_PEERS. */
@@ -78,6 +84,11 @@ export interface Peer {
   readonly apiUrl?: string
   readonly settings: RingSettings
   readonly host: Host
+  /** A supernode's election and membership services. */
+  readonly election?: ElectionService
+  readonly membership?: MembershipService
+  /** The supernodes this node knows (a peer: from its admission). */
+  supernodes (): NodeRef[]
   readonly chord: ChordService
   readonly files: FilesService
   /** The owner of a name's key (or of a raw 64-hex key) and the lookup's path. */
@@ -99,32 +110,60 @@ export async function createPeer (options: PeerOptions = {}): Promise<Peer> {
 
   let chord: ChordService | undefined
   let files: FilesService | undefined
+  let election: ElectionService | undefined
+  let membership: MembershipService | undefined
   let api: ApiServer | undefined
   // Files live in <dataDir>/store; a node without a data dir keeps them in a temp dir removed at stop.
   const storeDir = options.dataDir === undefined ? await mkdtemp(join(tmpdir(), 'chord-peer-store-')) : join(options.dataDir, 'store')
   const blobs = await FsBlobStore.open(storeDir)
   const records = await RecordStore.open(storeDir)
+  // A supernode keeps the membership view in its data dir and, with S3, in the bucket.
+  const viewStores: ViewStore[] = []
+  if (bootstrap && options.dataDir !== undefined) viewStores.push(new FileViewStore(join(options.dataDir, VIEW_FILE)))
+  if (bootstrap && options.s3 !== undefined) viewStores.push(new S3ViewStore(options.s3))
   const closeStores = async (): Promise<void> => {
     await records.close()
     await blobs.close()
+    for (const v of viewStores) if (v instanceof S3ViewStore) v.close()
     if (options.dataDir === undefined) await rm(storeDir, { recursive: true, force: true })
   }
   try {
     const space = new IdSpace()
     const book = new AddressBook()
-    let settings: RingSettings
+    const self = nodeRefOf(space, host.peerId)
+    // Where to join: the given supernodes; then the ones this node learned before (a peer's supernodes.json, a
+    // supernode's stored view), so a node restarts through any live supernode even if its --connect one is gone.
+    const stored = await loadView(viewStores, space, book, log)
+    const learned = !bootstrap && options.dataDir !== undefined ? await loadSupernodes(options.dataDir, space, book) : []
+    const remembered = [...(stored?.supernodes ?? []), ...learned].filter(n => n.address !== self.address)
+    const via = [...connect, ...remembered.flatMap(n => dialAddrs(book, n))]
+    // Recovering a cluster from a stored view: the supernode with the highest id starts the ring at once; the
+    // others join through whichever stored supernode answers, and start alone only if none does in time.
+    const founder = bootstrap && connect.length === 0 && (stored === undefined || remembered.every(n => n.id < self.id))
+    let settings: RingSettings = stored?.settings ?? { ...DEFAULT_SETTINGS, ...definedSettings(options) }
     let successors: NodeRef[] = []
-    if (connect.length === 0) {
-      settings = { ...DEFAULT_SETTINGS, ...definedSettings(options) }
-    } else {
-      const admission = await requestAdmission({
-        host,
-        bootstrap: connect,
-        timeoutMs: options.joinTimeoutMs ?? 30_000,
-        onRetry: (err, attempt) => log('join attempt %d failed: %s', attempt, err.message)
-      }, admissionDecoder({ space, book }))
-      settings = admission.settings
-      successors = admission.successors
+    let supernodes: NodeRef[] = [self]
+    let joinedView: View | undefined
+    if (!founder) {
+      try {
+        const admission = await requestAdmission({
+          host,
+          bootstrap: via,
+          supernode: bootstrap,
+          timeoutMs: options.joinTimeoutMs ?? 30_000,
+          onRetry: (err, attempt) => log('join attempt %d failed: %s', attempt, err.message)
+        }, admissionDecoder({ space, book }))
+        settings = admission.settings
+        successors = admission.successors
+        supernodes = admission.supernodes
+        joinedView = admission.view
+      } catch (err) {
+        if (connect.length > 0 || !bootstrap) throw err
+        log('no supernode of the stored view answered (%s): starting the ring again alone', (err as Error).message)
+      }
+    }
+    if (stored !== undefined && definedSettings(options).k !== undefined && definedSettings(options).k !== settings.k) {
+      log('warning: the ring was created with k = %d; --k %d is ignored', settings.k, definedSettings(options).k)
     }
     validateSettings(settings)
     chord = new ChordService({ host, book, ...settings, limits: { ...DEFAULT_LIMITS, timeoutMs: options.rpcTimeoutMs ?? DEFAULT_LIMITS.timeoutMs } })
@@ -132,8 +171,34 @@ export async function createPeer (options: PeerOptions = {}): Promise<Peer> {
     const durable = options.s3 === undefined ? undefined : new S3Tier({ s3: options.s3, local: blobs, dir: storeDir, log: logger('chord-peer:s3') })
     files = new FilesService({ host, chord, blobs, records, k: settings.k, chunkSize: options.chunkSize, replicationIntervalMs: options.replicationIntervalMs, durable })
     await files.serve()
-    if (bootstrap) await serveMembership({ host, chord, settings })
     if (successors.length > 0) await chord.node.join(successors)
+    if (bootstrap) {
+      // A new ring (or one restarted from its stored view) starts a view of its own, in a later epoch than the
+      // stored one; a supernode that joined a group starts from the leader's view and follows that leader.
+      const view: View = joinedView ?? {
+        version: (stored?.version ?? 0) + 1,
+        epoch: stored?.epoch ?? 0,
+        settings,
+        supernodes: [self],
+        members: withNode(stored?.members ?? [], self)
+      }
+      const follow = joinedView?.leader !== undefined ? { leader: joinedView.leader, epoch: joinedView.epoch } : undefined
+      election = new ElectionService({
+        host,
+        chord,
+        supernodes: view.supernodes,
+        ...(follow !== undefined ? { follow } : { startEpoch: view.epoch }),
+        config: options.election,
+        viewVersion: () => membership?.current.version ?? 0,
+        onBehind: node => membership?.push(undefined, [node]),
+        onLead: () => { membership?.lead().catch(err => log('cannot take over the view: %s', (err as Error).message)) }
+      })
+      membership = new MembershipService({ host, chord, view, election, stores: viewStores })
+      await membership.serve()
+      await election.start()
+    } else if (options.dataDir !== undefined) {
+      await saveSupernodes(options.dataDir, book, supernodes)
+    }
     chord.startMaintenance()
     files.startReplication()
 
@@ -148,13 +213,22 @@ export async function createPeer (options: PeerOptions = {}): Promise<Peer> {
       host,
       chord,
       files,
+      election,
+      membership,
+      supernodes: () => membership?.current.supernodes ?? supernodes,
       lookup: async (query, opts) => lookupJson(chord!, query, opts?.signal),
       stop: async (opts = {}) => {
         stopping ??= (async () => {
           await api?.close()
-          if (opts.leave !== false) await files!.handOff()
+          const leave = opts.leave !== false
+          // Leaving goes through the leader (DESIGN §4); when no supernode answers, the ring still hears of it.
+          if (leave && membership !== undefined) await membership.leave(LEAVE_NOTICE_MS).catch(err => log('leave notice failed: %s', (err as Error).message))
+          else if (leave) await announceLeave(host, book, supernodes, LEAVE_NOTICE_MS)
+          await election?.stop()
+          await membership?.stop()
+          if (leave) await files!.handOff()
           await files!.stop()
-          await chord!.stop({ leave: opts.leave !== false })
+          await chord!.stop({ leave })
           await host.stop()
           await closeStores()
           if (options.dataDir !== undefined && api !== undefined) await removeApiFile(options.dataDir, api.url)
@@ -175,12 +249,56 @@ export async function createPeer (options: PeerOptions = {}): Promise<Peer> {
     return peer
   } catch (err) {
     await api?.close()
+    await election?.stop()
+    await membership?.stop()
     await files?.stop()
     await chord?.stop()
     await host.stop()
     await closeStores()
     throw err
   }
+}
+
+/** The view file in a supernode's data dir; a peer's list of supernodes. */
+export const VIEW_FILE = 'view.json'
+export const SUPERNODES_FILE = 'supernodes.json'
+/** How long a leaving node waits for the leader to note it. */
+const LEAVE_NOTICE_MS = 2_000
+
+/** The newest view in `stores`, or undefined; a store that fails to load is logged and skipped. */
+async function loadView (stores: ViewStore[], space: IdSpace, book: AddressBook, log: (f: string, ...a: unknown[]) => void): Promise<View | undefined> {
+  let best: View | undefined
+  for (const store of stores) {
+    try {
+      const json = await store.load()
+      if (json === undefined) continue
+      const view = viewFromJson(space, book, json)
+      if (best === undefined || newerView(view, best)) best = view
+    } catch (err) {
+      log('cannot load the view from %s: %s', store.where, (err as Error).message)
+    }
+  }
+  return best
+}
+
+async function loadSupernodes (dataDir: string, space: IdSpace, book: AddressBook): Promise<NodeRef[]> {
+  const text = await readFile(join(dataDir, SUPERNODES_FILE), 'utf8').catch(() => undefined)
+  if (text === undefined) return []
+  try {
+    const json = JSON.parse(text) as Pick<ViewJson, 'supernodes'>
+    return viewFromJson(space, book, { version: 0, epoch: 0, settings: DEFAULT_SETTINGS, supernodes: json.supernodes, members: [] }).supernodes
+  } catch {
+    return []
+  }
+}
+
+async function saveSupernodes (dataDir: string, book: AddressBook, supernodes: NodeRef[]): Promise<void> {
+  const json = viewToJson(book, { version: 0, epoch: 0, settings: DEFAULT_SETTINGS, supernodes, members: [] })
+  await writeFile(join(dataDir, SUPERNODES_FILE), JSON.stringify({ supernodes: json.supernodes }, null, 2) + '\n')
+}
+
+function dialAddrs (book: AddressBook, node: NodeRef): Multiaddr[] {
+  return (book.get(node.address)?.addrs ?? []).map(a => a.encapsulate(`/p2p/${node.address}`))
 }
 
 function definedSettings (o: PeerOptions): Partial<RingSettings> {
@@ -279,6 +397,7 @@ function daemonApi (peer: Peer, started: number): DaemonApi {
         ...(st.predecessor !== undefined ? { predecessor: nodeJson(chord, st.predecessor) } : {}),
         successors: st.successors.map(n => nodeJson(chord, n)),
         fingers: fingerRuns(chord),
+        ...leaderSummary(peer),
         connections: peer.host.getConnections().length,
         uptimeMs: Date.now() - started
       }
@@ -294,6 +413,13 @@ function daemonApi (peer: Peer, started: number): DaemonApi {
         closed: result.closed,
         ...(check ? { check: { ok: result.ok, problems: result.problems } } : {})
       }
+    },
+    leader: async (signal): Promise<LeaderJson> => {
+      if (peer.election !== undefined && peer.membership !== undefined) {
+        const view = peer.membership.current
+        return await peer.election.status({ version: view.version, members: view.members.length }, n => nodeJson(chord, n), signal)
+      }
+      return await observedLeader(peer, signal)
     },
     lookup: async (query, signal) => lookupJson(chord, query, signal),
     put: async (name, body, contentType, signal): Promise<PutJson> => {
@@ -330,6 +456,37 @@ function daemonApi (peer: Peer, started: number): DaemonApi {
       const r = await peer.files.remove(name, { signal })
       return { name, key: r.record.key, version: r.record.version, holders: r.holders.map(n => nodeJson(chord, n)) }
     }
+  }
+}
+
+function leaderSummary (peer: Peer): Pick<StatusJson, 'leader'> {
+  const leader = peer.election?.leader()
+  if (peer.election === undefined || leader === undefined) return {}
+  return { leader: { peerId: leader.address, epoch: peer.election.epoch(), acting: peer.election.json({ version: 0, members: 0 }, n => nodeJson(peer.chord, n)).acting } }
+}
+
+/** A plain peer's view of the election: ask every supernode it knows for its view; the newest one wins. */
+async function observedLeader (peer: Peer, signal: AbortSignal): Promise<LeaderJson> {
+  const chord = peer.chord
+  const known = peer.supernodes()
+  const t0 = Date.now()
+  const answers = await Promise.all(known.map(async n => fetchView(peer.host, chord, n, signal).then(v => ({ n, v }), () => ({ n, v: undefined }))))
+  let best: View | undefined
+  for (const a of answers) if (a.v !== undefined && (best === undefined || newerView(a.v, best))) best = a.v
+  const supernodes = best?.supernodes ?? known
+  const alive = new Set(answers.filter(a => a.v !== undefined).map(a => a.n.address))
+  return {
+    ...(best?.leader !== undefined ? { leader: nodeJson(chord, best.leader) } : {}),
+    epoch: best?.epoch ?? 0,
+    acting: best?.leader !== undefined && alive.has(best.leader.address),
+    role: 'peer',
+    supernodes: supernodes.map(n => ({
+      ...nodeJson(chord, n),
+      leader: best?.leader?.address === n.address,
+      alive: alive.has(n.address),
+      ...(alive.has(n.address) ? { lastSeenMs: Date.now() - t0 } : {})
+    })),
+    view: { version: best?.version ?? 0, members: best?.members.length ?? 0 }
   }
 }
 

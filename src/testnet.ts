@@ -25,7 +25,7 @@ export interface TestnetOptions {
 export interface Testnet {
   /** Every live node, supernodes first. */
   readonly nodes: Peer[]
-  /** Start one more peer joining through the first supernode. */
+  /** Start one more peer joining through the supernodes. */
   add (options?: Partial<PeerOptions>): Promise<Peer>
   /** Stop one node: gracefully (leave) or as a crash. It is removed from `nodes`. */
   remove (peer: Peer, options?: { leave?: boolean }): Promise<void>
@@ -50,12 +50,13 @@ export async function createTestnet (options: TestnetOptions = {}): Promise<Test
     joinTimeoutMs: 10_000
   }
   const nodes: Peer[] = []
-  const entry = (): string => nodes[0].multiaddrs[0]
+  // Join through every live supernode (any of them forwards to the leader).
+  const entry = (): string[] => nodes.filter(p => p.role === 'supernode').map(p => p.multiaddrs[0])
 
   const testnet: Testnet = {
     nodes,
     add: async (extra = {}) => {
-      const peer = await createPeer({ ...base, connect: [entry()], ...extra })
+      const peer = await createPeer({ ...base, connect: entry(), ...extra })
       nodes.push(peer)
       return peer
     },

@@ -4,7 +4,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { InvalidInputError, NotFoundError } from '../errors.js'
 import { MAX_LIST, MAX_NAME_BYTES } from '../files/record.js'
-import type { DeleteJson, ErrorJson, FileJson, ListJson, LocateJson, LookupJson, PutJson, RingJson, StatusJson } from './types.js'
+import type { DeleteJson, ErrorJson, FileJson, LeaderJson, ListJson, LocateJson, LookupJson, PutJson, RingJson, StatusJson } from './types.js'
 
 /** An open file for GET: its description and a byte stream of [offset, offset + length). */
 export interface OpenFile {
@@ -18,6 +18,7 @@ export interface ByteRange { start: number, end?: number, suffix?: number }
 
 export interface DaemonApi {
   status (): StatusJson
+  leader (signal: AbortSignal): Promise<LeaderJson>
   ring (check: boolean, signal: AbortSignal): Promise<RingJson>
   lookup (query: { name: string } | { id: string }, signal: AbortSignal): Promise<LookupJson>
   put (name: string, body: AsyncIterable<Uint8Array>, contentType: string, signal: AbortSignal): Promise<PutJson>
@@ -76,6 +77,7 @@ async function route (api: DaemonApi, req: IncomingMessage, res: ServerResponse)
     allow(method, ['GET', 'HEAD'])
     switch (url.pathname) {
       case '/api/status': return send(res, 200, api.status())
+      case '/api/leader': return send(res, 200, await api.leader(timed))
       case '/api/ring': return send(res, 200, await api.ring(flag(url, 'check'), timed))
       case '/api/lookup': return send(res, 200, await api.lookup(lookupQuery(url), timed))
       case '/api/files': return send(res, 200, await api.list(listQuery(url), timed))

@@ -26,6 +26,31 @@ export interface FingerJson {
   node: NodeJson
 }
 
+/** A supernode as `GET /api/leader` shows it. */
+export interface SupernodeJson extends NodeJson {
+  /** The leader this node follows. */
+  leader: boolean
+  /** Heard from (or reached) within the leader timeout; always true for the answering node itself. */
+  alive: boolean
+  /** Milliseconds since this node last heard from it, when it has. */
+  lastSeenMs?: number
+}
+
+/** GET /api/leader: the supernodes' election as the answering node sees it. */
+export interface LeaderJson {
+  /** The leader this node follows, if it knows one. */
+  leader?: NodeJson
+  /** Epoch of the current election. */
+  epoch: number
+  /** The leader holds a majority lease and may admit and remove members (as seen from here). */
+  acting: boolean
+  /** This node's part: a supernode leads, follows or campaigns; a plain peer only observes. */
+  role: 'leader' | 'follower' | 'candidate' | 'peer'
+  supernodes: SupernodeJson[]
+  /** The membership view this node holds (a peer: the one its supernode sent). */
+  view: { version: number, members: number }
+}
+
 /** GET /api/status */
 export interface StatusJson {
   node: NodeJson
@@ -36,6 +61,8 @@ export interface StatusJson {
   predecessor?: NodeJson
   successors: NodeJson[]
   fingers: FingerJson[]
+  /** The supernodes' leader as this node sees it (`GET /api/leader` has the details). */
+  leader?: { peerId: string, epoch: number, acting: boolean }
   /** Open libp2p connections. */
   connections: number
   uptimeMs: number

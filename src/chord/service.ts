@@ -111,6 +111,11 @@ export class ChordService extends EventTarget {
     await (this.tasks[0]?.trigger() ?? this.node.stabilize())
   }
 
+  /** Does `node` serve the ring? Resolves if it answers a chord PING, throws otherwise. */
+  async ping (node: NodeRef, options?: { signal?: AbortSignal }): Promise<void> {
+    await this.messenger.ping(node, options)
+  }
+
   lookup (key: bigint, options?: LookupOptions): AsyncGenerator<LookupEvent> {
     return this.node.lookup(key, options)
   }

@@ -14,6 +14,7 @@ import { putCommand, putName } from './put.js'
 import { ringCommand } from './ring.js'
 import { rmCommand } from './rm.js'
 import { statusCommand } from './status.js'
+import { leaderCommand } from './leader.js'
 import { packageVersion } from './version.js'
 import { encodeName } from '../client/index.js'
 import type { ByteSource } from '../client/index.js'
@@ -61,6 +62,7 @@ Examples:
   chord-peer rm notes.pdf                                        delete it (a tombstone on every replica)
   chord-peer status                                              ask the local daemon about itself
   chord-peer ring --check                                        walk the ring and check its invariants
+  chord-peer leader                                              the supernodes' leader and their liveness
   chord-peer lookup notes.pdf                                    which node owns a file name
 
 Exit codes: 0 ok, 1 the operation failed (or no daemon answered), 2 usage error.`
@@ -189,6 +191,11 @@ export function buildProgram (io: CliIo, onExit: (code: number) => void): Comman
   clientCommand('status', 'this node: ids, role, addresses, neighbours, fingers, ring settings')
     .action(async (opts: { json?: boolean }, command: Command) => {
       await run(command, async ctx => statusCommand(ctx, opts))
+    })
+
+  clientCommand('leader', 'the supernodes\' leader, its epoch, and each supernode\'s liveness; exit 1 if none acts')
+    .action(async (opts: { json?: boolean }, command: Command) => {
+      await run(command, async ctx => leaderCommand(ctx, opts))
     })
 
   clientCommand('ring', 'the ring in successor order, walked from this node')

@@ -4,7 +4,7 @@
 // transfers stream both ways (never a whole file in memory) and their timeout is an idle timeout, so a large
 // file may take as long as it needs while a stalled one fails.
 import { ApiError, DaemonUnreachableError, InvalidInputError, InvalidMessageError } from '../errors.js'
-import type { DeleteJson, ErrorJson, ListJson, LocateJson, LookupJson, PutJson, RingJson, StatusJson } from '../api/types.js'
+import type { DeleteJson, ErrorJson, LeaderJson, ListJson, LocateJson, LookupJson, PutJson, RingJson, StatusJson } from '../api/types.js'
 
 export { API_FILE, normalizeApiUrl, parseHostPort, readApiUrlFile } from './api-url.js'
 export type { HostPort } from './api-url.js'
@@ -70,6 +70,7 @@ export interface ListOptions extends CallOptions {
 export interface DaemonClient {
   readonly url: string
   status (options?: CallOptions): Promise<StatusJson>
+  leader (options?: CallOptions): Promise<LeaderJson>
   ring (options?: RingOptions): Promise<RingJson>
   lookup (options: LookupOptions): Promise<LookupJson>
   put (name: string, body: ByteSource, options?: PutOptions): Promise<PutJson>
@@ -117,6 +118,11 @@ export class ApiClient implements DaemonClient {
   /** GET /api/status */
   async status (options: CallOptions = {}): Promise<StatusJson> {
     return this.json<StatusJson>('GET', '/api/status', {}, options.signal)
+  }
+
+  /** GET /api/leader */
+  async leader (options: CallOptions = {}): Promise<LeaderJson> {
+    return this.json<LeaderJson>('GET', '/api/leader', {}, options.signal)
   }
 
   /** GET /api/ring[?check=1] */

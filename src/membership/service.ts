@@ -1,77 +1,273 @@
-// /chord-peer/membership/1.0.0: admission to the ring. A supernode answers JOIN with the ring settings, the
-// joiner's successor list (found by a lookup of the joiner's id) and the supernodes it knows; the joiner copies
-// the list before it notifies anyone (Zave). The joiner is the connection's authenticated peer: a request that
-// names another PeerId is refused. (Leader election and leader-serialised joins build on this in a later issue.)
+// /chord-peer/membership/1.0.0: admission to and departure from the ring, coordinated by the leader of the
+// supernodes (DESIGN §4), and the membership view the leader replicates.
+// - A JOIN or LEAVE may go to any supernode. The one that receives it checks that `peer_id` is the connection's
+//   authenticated peer, then forwards it to the leader (`forwarded`, which the leader accepts only from a known
+//   supernode). With no acting leader (an election is running) the answer is a temporary refusal with
+//   `retry_after_ms`, and the joiner asks again.
+// - The leader handles JOINs and LEAVEs one at a time. It admits a joiner with the ring settings, its successor
+//   list (a lookup of its id; the joiner copies it before notifying anyone, Zave) and the supernodes, records it
+//   in the view, raises the view's version, pushes the view to every supernode (PUSH_VIEW) and persists it.
+// - A supernode accepts a pushed view only from a known supernode and only when it is newer (`newerView`).
 import { logger } from '@libp2p/logger'
 import { MembershipRequest, MembershipResponse, type RingSettings } from '../../protocols/membership.js'
 import { JoinFailedError } from '../errors.js'
-import { request, serveRpc, type RpcLimits } from '../net/rpc.js'
+import { request, RpcClient, serveRpc, type RpcLimits } from '../net/rpc.js'
 import { MAX_ADDRS, decodeAddrs, decodePeerId, fromWireList, nodeRefOf, toWire, type AddressBook } from '../chord/wire.js'
+import { newerView, viewFromWire, viewToJson, viewToWire, withNode, withoutNode, type View, type ViewStore } from './view.js'
 import type { ChordService } from '../chord/service.js'
 import type { NodeRef } from '../ring/index.js'
-import type { Libp2p } from '@libp2p/interface'
+import type { Connection, Libp2p, PeerId } from '@libp2p/interface'
+import type { Logger } from '@libp2p/logger'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
 export const MEMBERSHIP_PROTOCOL = '/chord-peer/membership/1.0.0'
-export const MEMBERSHIP_LIMITS: RpcLimits = { maxMessageBytes: 64 * 1024, timeoutMs: 10_000 }
+export const MEMBERSHIP_LIMITS: RpcLimits = { maxMessageBytes: 1024 * 1024, timeoutMs: 10_000 }
+/** What a supernode without an acting leader tells a joiner to wait before it asks again. */
+export const RETRY_AFTER_MS = 300
 
 export type { RingSettings }
 
-export interface SupernodeInit {
-  host: Libp2p
-  chord: ChordService
-  settings: RingSettings
+/** What membership needs from the election: who leads, and whether this node may act as the leader. */
+export interface Leadership {
+  /** The leader this node follows (itself when it leads), if any. */
+  leader (): NodeRef | undefined
+  /** This node leads and holds a majority lease: it may change the view. */
+  acting (): boolean
+  /** The current election epoch. */
+  epoch (): number
+  /** The supernode set changed. */
+  setSupernodes (nodes: NodeRef[]): void
 }
 
-/** The supernode side: serve JOIN. */
-export async function serveMembership ({ host, chord, settings }: SupernodeInit): Promise<void> {
-  const log = logger('chord-peer:membership')
-  await serveRpc<MembershipRequest, MembershipResponse>(host, {
-    protocol: MEMBERSHIP_PROTOCOL,
-    request: MembershipRequest,
-    response: MembershipResponse,
-    ...MEMBERSHIP_LIMITS,
-    log,
-    handler: async (req, connection, signal) => {
-      const claimed = decodePeerId(req.peerId)
-      if (!claimed.equals(connection.remotePeer)) {
-        log('refused join: %p claims to be %p', connection.remotePeer, claimed)
-        return refuse('the join request names another peer than the connection')
+export interface MembershipInit {
+  host: Libp2p
+  chord: ChordService
+  /** The view to start from: this node alone for a new ring, or the view received when it joined. */
+  view: View
+  election: Leadership
+  /** Where the view is kept between runs (data dir, S3). */
+  stores?: ViewStore[]
+  log?: Logger
+}
+
+/** The supernode side: serve JOIN, LEAVE, GET_VIEW and PUSH_VIEW; lead membership when elected. */
+export class MembershipService {
+  private view: View
+  private readonly log: Logger
+  private readonly client: RpcClient<MembershipRequest, MembershipResponse>
+  /** Serialises the leader's changes to the view. */
+  private queue: Promise<unknown> = Promise.resolve()
+  private persisting: Promise<void> = Promise.resolve()
+  private stopped = false
+
+  constructor (private readonly init: MembershipInit) {
+    this.view = init.view
+    this.log = init.log ?? logger('chord-peer:membership')
+    this.client = new RpcClient<MembershipRequest, MembershipResponse>({ host: init.host, protocol: MEMBERSHIP_PROTOCOL, request: MembershipRequest, response: MembershipResponse, limits: MEMBERSHIP_LIMITS })
+  }
+
+  get current (): View {
+    return this.view
+  }
+
+  async serve (): Promise<void> {
+    await serveRpc<MembershipRequest, MembershipResponse>(this.init.host, {
+      protocol: MEMBERSHIP_PROTOCOL,
+      request: MembershipRequest,
+      response: MembershipResponse,
+      ...MEMBERSHIP_LIMITS,
+      log: this.log,
+      handler: async (req, connection, signal) => this.handle(req, connection, signal)
+    })
+  }
+
+  async stop (): Promise<void> {
+    this.stopped = true
+    this.client.close()
+    await this.init.host.unhandle(MEMBERSHIP_PROTOCOL).catch(() => {})
+    await this.persisting
+  }
+
+  /**
+   * This node became the acting leader of `epoch`: take over the view (ours is a replica of the last leader's),
+   * and push it so every supernode knows who writes it now.
+   */
+  async lead (): Promise<void> {
+    await this.change(view => ({ ...view, epoch: this.init.election.epoch(), leader: this.init.chord.self }))
+  }
+
+  /** Leave the view ourselves (graceful shutdown): through the leader, or directly when we are it. */
+  async leave (timeoutMs: number): Promise<void> {
+    const self = this.init.chord.self
+    if (this.init.election.acting()) {
+      await this.change(view => ({ ...view, supernodes: withoutNode(view.supernodes, self.address), members: withoutNode(view.members, self.address) }))
+      return
+    }
+    const others = this.view.supernodes.filter(n => n.address !== self.address)
+    await announceLeave(this.init.host, this.init.chord.book, others, timeoutMs)
+  }
+
+  private async handle (req: MembershipRequest, connection: Connection, signal: AbortSignal): Promise<MembershipResponse> {
+    const { chord } = this.init
+    const from = connection.remotePeer
+    switch (req.type) {
+      case MembershipRequest.Type.GET_VIEW:
+        return { ...refusal(''), ok: true, view: viewToWire(chord.book, this.view) }
+      case MembershipRequest.Type.PUSH_VIEW: {
+        if (!this.isSupernode(from.toString())) return this.reject(`a view pushed by ${from.toString()}, not a known supernode`)
+        const view = viewFromWire(chord.space, chord.book, req.view)
+        if (!newerView(view, this.view)) return this.reject(`a stale view (epoch ${view.epoch}, version ${view.version}) from ${from.toString()}`)
+        this.adopt(view)
+        return { ...refusal(''), ok: true }
       }
-      chord.book.add(claimed, decodeAddrs(req.addrs))
-      const joiner = nodeRefOf(chord.space, claimed)
+      case MembershipRequest.Type.JOIN:
+      case MembershipRequest.Type.LEAVE: {
+        const subject = decodePeerId(req.peerId)
+        if (req.forwarded) {
+          if (!this.isSupernode(from.toString())) return this.reject(`a forwarded request from ${from.toString()}, not a known supernode`)
+        } else if (!subject.equals(from)) {
+          return this.reject(`the ${req.type === MembershipRequest.Type.JOIN ? 'join' : 'leave'} request names another peer than the connection`)
+        }
+        const addrs = decodeAddrs(req.addrs)
+        if (this.init.election.acting()) {
+          return req.type === MembershipRequest.Type.JOIN
+            ? await this.admit(nodeRefOf(chord.space, subject), addrs, req.supernode, signal)
+            : await this.remove(nodeRefOf(chord.space, subject))
+        }
+        const leader = this.init.election.leader()
+        if (req.forwarded || leader === undefined || leader.address === chord.self.address) {
+          return { ...refusal('no acting leader: an election is in progress'), retryAfterMs: RETRY_AFTER_MS }
+        }
+        try {
+          return await this.client.request(chord.book.peerId(leader.address), dialTarget(chord.book, leader), { ...req, forwarded: true }, { signal })
+        } catch (err) {
+          return { ...refusal(`the leader did not answer: ${(err as Error).message}`), retryAfterMs: RETRY_AFTER_MS }
+        }
+      }
+      default:
+        return this.reject(`unknown request type ${String(req.type)}`)
+    }
+  }
+
+  private reject (why: string): MembershipResponse {
+    this.log('rejected %s', why)
+    return refusal(why)
+  }
+
+  private isSupernode (address: string): boolean {
+    return this.view.supernodes.some(n => n.address === address)
+  }
+
+  /** The leader admits `joiner`: place it, record it, answer. */
+  private async admit (joiner: NodeRef, addrs: Multiaddr[], supernode: boolean, signal: AbortSignal): Promise<MembershipResponse> {
+    const { chord } = this.init
+    return await this.serialised(async () => {
+      if (!this.init.election.acting()) return { ...refusal('the leader lost its majority'), retryAfterMs: RETRY_AFTER_MS }
+      const peerId = chord.book.peerId(joiner.address)
+      chord.book.add(peerId, addrs)
       let successors: NodeRef[]
       try {
         successors = await chord.node.successorsFor(joiner.id, { signal })
       } catch (err) {
-        return refuse(`cannot place the joiner: ${(err as Error).message}`)
+        return refusal(`cannot place the joiner: ${(err as Error).message}`)
       }
-      log('admitting %p before %s', claimed, successors[0]?.address)
+      const view = await this.changeNow(v => ({
+        ...v,
+        members: withNode(v.members, joiner),
+        supernodes: supernode ? withNode(v.supernodes, joiner) : v.supernodes
+      }))
+      this.log('admitted %s%s before %s', joiner.address, supernode ? ' (supernode)' : '', successors[0]?.address)
       return {
         ok: true,
         error: '',
-        settings,
+        settings: view.settings,
         successors: successors.map(n => toWire(chord.book, n)),
-        supernodes: [toWire(chord.book, chord.self)]
+        supernodes: view.supernodes.map(n => toWire(chord.book, n)),
+        retryAfterMs: 0,
+        ...(supernode ? { view: viewToWire(chord.book, view) } : {})
       }
+    })
+  }
+
+  private async remove (node: NodeRef): Promise<MembershipResponse> {
+    await this.change(v => ({ ...v, members: withoutNode(v.members, node.address), supernodes: withoutNode(v.supernodes, node.address) }))
+    this.log('%s left', node.address)
+    return { ...refusal(''), ok: true }
+  }
+
+  private async serialised<T> (fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn)
+    this.queue = run.catch(() => {})
+    return await run
+  }
+
+  /** Apply `edit` as the leader (serialised with joins and leaves). */
+  private async change (edit: (view: View) => View): Promise<View> {
+    return await this.serialised(async () => this.changeNow(edit))
+  }
+
+  private async changeNow (edit: (view: View) => View): Promise<View> {
+    const next = { ...edit(this.view), version: this.view.version + 1 }
+    this.adopt(next)
+    this.push(next)
+    return next
+  }
+
+  private adopt (view: View): void {
+    const supernodesChanged = view.supernodes.map(n => n.address).join() !== this.view.supernodes.map(n => n.address).join()
+    this.view = view
+    if (supernodesChanged) this.init.election.setSupernodes(view.supernodes)
+    this.persist(view)
+  }
+
+  /** Send `view` to every other supernode, best effort: a supernode that misses it catches up on the next heartbeat. */
+  push (view: View = this.view, to: NodeRef[] = view.supernodes): void {
+    const { chord } = this.init
+    const wire = viewToWire(chord.book, view)
+    for (const node of to) {
+      if (node.address === chord.self.address) continue
+      this.client.request(chord.book.peerId(node.address), dialTarget(chord.book, node), { type: MembershipRequest.Type.PUSH_VIEW, peerId: new Uint8Array(0), addrs: [], supernode: false, forwarded: false, view: wire })
+        .then(res => { if (!res.ok) this.log('%s refused view %d: %s', node.address, view.version, res.error) })
+        .catch(err => { this.log('cannot push view %d to %s: %s', view.version, node.address, (err as Error).message) })
     }
-  })
+  }
+
+  private persist (view: View): void {
+    const stores = this.init.stores ?? []
+    if (stores.length === 0 || this.stopped) return
+    const json = viewToJson(this.init.chord.book, view)
+    // Writes are chained, so the last one written is the newest view.
+    this.persisting = this.persisting.then(async () => {
+      await Promise.all(stores.map(async s => s.save(json).catch(err => { this.log('cannot save the view to %s: %s', s.where, (err as Error).message) })))
+    })
+  }
 }
 
-function refuse (error: string): MembershipResponse {
-  return { ok: false, error, successors: [], supernodes: [] }
+function refusal (error: string): MembershipResponse {
+  return { ok: false, error, successors: [], supernodes: [], retryAfterMs: 0 }
 }
+
+function dialTarget (book: AddressBook, node: NodeRef): Multiaddr[] | PeerId {
+  const addrs = book.get(node.address)?.addrs ?? []
+  return addrs.length > 0 ? addrs.map(a => a.encapsulate(`/p2p/${node.address}`)) : book.peerId(node.address)
+}
+
+// ---- the joiner's side ------------------------------------------------------------------------------------------
 
 export interface Admission {
   settings: RingSettings
   successors: NodeRef[]
   supernodes: NodeRef[]
+  /** For a supernode: the view it starts from. */
+  view?: View
 }
 
 export interface JoinOptions {
   host: Libp2p
-  /** Supernode multiaddrs, each with /p2p/<id>. */
+  /** Supernodes to ask, in order: multiaddrs with /p2p/<id>. */
   bootstrap: Multiaddr[]
+  /** Join the supernode group too. */
+  supernode?: boolean
   /** Keep retrying unreachable supernodes until this long has passed (ms). */
   timeoutMs: number
   /** Called after each failed round, with the error. */
@@ -80,18 +276,22 @@ export interface JoinOptions {
 }
 
 /**
- * The joiner side: ask the supernodes in turn until one admits us. Unreachable supernodes are retried with
- * backoff until `timeoutMs`; a refusal is final. `admit` turns the reply into domain types (and learns addresses).
+ * Ask the supernodes in turn until one admits us. An unreachable supernode, or one without an acting leader
+ * (`retry_after_ms`), is retried with backoff until `timeoutMs`; any other refusal is final.
  */
 export async function requestAdmission (opts: JoinOptions, decode: (res: MembershipResponse) => Admission): Promise<Admission> {
   const deadline = Date.now() + opts.timeoutMs
   const req: MembershipRequest = {
     type: MembershipRequest.Type.JOIN,
     peerId: opts.host.peerId.toMultihash().bytes,
-    addrs: opts.host.getMultiaddrs().slice(0, MAX_ADDRS).map(a => a.decapsulateCode(421).bytes)
+    addrs: opts.host.getMultiaddrs().slice(0, MAX_ADDRS).map(a => a.decapsulateCode(421).bytes),
+    supernode: opts.supernode === true,
+    forwarded: false
   }
   let lastError: Error = new JoinFailedError('no supernode given')
+  let answered = false
   for (let attempt = 1; ; attempt++) {
+    let wait = 0
     for (const addr of opts.bootstrap) {
       opts.signal?.throwIfAborted()
       let res: MembershipResponse
@@ -101,16 +301,23 @@ export async function requestAdmission (opts: JoinOptions, decode: (res: Members
         lastError = err as Error
         continue
       }
-      if (!res.ok) throw new JoinFailedError(`supernode ${addr.toString()} refused the join: ${res.error}`)
-      return decode(res)
+      if (res.ok) return decode(res)
+      if (res.retryAfterMs > 0) {
+        answered = true
+        lastError = new JoinFailedError(`supernode ${addr.toString()}: ${res.error}`)
+        wait = Math.max(wait, res.retryAfterMs)
+        continue
+      }
+      throw new JoinFailedError(`supernode ${addr.toString()} refused the join: ${res.error}`)
     }
     opts.onRetry?.(lastError, attempt)
     const remaining = deadline - Date.now()
     if (remaining <= 0) {
-      throw new JoinFailedError(`no supernode answered within ${Math.round(opts.timeoutMs / 1000)} s: ${lastError.message}`, { cause: lastError })
+      const what = answered ? 'no supernode could admit us (no acting leader)' : 'no supernode answered'
+      throw new JoinFailedError(`${what} within ${Math.round(opts.timeoutMs / 1000)} s: ${lastError.message}`, { cause: lastError })
     }
-    // Back off 250 ms, 500 ms, 1 s, then every 2 s; the last try lands on the deadline.
-    await new Promise(resolve => setTimeout(resolve, Math.min(250 * 2 ** (attempt - 1), 2_000, remaining)))
+    // Back off 250 ms, 500 ms, 1 s, then every 2 s (or as told); the last try lands on the deadline.
+    await new Promise(resolve => setTimeout(resolve, Math.min(Math.max(wait, 250 * 2 ** (attempt - 1)), 2_000, remaining)))
   }
 }
 
@@ -121,7 +328,31 @@ export function admissionDecoder (chord: { space: ChordService['space'], book: A
     return {
       settings: res.settings,
       successors: fromWireList(chord.space, chord.book, res.successors),
-      supernodes: fromWireList(chord.space, chord.book, res.supernodes)
+      supernodes: fromWireList(chord.space, chord.book, res.supernodes),
+      ...(res.view !== undefined ? { view: viewFromWire(chord.space, chord.book, res.view) } : {})
     }
   }
+}
+
+/** Tell the leader (through the first supernode that answers) that this node leaves. Best effort within `timeoutMs`. */
+export async function announceLeave (host: Libp2p, book: AddressBook, supernodes: readonly NodeRef[], timeoutMs: number): Promise<boolean> {
+  const signal = AbortSignal.timeout(timeoutMs)
+  const req: MembershipRequest = { type: MembershipRequest.Type.LEAVE, peerId: host.peerId.toMultihash().bytes, addrs: [], supernode: false, forwarded: false }
+  for (const node of supernodes) {
+    try {
+      const res = await request<MembershipRequest, MembershipResponse>(host, dialTarget(book, node), MEMBERSHIP_PROTOCOL, req, { request: MembershipRequest, response: MembershipResponse }, MEMBERSHIP_LIMITS, { signal })
+      if (res.ok) return true
+    } catch {
+      if (signal.aborted) return false
+    }
+  }
+  return false
+}
+
+/** Ask `node` for its view (GET_VIEW). */
+export async function fetchView (host: Libp2p, chord: { space: ChordService['space'], book: AddressBook }, node: NodeRef, signal: AbortSignal): Promise<View> {
+  const req: MembershipRequest = { type: MembershipRequest.Type.GET_VIEW, peerId: new Uint8Array(0), addrs: [], supernode: false, forwarded: false }
+  const res = await request<MembershipRequest, MembershipResponse>(host, dialTarget(chord.book, node), MEMBERSHIP_PROTOCOL, req, { request: MembershipRequest, response: MembershipResponse }, MEMBERSHIP_LIMITS, { signal })
+  if (!res.ok) throw new JoinFailedError(`${node.address} refused GET_VIEW: ${res.error}`)
+  return viewFromWire(chord.space, chord.book, res.view)
 }

@@ -23,10 +23,13 @@ export class Processes {
   private readonly daemons: Daemon[] = []
   private readonly dirs: string[] = []
 
-  /** Start a daemon with `args` (plus --listen on 127.0.0.1 and a temp --data-dir) and wait until it is up. */
-  async daemon (args: string[], options: { timeoutMs?: number } = {}): Promise<Daemon> {
-    const dataDir = await mkdtemp(join(tmpdir(), 'chord-peer-sys-'))
-    this.dirs.push(dataDir)
+  /**
+   * Start a daemon with `args` (plus --listen on 127.0.0.1 and a temp --data-dir, or the given one to restart a
+   * node with its identity) and wait until it is up.
+   */
+  async daemon (args: string[], options: { timeoutMs?: number, dataDir?: string } = {}): Promise<Daemon> {
+    const dataDir = options.dataDir ?? await mkdtemp(join(tmpdir(), 'chord-peer-sys-'))
+    if (options.dataDir === undefined) this.dirs.push(dataDir)
     let out = ''
     const proc = spawn(process.execPath, [BIN, ...args, '--listen', '/ip4/127.0.0.1/tcp/0', '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] })
     proc.stdout.on('data', (d: Buffer) => { out += d.toString() })

@@ -1,0 +1,197 @@
+// The membership view: what the leader of the supernodes knows about the ring (DESIGN §4). Only the leader
+// writes it; every change raises `version`, and the leader pushes the new view to every supernode. A view is
+// newer than another when its epoch is higher, or its epoch is equal and its version higher, so a view written
+// by a deposed leader never replaces one written under a later election.
+// Here: the domain type, its wire and JSON forms with their validation, and the stores that persist it (a file
+// in the data dir, and with S3 configured an object in the bucket, so a restarted cluster recovers it).
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
+import { dirname } from 'node:path'
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
+import { InvalidMessageError, StorageError } from '../errors.js'
+import { decodeAddrs, decodePeerId, nodeRefOf, toWire, type AddressBook } from '../chord/wire.js'
+import type { MembershipView, Peer, RingSettings } from '../../protocols/membership.js'
+import type { IdSpace, NodeRef } from '../ring/index.js'
+import type { S3BlobStoreConfig } from '../storage/s3-blob-store.js'
+
+/** Most members and supernodes a view may list. */
+export const MAX_MEMBERS = 4_096
+export const MAX_SUPERNODES = 64
+
+export interface View {
+  version: number
+  epoch: number
+  leader?: NodeRef
+  settings: RingSettings
+  supernodes: NodeRef[]
+  members: NodeRef[]
+}
+
+/** True when `a` should replace `b`. */
+export function newerView (a: Pick<View, 'epoch' | 'version'>, b: Pick<View, 'epoch' | 'version'>): boolean {
+  return a.epoch > b.epoch || (a.epoch === b.epoch && a.version > b.version)
+}
+
+/** `nodes` with `node` added (replacing an entry of the same address), sorted by ring id. */
+export function withNode (nodes: readonly NodeRef[], node: NodeRef): NodeRef[] {
+  return [...nodes.filter(n => n.address !== node.address), node].sort((a, b) => a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
+}
+
+export function withoutNode (nodes: readonly NodeRef[], address: string): NodeRef[] {
+  return nodes.filter(n => n.address !== address)
+}
+
+export function viewToWire (book: AddressBook, view: View): MembershipView {
+  return {
+    version: BigInt(view.version),
+    epoch: BigInt(view.epoch),
+    leader: view.leader === undefined ? new Uint8Array(0) : toWire(book, view.leader).peerId,
+    settings: view.settings,
+    supernodes: view.supernodes.map(n => toWire(book, n)),
+    members: view.members.map(n => toWire(book, n))
+  }
+}
+
+/** Decode and check a view from the wire; learns every address in it. InvalidMessageError when malformed. */
+export function viewFromWire (space: IdSpace, book: AddressBook, wire: MembershipView | undefined): View {
+  if (wire === undefined) throw new InvalidMessageError('the view is missing')
+  if (wire.settings === undefined) throw new InvalidMessageError('the view has no ring settings')
+  if (wire.supernodes.length > MAX_SUPERNODES) throw new InvalidMessageError(`more than ${MAX_SUPERNODES} supernodes`)
+  if (wire.members.length > MAX_MEMBERS) throw new InvalidMessageError(`more than ${MAX_MEMBERS} members`)
+  const list = (peers: Peer[]): NodeRef[] => peers.map(p => {
+    const peerId = decodePeerId(p.peerId)
+    book.add(peerId, decodeAddrs(p.addrs))
+    return nodeRefOf(space, peerId)
+  })
+  const supernodes = list(wire.supernodes)
+  const leader = wire.leader.length === 0 ? undefined : nodeRefOf(space, decodePeerId(wire.leader))
+  return {
+    version: Number(wire.version),
+    epoch: Number(wire.epoch),
+    ...(leader !== undefined ? { leader } : {}),
+    settings: wire.settings,
+    supernodes,
+    members: list(wire.members)
+  }
+}
+
+// ---- persistence ---------------------------------------------------------------------------------------------
+
+interface PeerJson { peerId: string, addrs: string[] }
+export interface ViewJson {
+  version: number
+  epoch: number
+  leader?: string
+  settings: RingSettings
+  supernodes: PeerJson[]
+  members: PeerJson[]
+}
+
+export function viewToJson (book: AddressBook, view: View): ViewJson {
+  const peer = (n: NodeRef): PeerJson => ({ peerId: n.address, addrs: (book.get(n.address)?.addrs ?? []).map(a => a.toString()) })
+  return {
+    version: view.version,
+    epoch: view.epoch,
+    ...(view.leader !== undefined ? { leader: view.leader.address } : {}),
+    settings: view.settings,
+    supernodes: view.supernodes.map(peer),
+    members: view.members.map(peer)
+  }
+}
+
+/** Read a stored view back; StorageError when it is not one. Learns every address in it. */
+export function viewFromJson (space: IdSpace, book: AddressBook, json: ViewJson): View {
+  try {
+    const list = (peers: PeerJson[]): NodeRef[] => peers.map(p => {
+      const peerId = peerIdFromString(p.peerId)
+      book.add(peerId, p.addrs.map(a => multiaddr(a)))
+      return nodeRefOf(space, peerId)
+    })
+    if (!Number.isSafeInteger(json.version) || !Number.isSafeInteger(json.epoch) || typeof json.settings?.k !== 'number') throw new Error('bad version, epoch or settings')
+    return {
+      version: json.version,
+      epoch: json.epoch,
+      ...(json.leader !== undefined ? { leader: nodeRefOf(space, peerIdFromString(json.leader)) } : {}),
+      settings: json.settings,
+      supernodes: list(json.supernodes),
+      members: list(json.members)
+    }
+  } catch (err) {
+    throw new StorageError(`the stored membership view is malformed: ${(err as Error).message}`, { cause: err })
+  }
+}
+
+/** Where a supernode keeps the view between runs. */
+export interface ViewStore {
+  readonly where: string
+  load (): Promise<ViewJson | undefined>
+  save (view: ViewJson): Promise<void>
+}
+
+/** `<data-dir>/view.json`, replaced atomically. */
+export class FileViewStore implements ViewStore {
+  constructor (readonly where: string) {}
+
+  async load (): Promise<ViewJson | undefined> {
+    let text: string
+    try {
+      text = await readFile(this.where, 'utf8')
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+      throw new StorageError(`cannot read ${this.where}: ${(err as Error).message}`, { cause: err })
+    }
+    return JSON.parse(text) as ViewJson
+  }
+
+  async save (view: ViewJson): Promise<void> {
+    await mkdir(dirname(this.where), { recursive: true })
+    const tmp = `${this.where}.tmp`
+    await writeFile(tmp, JSON.stringify(view, null, 2) + '\n')
+    await rename(tmp, this.where)
+  }
+}
+
+/** `<prefix>membership/view.json` in the S3 bucket of the durable tier. */
+export class S3ViewStore implements ViewStore {
+  readonly where: string
+  private readonly client: S3Client
+  private readonly key: string
+
+  constructor (private readonly config: S3BlobStoreConfig) {
+    this.key = `${config.prefix ?? ''}membership/view.json`
+    this.where = `s3://${config.bucket}/${this.key}`
+    this.client = new S3Client({
+      region: config.region ?? 'us-east-1',
+      endpoint: config.endpoint,
+      credentials: config.credentials,
+      forcePathStyle: config.forcePathStyle,
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED'
+    })
+  }
+
+  async load (): Promise<ViewJson | undefined> {
+    try {
+      const res = await this.client.send(new GetObjectCommand({ Bucket: this.config.bucket, Key: this.key }), { abortSignal: AbortSignal.timeout(10_000) })
+      return JSON.parse(await res.Body!.transformToString('utf8')) as ViewJson
+    } catch (err) {
+      const e = err as { name?: string, $metadata?: { httpStatusCode?: number } }
+      if (e.name === 'NoSuchKey' || e.$metadata?.httpStatusCode === 404) return undefined
+      throw new StorageError(`cannot read ${this.where}: ${(err as Error).message}`, { cause: err })
+    }
+  }
+
+  async save (view: ViewJson): Promise<void> {
+    const body = JSON.stringify(view)
+    try {
+      await this.client.send(new PutObjectCommand({ Bucket: this.config.bucket, Key: this.key, Body: body, ContentType: 'application/json', ContentLength: Buffer.byteLength(body) }), { abortSignal: AbortSignal.timeout(10_000) })
+    } catch (err) {
+      throw new StorageError(`cannot write ${this.where}: ${(err as Error).message}`, { cause: err })
+    }
+  }
+
+  close (): void {
+    this.client.destroy()
+  }
+}

@@ -1,0 +1,159 @@
+// Supernodes on real libp2p hosts in one process: they elect one acting leader, replicate the membership view,
+// forward joins to the leader, fail over when it crashes (a join during the failover succeeds after retry),
+// hand over when it leaves, and reject election and membership messages from outsiders.
+import assert from 'node:assert/strict'
+import { multiaddr } from '@multiformats/multiaddr'
+import { ElectionMessage, ElectionReply } from '../../protocols/election.js'
+import { MembershipRequest, MembershipResponse } from '../../protocols/membership.js'
+import { ELECTION_PROTOCOL } from '../../src/election/service.js'
+import { MEMBERSHIP_LIMITS, MEMBERSHIP_PROTOCOL } from '../../src/membership/service.js'
+import { S3ViewStore, viewToWire } from '../../src/membership/view.js'
+import { createHost, type Host } from '../../src/net/host.js'
+import { newKey } from '../../src/net/identity.js'
+import { request } from '../../src/net/rpc.js'
+import { createPeer, type Peer } from '../../src/peer.js'
+import { createTestnet, waitFor, type Testnet } from '../../src/testnet.js'
+import { startS3rver } from '../utils/s3-fixture.js'
+
+const supernodesOf = (net: Testnet): Peer[] => net.nodes.filter(p => p.role === 'supernode')
+const actingLeaders = (net: Testnet): Peer[] => supernodesOf(net).filter(p => p.election!.acting())
+
+/** One acting leader that every supernode follows, and every supernode holds the same view version. */
+function agreed (net: Testnet): boolean {
+  const acting = actingLeaders(net)
+  if (acting.length !== 1) return false
+  const versions = new Set(supernodesOf(net).map(p => p.membership!.current.version))
+  return supernodesOf(net).every(p => p.election!.leader()?.address === acting[0].peerId) && versions.size === 1
+}
+
+describe('supernodes: election and leader-coordinated membership', function () {
+  this.timeout(120_000)
+  let net: Testnet | undefined
+  let outsider: Host | undefined
+  let s3: Awaited<ReturnType<typeof startS3rver>> | undefined
+  afterEach(async () => {
+    await outsider?.stop()
+    await net?.stop()
+    await s3?.stop()
+    outsider = undefined
+    net = undefined
+    s3 = undefined
+  })
+
+  it('3 supernodes and 3 peers: one acting leader, the view on every supernode, joins forwarded to the leader', async () => {
+    net = await createTestnet({ supernodes: 3, peers: 3 })
+    await net.waitForRing()
+    await waitFor(() => agreed(net!), { timeoutMs: 10_000, what: 'one leader and one view' })
+    const leader = actingLeaders(net)[0]
+    const view = leader.membership!.current
+    assert.equal(view.supernodes.length, 3)
+    assert.equal(view.members.length, 6)
+    assert.equal(view.leader?.address, leader.peerId)
+    // A peer that knows only a follower is admitted through it: the follower forwards to the leader.
+    const follower = supernodesOf(net).find(p => p !== leader)!
+    const joiner = await net.add({ connect: [follower.multiaddrs[0]] })
+    await waitFor(() => supernodesOf(net!).every(p => p.membership!.current.members.some(m => m.address === joiner.peerId)), { timeoutMs: 5_000, what: 'the joiner in every view' })
+    assert.ok(supernodesOf(net).every(p => p.membership!.current.version === leader.membership!.current.version))
+    // A graceful leave of a peer goes through the leader too.
+    await net.remove(joiner)
+    await waitFor(() => supernodesOf(net!).every(p => !p.membership!.current.members.some(m => m.address === joiner.peerId)), { timeoutMs: 5_000, what: 'the leaver out of every view' })
+  })
+
+  it('the leader crashes: a new leader acts within 3 s and a join during the failover succeeds after retry', async () => {
+    net = await createTestnet({ supernodes: 3, peers: 2 })
+    await waitFor(() => agreed(net!), { timeoutMs: 10_000, what: 'one leader' })
+    const old = actingLeaders(net)[0]
+    const epoch = old.election!.epoch()
+    const t0 = performance.now()
+    await net.remove(old, { leave: false })
+    const joining = net.add() // through the survivors, while they have no acting leader
+    await waitFor(() => actingLeaders(net!).length === 1, { timeoutMs: 5_000, intervalMs: 10, what: 'a new acting leader' })
+    const failoverMs = performance.now() - t0
+    assert.ok(failoverMs < 3_000, `failover took ${Math.round(failoverMs)} ms`)
+    const next = actingLeaders(net)[0]
+    assert.ok(next.election!.epoch() > epoch)
+    const joiner = await joining
+    await waitFor(() => next.membership!.current.members.some(m => m.address === joiner.peerId), { timeoutMs: 5_000, what: 'the joiner admitted by the new leader' })
+    await net.waitForRing()
+  })
+
+  it('a graceful leader shutdown hands over at once, and the old leader leaves the view', async () => {
+    net = await createTestnet({ supernodes: 3 })
+    await waitFor(() => agreed(net!), { timeoutMs: 10_000, what: 'one leader' })
+    const old = actingLeaders(net)[0]
+    const t0 = performance.now()
+    await net.remove(old, { leave: true })
+    await waitFor(() => actingLeaders(net!).length === 1, { timeoutMs: 5_000, intervalMs: 10, what: 'a new acting leader' })
+    const handoverMs = performance.now() - t0
+    const next = actingLeaders(net)[0]
+    assert.ok(handoverMs < 2_000, `handover took ${Math.round(handoverMs)} ms`)
+    await waitFor(() => supernodesOf(net!).every(p => p.membership!.current.supernodes.length === 2), { timeoutMs: 5_000, what: 'the view without the old leader' })
+    assert.ok(!next.membership!.current.supernodes.some(n => n.address === old.peerId))
+  })
+
+  it('with S3 the view is persisted; a cluster restarted from nothing but the bucket recovers settings, epoch and members', async () => {
+    s3 = await startS3rver()
+    net = await createTestnet({ supernodes: 2, peers: 1, k: 2, s3: s3.config })
+    await waitFor(() => agreed(net!), { timeoutMs: 10_000, what: 'one leader' })
+    const leader = actingLeaders(net)[0]
+    const want = leader.membership!.current
+    const store = new S3ViewStore(s3.config)
+    try {
+      await waitFor(async () => (await store.load())?.version === want.version, { timeoutMs: 10_000, what: 'the view in S3' })
+    } finally {
+      store.close()
+    }
+    const members = want.members.map(m => m.address).sort()
+    await net.stop() // every node at once, as a crash
+    net = undefined
+    // A new supernode with a new identity and data dir, asked for k = 3, finds the old cluster in the bucket.
+    const fresh = await createPeer({ bootstrap: true, k: 3, s3: s3.config, listen: ['/ip4/127.0.0.1/tcp/0'], api: false, joinTimeoutMs: 1_000 })
+    try {
+      assert.equal(fresh.settings.k, 2, 'the ring keeps the settings it was created with')
+      await waitFor(() => fresh.election!.acting(), { timeoutMs: 5_000, what: 'the restarted supernode to lead' })
+      const view = fresh.membership!.current
+      assert.ok(view.epoch > want.epoch, `epoch ${view.epoch} after ${want.epoch}`)
+      assert.deepEqual(view.members.map(m => m.address).filter(a => a !== fresh.peerId).sort(), members)
+    } finally {
+      await fresh.stop({ leave: false })
+    }
+  })
+
+  it('rejects election and membership messages from a peer that is not a known supernode, and stale views', async () => {
+    net = await createTestnet({ supernodes: 3 })
+    await waitFor(() => agreed(net!), { timeoutMs: 10_000, what: 'one leader' })
+    const leader = actingLeaders(net)[0]
+    const follower = supernodesOf(net).find(p => p !== leader)!
+    outsider = await createHost({ privateKey: await newKey(), listen: ['/ip4/127.0.0.1/tcp/0'] })
+    const to = [multiaddr(follower.multiaddrs[0])]
+    const epoch = follower.election!.epoch()
+    const rejectedBefore = follower.election!.counts.rejected
+    // An outsider claims to have won a far later election.
+    await request(outsider, to, ELECTION_PROTOCOL, { type: ElectionMessage.Type.ELECTED, id: outsider.peerId.toMultihash().bytes, epoch: BigInt(epoch + 100), sent: 0n, viewVersion: 0n }, { request: ElectionMessage, response: ElectionReply }, { maxMessageBytes: 1024, timeoutMs: 2_000 })
+    await request(outsider, to, ELECTION_PROTOCOL, { type: ElectionMessage.Type.HEARTBEAT, id: outsider.peerId.toMultihash().bytes, epoch: BigInt(epoch + 100), sent: 1n, viewVersion: 0n }, { request: ElectionMessage, response: ElectionReply }, { maxMessageBytes: 1024, timeoutMs: 2_000 })
+    assert.equal(follower.election!.counts.rejected, rejectedBefore + 2)
+    assert.equal(follower.election!.epoch(), epoch)
+    assert.equal(follower.election!.leader()?.address, leader.peerId)
+
+    const ask = async (req: Partial<MembershipRequest>): Promise<MembershipResponse> => request<MembershipRequest, MembershipResponse>(outsider!, to, MEMBERSHIP_PROTOCOL,
+      { type: MembershipRequest.Type.JOIN, peerId: outsider!.peerId.toMultihash().bytes, addrs: [], supernode: false, forwarded: false, ...req }, { request: MembershipRequest, response: MembershipResponse }, MEMBERSHIP_LIMITS)
+    const version = follower.membership!.current.version
+    const forged = { ...follower.membership!.current, version: version + 50, supernodes: [], members: [] }
+    const push = await ask({ type: MembershipRequest.Type.PUSH_VIEW, view: viewToWire(follower.chord.book, forged) })
+    assert.equal(push.ok, false)
+    assert.match(push.error, /not a known supernode/)
+    const forwarded = await ask({ forwarded: true, peerId: leader.host.peerId.toMultihash().bytes })
+    assert.equal(forwarded.ok, false)
+    assert.match(forwarded.error, /not a known supernode/)
+    const impostor = await ask({ peerId: leader.host.peerId.toMultihash().bytes })
+    assert.equal(impostor.ok, false)
+    assert.match(impostor.error, /another peer/)
+    assert.equal(follower.membership!.current.version, version)
+    assert.equal(follower.membership!.current.supernodes.length, 3)
+
+    // A known supernode pushing an older view is refused too.
+    const stale = await request<MembershipRequest, MembershipResponse>(leader.host, to, MEMBERSHIP_PROTOCOL, { type: MembershipRequest.Type.PUSH_VIEW, peerId: new Uint8Array(0), addrs: [], supernode: false, forwarded: false, view: viewToWire(leader.chord.book, { ...leader.membership!.current, version: 1 }) }, { request: MembershipRequest, response: MembershipResponse }, MEMBERSHIP_LIMITS)
+    assert.equal(stale.ok, false)
+    assert.match(stale.error, /stale/)
+  })
+})
