@@ -9,7 +9,7 @@ import { logger } from '@libp2p/logger'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { startApiServer, type ApiServer, type DaemonApi } from './api/server.js'
 import { API_FILE, parseHostPort } from './client/api-url.js'
-import { ChordService, DEFAULT_LIMITS } from './chord/service.js'
+import { ChordService, DEFAULT_LIMITS, type DeadNodeDetail } from './chord/service.js'
 import { AddressBook, nodeRefOf } from './chord/wire.js'
 import { InvalidInputError, LookupFailedError } from './errors.js'
 import { FilesService } from './files/service.js'
@@ -194,6 +194,10 @@ export async function createPeer (options: PeerOptions = {}): Promise<Peer> {
         onLead: () => { membership?.lead().catch(err => log('cannot take over the view: %s', (err as Error).message)) }
       })
       membership = new MembershipService({ host, chord, view, election, stores: viewStores })
+      const members = membership
+      chord.addEventListener('node:dead', (e: Event) => {
+        void members.reportDead((e as CustomEvent<DeadNodeDetail>).detail.node)
+      })
       await membership.serve()
       await election.start()
     } else if (options.dataDir !== undefined) {

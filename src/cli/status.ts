@@ -1,5 +1,5 @@
 // `chord-peer status`: this node's identity, role, neighbours, finger summary and ring settings.
-import { fieldBlock, formatDuration, formatNode, shortId, table } from './format.js'
+import { fieldBlock, formatDuration, formatNode, shortId, table, type Field } from './format.js'
 import { EXIT_OK } from './context.js'
 import type { CommandContext } from './context.js'
 import type { FingerJson, NodeJson, StatusJson } from '../api/types.js'
@@ -21,6 +21,7 @@ export function formatStatus (s: StatusJson): string {
     ['node', `${shortId(s.node.id)}  ${s.node.id}`],
     ['peer id', s.node.peerId],
     ['role', s.joined ? s.role : `${s.role} (not joined yet)`],
+    ...(s.leader != null ? [['leader', `${s.leader.peerId}  epoch ${s.leader.epoch}${s.leader.acting ? '' : '  (not acting)'}`] as Field] : []),
     ['addresses', s.node.addrs ?? []],
     ['api', s.apiUrl],
     ['uptime', formatDuration(s.uptimeMs)],

@@ -107,6 +107,29 @@ export class MembershipService {
     await announceLeave(this.init.host, this.init.chord.book, others, timeoutMs)
   }
 
+  /**
+   * The ring found `node` dead (DESIGN §4: crashes are repaired by the ring and reported to the leader). If one
+   * chord PING confirms it, the leader takes it out of the view; a follower reports it to the leader as a
+   * forwarded LEAVE. Reports of a node that is not a member, or that answers, change nothing. Supernodes are
+   * left alone: they leave the election ring only by a graceful LEAVE, so a crash never shrinks the majority.
+   */
+  async reportDead (node: NodeRef): Promise<void> {
+    const { chord, election } = this.init
+    if (this.stopped || this.isSupernode(node.address) || !this.view.members.some(m => m.address === node.address)) return
+    try {
+      await chord.ping(node, { signal: AbortSignal.timeout(1_000) })
+      return
+    } catch {}
+    if (election.acting()) {
+      await this.remove(node)
+      return
+    }
+    const leader = election.leader()
+    if (leader === undefined || leader.address === chord.self.address) return
+    const req: MembershipRequest = { type: MembershipRequest.Type.LEAVE, peerId: chord.book.peerId(node.address).toMultihash().bytes, addrs: [], supernode: false, forwarded: true }
+    await this.client.request(chord.book.peerId(leader.address), dialTarget(chord.book, leader), req).catch(() => {})
+  }
+
   private async handle (req: MembershipRequest, connection: Connection, signal: AbortSignal): Promise<MembershipResponse> {
     const { chord } = this.init
     const from = connection.remotePeer
@@ -190,8 +213,9 @@ export class MembershipService {
   }
 
   private async remove (node: NodeRef): Promise<MembershipResponse> {
+    if (!this.view.members.some(m => m.address === node.address) && !this.isSupernode(node.address)) return { ...refusal(''), ok: true }
     await this.change(v => ({ ...v, members: withoutNode(v.members, node.address), supernodes: withoutNode(v.supernodes, node.address) }))
-    this.log('%s left', node.address)
+    this.log('%s left the view', node.address)
     return { ...refusal(''), ok: true }
   }
 

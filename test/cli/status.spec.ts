@@ -77,4 +77,12 @@ describe('cli: status', () => {
     assert.equal(stdout, '')
     assert.match(stderr, /^error: node is shutting down$/m)
   })
+
+  it('on a supernode, shows the leader it follows and the epoch', async () => {
+    await daemon.close()
+    daemon = await startStubDaemon({ '/api/status': { body: { ...STATUS, leader: { peerId: NODE_C.peerId, epoch: 4, acting: false } } } })
+    const { code, stdout } = await runCli(['status', '--api', daemon.url])
+    assert.equal(code, 0)
+    assert.match(stdout, new RegExp(`^leader +${NODE_C.peerId}  epoch 4  \\(not acting\\)$`, 'm'))
+  })
 })

@@ -57,6 +57,11 @@ describe('supernodes: election and leader-coordinated membership', function () {
     // A graceful leave of a peer goes through the leader too.
     await net.remove(joiner)
     await waitFor(() => supernodesOf(net!).every(p => !p.membership!.current.members.some(m => m.address === joiner.peerId)), { timeoutMs: 5_000, what: 'the leaver out of every view' })
+    // A crashed peer is found dead by the ring and reported to the leader; a crashed supernode stays in the set.
+    const crashed = net.nodes.find(p => p.role === 'peer')!
+    await net.remove(crashed, { leave: false })
+    await waitFor(() => supernodesOf(net!).every(p => !p.membership!.current.members.some(m => m.address === crashed.peerId)), { timeoutMs: 15_000, what: 'the crashed peer out of every view' })
+    assert.equal(leader.membership!.current.supernodes.length, 3)
   })
 
   it('the leader crashes: a new leader acts within 3 s and a join during the failover succeeds after retry', async () => {
