@@ -1,7 +1,8 @@
 // One process of the transfer benchmark. bench/transfer.ts compiles this file (and transfer-data.ts) to plain
 // JavaScript over the built `dist/` tree and starts it with plain `node`, so a child's memory is that of the
 // product, without the ≈ 47 MB a tsx loader thread adds. Modes:
-//   peer <json>            a chord-peer node (createPeer) with its HTTP API on 127.0.0.1: the daemon minus the CLI
+//   peer <json>            a chord-peer node (createPeer) with its HTTP API on 127.0.0.1: the daemon minus the CLI;
+//                          a stdin line {"read": name} makes it read that file from the ring itself (no HTTP)
 //   raw-recv               a bare libp2p host (tcp + noise + yamux) that SHA-256-hashes one stream and replies
 //                          with its byte count and hash
 //   raw-send <maddr> <n>   dials raw-recv, waits for a line on stdin, sends n pseudo-random bytes in 1 MiB
@@ -10,6 +11,7 @@
 // however it died) or on SIGTERM.
 import '../src/polyfill.js'
 import { createHash } from 'node:crypto'
+import { createInterface } from 'node:readline'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createHost } from '../src/net/host.js'
 import { newKey } from '../src/net/identity.js'
@@ -21,6 +23,7 @@ export interface PeerReady { ready: true, peerId: string, id: string, multiaddrs
 export interface RawReady { ready: true, multiaddrs: string[] }
 export interface RawReceived { received: true, bytes: number, hash: string, ms: number }
 export interface RawSent { sent: true, bytes: number, hash: string, ms: number }
+export interface ReadDone { readDone: true, bytes: number, hash: string, ms: number, error?: string }
 
 const LISTEN = ['/ip4/127.0.0.1/tcp/0']
 
@@ -47,6 +50,20 @@ function stopOnParentGone (stop: () => Promise<void>): void {
 async function peer (args: PeerArgs): Promise<void> {
   const node = await createPeer({ ...args, listen: LISTEN, api: '127.0.0.1:0' })
   stopOnParentGone(async () => node.stop({ leave: false }))
+  // A stdin line {"read": name}: read the file from the ring inside this node (verified chunk by chunk, as for
+  // the HTTP API), hash it, and report — a get without the HTTP hop to another process.
+  createInterface({ input: process.stdin }).on('line', line => {
+    const { read } = JSON.parse(line) as { read?: string }
+    if (read === undefined) return
+    const t0 = performance.now()
+    void (async () => {
+      const r = await node.files.read(read)
+      const sha = createHash('sha256')
+      let bytes = 0
+      for await (const piece of r.body) { sha.update(piece); bytes += piece.byteLength }
+      emit({ readDone: true, bytes, hash: sha.digest('hex'), ms: performance.now() - t0 } satisfies ReadDone)
+    })().catch((err: unknown) => { emit({ readDone: true, bytes: -1, hash: '', ms: 0, error: (err as Error).message } satisfies ReadDone) })
+  })
   emit({ ready: true, peerId: node.peerId, id: node.id, multiaddrs: node.multiaddrs, apiUrl: node.apiUrl ?? '' } satisfies PeerReady)
 }
 

@@ -6,7 +6,11 @@
 //   2. put and get over the HTTP API of a node that holds no copy, on a 2-process ring with k = 1 (entry + owner)
 //      and a 4-process ring with k = 3 (entry + the 3 holders): the bytes cross the network on every hop. The
 //      PUT body is generated on the fly and the GET body hashed on the fly; the hash is checked both ways;
-//   3. the peak RSS (VmHWM, reset before each transfer) and CPU seconds of every process, this one included.
+//   3. the same get read inside the entry node (`{"read": name}` on its stdin: FilesService.read, every chunk
+//      verified, hashed there), without the HTTP hop to a third process — the like-for-like of the raw stream;
+//   4. the same bytes through Helia 7 (bitswap; unixfs, 1 MiB raw leaves) between two processes, when the separate
+//      package bench/helia is installed (`npm ci --prefix bench/helia`); otherwise that row is skipped;
+//   5. the peak RSS (VmHWM, reset before each transfer) and CPU seconds of every process, this one included.
 // --size takes MiB (default 1024; a comma list runs each size); --quick makes the default 64 MiB and writes no file.
 // Results (MB = 10^6 bytes) go to stdout and, unless --quick, to bench/transfer-results.md. A transfer that fails
 // is reported as FAILED with the error and the nodes' log lines; when a put fails, the file is put through its
@@ -24,7 +28,7 @@ import { createInterface } from 'node:readline'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { fmt, median } from './stats.js'
 import { MiB, cpuSecondsOf, expectedHash, memoryOf, pseudoRandomChunks, resetPeak } from './transfer-data.js'
-import type { PeerArgs, PeerReady, RawReady, RawReceived, RawSent } from './transfer-child.js'
+import type { PeerArgs, PeerReady, RawReady, RawReceived, RawSent, ReadDone } from './transfer-child.js'
 import type { LocateJson, PutJson, RingJson } from '../src/api/types.js'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
@@ -33,6 +37,7 @@ const COMMAND = 'node --import tsx --import ./src/polyfill.ts bench/transfer.ts'
 const MB = 1e6
 /** Targets from the issue. */
 const GET_RATIO_TARGET = 0.9
+const HELIA_TARGET = 3
 const RSS_TARGET = 200 * MB
 const RAW_RUNS = 3
 
@@ -84,12 +89,12 @@ async function buildChildScript (): Promise<string> {
   return join(childDir, 'transfer-child.mjs')
 }
 
-function spawnChild (name: string, args: string[]): Child {
+function spawnChild (name: string, args: string[], script = join(childDir, 'transfer-child.mjs')): Child {
   // BENCH_CHILD_NODE_ARGS: extra node flags for the children (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
   const nodeArgs = (process.env.BENCH_CHILD_NODE_ARGS ?? '').split(' ').filter(a => a !== '')
   // The files log says why a store or fetch failed; it is shown when a transfer fails.
   const env = { ...process.env, DEBUG: process.env.DEBUG ?? 'chord-peer:files' }
-  const proc = spawn(process.execPath, [...nodeArgs, join(childDir, 'transfer-child.mjs'), ...args], { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] })
+  const proc = spawn(process.execPath, [...nodeArgs, script, ...args], { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] })
   if (proc.pid === undefined) throw new Error(`cannot start ${name}`)
   const child: Child = { name, proc, pid: proc.pid, messages: [], waiters: [], stderr: [] }
   children.add(child)
@@ -418,9 +423,56 @@ async function ringRuns (size: number, hash: string, k: number): Promise<Row[]> 
       return res
     })
     rows.push({ what: `get, k = ${k} (from a non-holder)`, size, ms: get.ms, procs: get.procs, ...(get.error === undefined ? { note: 'hash verified' } : { failed: failure(get.error, ring.nodes) }) })
+
+    // The same get read inside the entry node (FilesService.read, every chunk verified), without the HTTP hop to
+    // another process: what the raw stream's two processes compare with.
+    const inside = await measure(named, async () => {
+      entry.child.proc.stdin!.write(JSON.stringify({ read: name }) + '\n')
+      const done = await message<ReadDone>(entry.child, 'readDone', transferTimeout(size))
+      if (done.bytes !== size || done.hash !== hash) throw new Error(`the node-side read returned ${done.error ?? `${done.bytes} B ${done.hash.slice(0, 12)}`}`)
+      return done
+    })
+    rows.push({ what: `get, k = ${k}, node-side (read inside the entry, no HTTP)`, size, ms: inside.value?.ms ?? inside.ms, procs: inside.procs, ...(inside.error === undefined ? { note: 'hash verified in the entry' } : { failed: failure(inside.error, ring.nodes) }) })
     return rows
   } finally {
     await stopRing(ring)
+  }
+}
+
+// ---- Helia ---------------------------------------------------------------------------------------------------
+
+const HELIA = join(ROOT, 'bench', 'helia')
+
+/** The same bytes through Helia 7 (bitswap, unixfs with 1 MiB raw leaves) between two processes; undefined when bench/helia is not installed. */
+async function heliaRun (size: number, hash: string): Promise<Row | undefined> {
+  if (!existsSync(join(HELIA, 'node_modules', 'helia'))) {
+    console.error('  Helia: skipped (install it with `npm ci --prefix bench/helia`)')
+    return undefined
+  }
+  const dir = await mkdtemp(join(tmpdir(), 'chord-peer-bench-helia-'))
+  tempDirs.add(dir)
+  const script = join(HELIA, 'helia-child.mjs')
+  const provider = spawnChild('provider', ['provider', String(size), join(dir, 'provider')], script)
+  try {
+    const ready = await message<{ multiaddrs: string[], cid: string, importMs: number }>(provider, 'ready', transferTimeout(size))
+    const fetcher = spawnChild('fetcher', ['fetcher', ready.multiaddrs[0], ready.cid, join(dir, 'fetcher')], script)
+    try {
+      await message(fetcher, 'connected', 30_000)
+      const m = await measure([provider, fetcher], async () => {
+        fetcher.proc.stdin!.write('go\n')
+        const got = await message<{ bytes: number, hash: string, ms: number, error?: string }>(fetcher, 'received', transferTimeout(size) * 4)
+        if (got.error !== undefined) throw new Error(`Helia ${got.error}`)
+        if (got.bytes !== size || got.hash !== hash) throw new Error(`Helia returned ${got.bytes} B ${got.hash.slice(0, 12)}, expected ${size} B ${hash.slice(0, 12)}`)
+        return got
+      })
+      const row: Row = { what: 'Helia 7 bitswap get (2 processes)', size, ms: m.value?.ms ?? m.ms, procs: m.procs, note: `hash verified; the provider's import took ${fmt(ready.importMs / 1000, 1)} s` }
+      if (m.error !== undefined) row.failed = m.error.message
+      return row
+    } finally {
+      await stopChild(fetcher)
+    }
+  } finally {
+    await stopChild(provider)
   }
 }
 
@@ -441,9 +493,11 @@ function table (rows: Row[], raw: Map<number, number>): string {
     }
     const ratio = r.what.startsWith('raw') ? '' : fmt(mbps(r) / base)
     const target = r.what.startsWith('get') ? ` (target ≥ ${GET_RATIO_TARGET}: ${mbps(r) / base >= GET_RATIO_TARGET ? 'met' : 'NOT met'})` : ''
+    const helia = rows.find(h => h.size === r.size && h.what.startsWith('Helia') && h.failed === undefined)
+    const vsHelia = r.what.startsWith('get') && helia !== undefined ? `; ${fmt(mbps(r) / mbps(helia), 1)}× Helia (target ≥ ${HELIA_TARGET}: ${mbps(r) / mbps(helia) >= HELIA_TARGET ? 'met' : 'NOT met'})` : ''
     const peaks = r.procs.map(p => `${p.name} ${fmt(p.peak / MB, 0)}`).join(', ')
     const cpu = r.procs.map(p => `${p.name} ${fmt(p.cpu, 1)}`).join(', ')
-    lines.push(`| ${r.what} | ${r.size / MiB} MiB | ${fmt(r.ms / 1000)} | ${fmt(mbps(r), 0)} | ${ratio}${target} | ${peaks} | ${cpu} | ${r.note ?? ''} |`)
+    lines.push(`| ${r.what} | ${r.size / MiB} MiB | ${fmt(r.ms / 1000)} | ${fmt(mbps(r), 0)} | ${ratio}${target}${vsHelia} | ${peaks} | ${cpu} | ${r.note ?? ''} |`)
   }
   return lines.join('\n')
 }
@@ -452,10 +506,10 @@ function rssSummary (rows: Row[]): string {
   const worst = new Map<string, number>()
   for (const r of rows) for (const p of r.procs) worst.set(p.name, Math.max(worst.get(p.name) ?? 0, p.peak))
   // The target is for chord-peer nodes; the raw stream's bare hosts and the bench are references.
-  const over = [...worst].filter(([name, v]) => !['bench', 'sender', 'receiver'].includes(name) && v >= RSS_TARGET)
+  const over = [...worst].filter(([name, v]) => !['bench', 'sender', 'receiver', 'provider', 'fetcher'].includes(name) && v >= RSS_TARGET)
   const list = [...worst].map(([name, v]) => `${name} ${fmt(v / MB, 0)}`).join(', ')
   const failed = rows.some(r => r.failed !== undefined)
-  return `Highest peak RSS per role over all transfers (MB): ${list}. Target < 200 MB per chord-peer node process (entry, holder, primary, replicas; the raw stream's bare hosts are a reference): ${over.length === 0 ? 'met' : `NOT met (${over.map(o => o[0]).join(', ')})`}` +
+  return `Highest peak RSS per role over all transfers (MB): ${list}. Target < 200 MB per chord-peer node process (entry, holder, primary, replicas; the raw stream's bare hosts and Helia's provider and fetcher are references): ${over.length === 0 ? 'met' : `NOT met (${over.map(o => o[0]).join(', ')})`}` +
     `${failed ? ' in the transfers that ran (failed ones were cut short, so their peaks say little)' : ''}. The bench process runs under tsx (≈ 47 MB of it).`
 }
 
@@ -527,7 +581,7 @@ async function main (): Promise<void> {
   const argv = process.argv.slice(2)
   const quick = argv.includes('--quick')
   const sizes = parseSizes(argv)
-  // --only raw|k1|k3: one part, for debugging (the ratios need the raw part).
+  // --only raw|k1|k3|helia: one part, for debugging (the ratios need the raw part).
   const only = argv.includes('--only') ? argv[argv.indexOf('--only') + 1] : undefined
   const t0 = performance.now()
   const loadStart = loadavg()[0]
@@ -547,6 +601,16 @@ async function main (): Promise<void> {
     if (want('raw')) say(await rawRun(size, hash, 'run 2'))
     if (want('k3')) for (const r of await ringRuns(size, hash, 3)) say(r)
     if (want('raw')) for (let i = 3; i <= RAW_RUNS; i++) say(await rawRun(size, hash, `run ${i}`))
+    if (want('helia')) {
+      // Bitswap now and then stalls for good (the fetcher gives up after 30 s without a byte): one more try.
+      let helia = await heliaRun(size, hash)
+      if (helia?.failed !== undefined) {
+        const first = helia.failed
+        helia = await heliaRun(size, hash)
+        if (helia !== undefined) helia.note = `${helia.note ?? ''}; a first attempt failed: ${first}`
+      }
+      if (helia !== undefined) say(helia)
+    }
     raw.set(size, median(sizeRows.filter(r => r.what.startsWith('raw')).map(mbps)))
     rows.push(...sizeRows.filter(r => r.what.startsWith('raw')), ...sizeRows.filter(r => !r.what.startsWith('raw')))
   }

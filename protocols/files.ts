@@ -1486,13 +1486,15 @@ export namespace IndexRequest {
   export enum Type {
     STAT = 'STAT',
     LIST = 'LIST',
-    DIGEST = 'DIGEST'
+    DIGEST = 'DIGEST',
+    VERIFY = 'VERIFY'
   }
 
   enum __TypeValues {
     STAT = 0,
     LIST = 1,
-    DIGEST = 2
+    DIGEST = 2,
+    VERIFY = 3
   }
 
   export namespace Type {

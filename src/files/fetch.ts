@@ -1,7 +1,8 @@
-// /chord-peer/fetch/1.0.0: read a file's record and a chunk-aligned byte range. The server re-hashes every
-// chunk before it sends it and stops (resetting the stream) at the first chunk that does not match the record,
-// so a blob rotting on disk is never served. The reader verifies again, and on a bad chunk or a dead holder
-// continues from the same chunk on the next replica.
+// /chord-peer/fetch/1.0.0: read a file's record and a chunk-aligned byte range. The server sends the blob's
+// bytes as its store reads them; the reader verifies every chunk against the record and, on a bad chunk or a dead
+// holder, continues from the same chunk on the next replica, so a blob rotting on disk never reaches a user.
+// A reader that got a bad chunk tells the holder (index VERIFY), which checks its whole blob and repairs it.
+// (The holder used to re-hash every chunk before sending: the same guarantee, one SHA-256 pass more per read.)
 import { FetchHeader, FetchRequest } from '../../protocols/files.js'
 import { IntegrityError, InvalidMessageError, NotFoundError, UnreachableError } from '../errors.js'
 import { framed, idle, readFrames, rechunk, writeEnd, writeFrame } from './frames.js'
@@ -62,14 +63,17 @@ export async function serveFetch (ctx: FilesContext, shutdown: AbortSignal, onCo
       const offset = Number(req.offset)
       if (offset % record.chunkSize !== 0 || offset > record.size) throw new InvalidMessageError(`offset ${offset} is not a chunk boundary within the file`)
       const span = chunkSpan(record, offset, Number(req.length))
+      const length = Math.min(span.end * record.chunkSize, record.size) - offset
       try {
-        for await (const chunk of verifiedLocalChunks(ctx, record, span, signal)) {
-          await writeFrame(lp, chunk, signal)
-          ctx.stats.chunksServed++
-          ctx.stats.bytesServed += chunk.byteLength
+        if (length > 0) {
+          for await (const piece of ctx.blobs.get(record.hash, { offset, length, signal })) {
+            await writeFrame(lp, piece, signal)
+            ctx.stats.bytesServed += piece.byteLength
+          }
         }
+        ctx.stats.chunksServed += span.end - span.first
       } catch (err) {
-        if (err instanceof IntegrityError || (err as Error).name === 'NotFoundError') onCorrupt(record, err as Error)
+        if ((err as Error).name === 'NotFoundError') onCorrupt(record, err as Error)
         throw err
       }
       await writeEnd(lp, signal)
@@ -141,12 +145,18 @@ export async function * fetchChunks (ctx: FilesContext, record: FileRecord, span
         chunks = res.chunks
       }
       for await (const chunk of rechunk(chunks, record.chunkSize)) {
-        if (sha256Hex(chunk) !== record.chunkHashes[next]) throw new IntegrityError(`chunk ${next} from ${node.address} does not match its hash`)
+        if (sha256Hex(chunk) !== record.chunkHashes[next]) {
+          if (node.id !== ctx.chord.self.id) ctx.onBadChunk?.(node, record)
+          throw new IntegrityError(`chunk ${next} from ${node.address} does not match its hash`)
+        }
         next++
         yield chunk
         if (next >= span.end) break
       }
-      if (next < span.end) throw new IntegrityError(`${node.address} ended the stream after chunk ${next}`)
+      if (next < span.end) {
+        if (node.id !== ctx.chord.self.id) ctx.onBadChunk?.(node, record)
+        throw new IntegrityError(`${node.address} ended the stream after chunk ${next}`)
+      }
     } catch (err) {
       signal.throwIfAborted()
       errors.push(`${node.address.slice(-8)}: ${(err as Error).message}`)
@@ -158,16 +168,58 @@ export async function * fetchChunks (ctx: FilesContext, record: FileRecord, span
 
 /** Chunks per segment of a parallel read (8 MiB at the default chunk size). */
 export const SEGMENT_CHUNKS = 8
+/**
+ * A read spreads over several holders only when one holder delivers less than this (bytes/s, measured on the
+ * first segment). Faster than that, one holder is not the bottleneck, and spreading costs the reader a stream
+ * per segment and reordering: on one machine with 2 cores it made a 1 GiB get 2× slower.
+ */
+export const SPREAD_BELOW_BYTES_PER_S = 100e6
+/** Event-loop utilisation during the first segment at or above which the reader itself is the bottleneck. */
+export const BUSY_LOOP = 0.8
 
 /**
- * Chunks [first, end) of `record` fetched in segments of SEGMENT_CHUNKS from several holders at once (segment i
- * starts with holder i mod n, and fails over like fetchChunks), yielded in order. At most one segment per holder
- * is in flight, so memory stays under holders × 8 MiB whatever the file size.
+ * Chunks [first, end) of `record`, yielded in order. The first segment comes from the first holder; if that ran
+ * at `spreadBelow` bytes/s or more, or this node's event loop was busy, the rest comes from it too (failing over
+ * like fetchChunks). Otherwise the rest is fetched in segments of SEGMENT_CHUNKS from all holders at once
+ * (segment i starts with holder i mod n); `spreadBelow` = Infinity spreads from the start.
+ * At most one segment per holder is in flight, so memory stays under holders × 8 MiB whatever the file size.
  */
-export async function * parallelChunks (ctx: FilesContext, record: FileRecord, span: ChunkSpan, holders: readonly NodeRef[], signal: AbortSignal): AsyncGenerator<Uint8Array> {
+export async function * parallelChunks (ctx: FilesContext, record: FileRecord, span: ChunkSpan, holders: readonly NodeRef[], signal: AbortSignal, spreadBelow = SPREAD_BELOW_BYTES_PER_S): AsyncGenerator<Uint8Array> {
   if (holders.length < 2 || span.end - span.first <= SEGMENT_CHUNKS) {
     yield * fetchChunks(ctx, record, span, holders, signal)
     return
+  }
+  if (spreadBelow < Infinity) {
+    // The holder's rate: bytes over the time spent waiting for them, from the first chunk on (so neither the
+    // lookup, dial and stream set-up nor a slow consumer of this generator count). A busy event loop here means
+    // this node's CPU is the limit, and more streams would only cost it more.
+    const elu0 = performance.eventLoopUtilization()
+    let waited = 0
+    let bytes = 0
+    let next = span.first
+    const probe = fetchChunks(ctx, record, span, holders, signal)
+    try {
+      while (next - span.first < SEGMENT_CHUNKS) {
+        const w0 = performance.now()
+        const r = await probe.next()
+        if (r.done === true) return
+        if (next > span.first) {
+          waited += performance.now() - w0
+          bytes += r.value.byteLength
+        }
+        next++
+        yield r.value
+      }
+      const busy = performance.eventLoopUtilization(elu0).utilization >= BUSY_LOOP
+      if (busy || bytes / Math.max(waited / 1000, 1e-6) >= spreadBelow) {
+        // Fast enough: keep the same stream for the rest.
+        for (let r = await probe.next(); r.done !== true; r = await probe.next()) yield r.value
+        return
+      }
+    } finally {
+      await probe.return(undefined)
+    }
+    span = { first: next, end: span.end }
   }
   const stop = new AbortController()
   const inner = AbortSignal.any([signal, stop.signal])

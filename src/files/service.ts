@@ -8,7 +8,7 @@ import { logger } from '@libp2p/logger'
 import { IndexRequest, IndexResponse } from '../../protocols/files.js'
 import { IntegrityError, InvalidInputError, InvalidMessageError, NotFoundError, QuorumError } from '../errors.js'
 import { RpcClient, serveRpc } from '../net/rpc.js'
-import { chunkSpan, fetchChunks, parallelChunks, serveFetch, FETCH_PROTOCOL, type ChunkSpan } from './fetch.js'
+import { chunkSpan, fetchChunks, parallelChunks, serveFetch, verifiedLocalChunks, FETCH_PROTOCOL, SPREAD_BELOW_BYTES_PER_S, type ChunkSpan } from './fetch.js'
 import { rechunk } from './frames.js'
 import { sha256Hex } from './hashing.js'
 import { compareVersions, DEFAULT_CHUNK_SIZE, HybridClock, MAX_LIST, type FileRecord } from './record.js'
@@ -60,6 +60,10 @@ export class FilesService {
   private readonly index: RpcClient<IndexRequest, IndexResponse>
   readonly replicator: Replicator
   readonly durable?: DurableTier
+  /** Reads spread over several holders when one delivers less than this (bytes/s); Infinity: always. */
+  spreadBelow = SPREAD_BELOW_BYTES_PER_S
+  /** Keys whose local blob is being verified after a reader reported a bad chunk. */
+  private readonly verifying = new Set<string>()
 
   constructor (init: FilesServiceInit) {
     this.k = init.k
@@ -83,7 +87,11 @@ export class FilesService {
           this.durable.enqueue(record).catch(err => { this.ctx.log('cannot queue %s for S3: %s', record.name, (err as Error).message) })
         }
       },
-      stats: { chunksServed: 0, bytesServed: 0 }
+      stats: { chunksServed: 0, bytesServed: 0 },
+      onBadChunk: (holder, record) => {
+        this.askIndex(holder, { type: IndexRequest.Type.VERIFY, key: hexToBytes(record.key) }, this.shutdown.signal)
+          .catch(err => { this.ctx.log('cannot ask %s to verify %s: %s', holder.address, record.name, (err as Error).message) })
+      }
     }
     this.index = new RpcClient<IndexRequest, IndexResponse>({ host: init.host, protocol: INDEX_PROTOCOL, request: IndexRequest, response: IndexResponse, limits: INDEX_LIMITS })
     this.replicator = new Replicator({
@@ -189,7 +197,7 @@ export class FilesService {
     const span = chunkSpan(record, offset, length)
     // A holder reads its own copy; anyone else spreads a large read over every holder of the version.
     const local = holders[0]?.id === this.ctx.chord.self.id
-    const replicas = local ? fetchChunks(this.ctx, record, span, holders, signal) : parallelChunks(this.ctx, record, span, holders, signal)
+    const replicas = local ? fetchChunks(this.ctx, record, span, holders, signal) : parallelChunks(this.ctx, record, span, holders, signal, this.spreadBelow)
     const chunks = this.durable === undefined ? replicas : this.withDurableFallback(record, span, replicas, signal)
     if (fromDurable) void this.restore(record, nodes)
     const body = trim(chunks, offset - span.first * record.chunkSize, length)
@@ -354,7 +362,29 @@ export class FilesService {
       const d = await rangeDigest(this.ctx, bytesToHex(req.after), bytesToHex(req.upto))
       return { records: [], more: false, digest: hexToBytes(d.digest), count: d.count }
     }
+    if (req.type === IndexRequest.Type.VERIFY) {
+      if (req.key.length !== 32) throw new InvalidMessageError('VERIFY key must be 32 bytes')
+      void this.verifyBlob(bytesToHex(req.key))
+      return { records: [], more: false, digest: new Uint8Array(0), count: 0 }
+    }
     throw new InvalidMessageError(`unknown index request type ${String(req.type)}`)
+  }
+
+  /** Check the whole local blob of `key` against its record (once at a time per key); repair it when bad. */
+  private async verifyBlob (key: string): Promise<void> {
+    if (this.verifying.has(key)) return
+    this.verifying.add(key)
+    try {
+      const record = await this.ctx.records.get(key)
+      if (record === undefined || record.tombstone) return
+      try {
+        for await (const _ of verifiedLocalChunks(this.ctx, record, { first: 0, end: record.chunkHashes.length }, this.shutdown.signal)) { /* hashing */ }
+      } catch (err) {
+        if (err instanceof IntegrityError || (err as Error).name === 'NotFoundError') await this.repairBlob(record, err as Error)
+      }
+    } finally {
+      this.verifying.delete(key)
+    }
   }
 
   /** A local blob failed its hash: drop it and fetch the version again from another holder. */

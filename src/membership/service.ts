@@ -119,7 +119,9 @@ export class MembershipService {
     try {
       await chord.ping(node, { signal: AbortSignal.timeout(1_000) })
       return
-    } catch {}
+    } catch {
+      // no answer: it is gone
+    }
     if (election.acting()) {
       await this.remove(node)
       return

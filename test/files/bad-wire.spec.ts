@@ -42,6 +42,7 @@ describe('files: malformed wire messages', function () {
     ['fetch', 'a 3-byte key', () => frame(FetchRequest.encode({ key: Uint8Array.from([1, 2, 3]), offset: 0n, length: 0n, recordOnly: false }))],
     ['fetch', 'an offset off a chunk boundary', () => frame(FetchRequest.encode({ key: key('kept.txt'), offset: 3n, length: 0n, recordOnly: false }))],
     ['index', 'an unknown request type', () => frame(Uint8Array.from([0x08, 0x09]))],
+    ['index', 'a VERIFY with a 5-byte key', () => frame(IndexRequest.encode({ type: IndexRequest.Type.VERIFY, key: new Uint8Array(5), after: new Uint8Array(0), upto: new Uint8Array(0), limit: 0, includeTombstones: false }))],
     ['index', 'a LIST with 5-byte bounds', () => frame(IndexRequest.encode({ type: IndexRequest.Type.LIST, key: new Uint8Array(0), after: new Uint8Array(5), upto: new Uint8Array(5), limit: 1, includeTombstones: false }))]
   ]
   const protocols: Record<string, string> = { store: STORE_PROTOCOL, fetch: FETCH_PROTOCOL, index: INDEX_PROTOCOL }

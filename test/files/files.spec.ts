@@ -5,6 +5,7 @@ import { readdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { sha256Hex } from '../../src/files/hashing.js'
 import { createTestnet, waitFor, type Testnet } from '../../src/testnet.js'
+import { SPREAD_BELOW_BYTES_PER_S } from '../../src/files/fetch.js'
 import { collect, pseudoRandom, sha256Of } from '../utils/bytes.js'
 import { placementOf } from '../utils/oracle.js'
 import type { Peer } from '../../src/peer.js'
@@ -44,17 +45,29 @@ describe('files on an 8-peer ring, k = 3', function () {
     })
   }
 
-  it('a large read by a non-holder draws from every holder at once, in order', async () => {
+  it('a large read by a non-holder draws from every holder at once when one holder is slow, in order', async () => {
     const size = 40 * 1024 * 1024 + 5
     const put = await net.nodes[1].files.put('spread.bin', pseudoRandom(size, 41))
     const reader = net.nodes.find(p => !put.holders.some(h => h.id === p.chord.self.id))!
     const holders = put.holders.map(h => nodeById(net, h.id))
-    const before = holders.map(h => h.files.ctx.stats.chunksServed)
-    const read = await reader.files.read('spread.bin')
-    assert.deepEqual(await sha256Of(read.body), { hash: put.record.hash, size })
-    const served = holders.map((h, i) => h.files.ctx.stats.chunksServed - before[i])
-    assert.equal(served.reduce((a, b) => a + b, 0), 41, 'each chunk fetched once')
-    assert.ok(served.filter(n => n > 0).length >= 2, `chunks came from ${served.join('/')}: one holder only`)
+    const readServed = async (spreadBelow: number): Promise<number[]> => {
+      const before = holders.map(h => h.files.ctx.stats.chunksServed)
+      reader.files.spreadBelow = spreadBelow
+      try {
+        const read = await reader.files.read('spread.bin')
+        assert.deepEqual(await sha256Of(read.body), { hash: put.record.hash, size })
+      } finally {
+        reader.files.spreadBelow = SPREAD_BELOW_BYTES_PER_S
+      }
+      return holders.map((h, i) => h.files.ctx.stats.chunksServed - before[i])
+    }
+    // Every holder counts as slow: the read spreads.
+    const spread = await readServed(Infinity)
+    assert.equal(spread.reduce((a, b) => a + b, 0), 41, 'each chunk fetched once')
+    assert.ok(spread.filter(n => n > 0).length >= 2, `chunks came from ${spread.join('/')}: one holder only`)
+    // No holder counts as slow: one stream from one holder.
+    const single = await readServed(0)
+    assert.deepEqual(single.filter(n => n > 0), [41], `chunks came from ${single.join('/')}`)
   })
 
   it('range reads return exactly the requested bytes', async () => {
@@ -116,7 +129,8 @@ describe('files on an 8-peer ring, k = 3', function () {
     const reader = primary // reads its own copy first, finds it bad, continues elsewhere
     const read = await reader.files.read('rot.bin')
     assert.deepEqual(await sha256Of(read.body), { hash: put.record.hash, size })
-    // A fetch from the primary by another node detects the rot at the source and triggers the repair.
+    // Another node reading from the primary gets bad chunks, continues elsewhere and asks the primary to verify
+    // its blob (index VERIFY), which finds the rot and repairs it.
     const other = net.nodes.find(p => !put.holders.some(h => h.id === p.chord.self.id))!
     const again = await other.files.read('rot.bin')
     assert.deepEqual(await sha256Of(again.body), { hash: put.record.hash, size })
