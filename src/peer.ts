@@ -137,9 +137,12 @@ export async function createPeer (options: PeerOptions = {}): Promise<Peer> {
     const learned = !bootstrap && options.dataDir !== undefined ? await loadSupernodes(options.dataDir, space, book) : []
     const remembered = [...(stored?.supernodes ?? []), ...learned].filter(n => n.address !== self.address)
     const via = [...connect, ...remembered.flatMap(n => dialAddrs(book, n))]
-    // Recovering a cluster from a stored view: the supernode with the highest id starts the ring at once; the
-    // others join through whichever stored supernode answers, and start alone only if none does in time.
-    const founder = bootstrap && connect.length === 0 && (stored === undefined || remembered.every(n => n.id < self.id))
+    // A supernode with nobody to ask starts a ring. Recovering a cluster from a stored view, a supernode first
+    // asks the stored supernodes (so it rejoins a group that is still running); if none answers, the one with
+    // the highest id starts the ring again after RECOVERY_PROBE_MS, and the others join it, or start alone only
+    // after the join timeout.
+    const founder = bootstrap && via.length === 0
+    const highest = remembered.every(n => n.id < self.id)
     let settings: RingSettings = stored?.settings ?? { ...DEFAULT_SETTINGS, ...definedSettings(options) }
     let successors: NodeRef[] = []
     let supernodes: NodeRef[] = [self]
@@ -150,7 +153,7 @@ export async function createPeer (options: PeerOptions = {}): Promise<Peer> {
           host,
           bootstrap: via,
           supernode: bootstrap,
-          timeoutMs: options.joinTimeoutMs ?? 30_000,
+          timeoutMs: bootstrap && connect.length === 0 && highest ? Math.min(RECOVERY_PROBE_MS, options.joinTimeoutMs ?? 30_000) : options.joinTimeoutMs ?? 30_000,
           onRetry: (err, attempt) => log('join attempt %d failed: %s', attempt, err.message)
         }, admissionDecoder({ space, book }))
         settings = admission.settings
@@ -268,6 +271,8 @@ export const VIEW_FILE = 'view.json'
 export const SUPERNODES_FILE = 'supernodes.json'
 /** How long a leaving node waits for the leader to note it. */
 const LEAVE_NOTICE_MS = 2_000
+/** How long the stored supernode with the highest id looks for its group before it restarts the ring. */
+const RECOVERY_PROBE_MS = 2_000
 
 /** The newest view in `stores`, or undefined; a store that fails to load is logged and skipped. */
 async function loadView (stores: ViewStore[], space: IdSpace, book: AddressBook, log: (f: string, ...a: unknown[]) => void): Promise<View | undefined> {

@@ -71,6 +71,7 @@ export class MembershipService {
   }
 
   async serve (): Promise<void> {
+    this.persist(this.view) // the view we start from (a joiner's first view is not pushed to it again)
     await serveRpc<MembershipRequest, MembershipResponse>(this.init.host, {
       protocol: MEMBERSHIP_PROTOCOL,
       request: MembershipRequest,

@@ -2,6 +2,9 @@
 // forward joins to the leader, fail over when it crashes (a join during the failover succeeds after retry),
 // hand over when it leaves, and reject election and membership messages from outsiders.
 import assert from 'node:assert/strict'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { multiaddr } from '@multiformats/multiaddr'
 import { ElectionMessage, ElectionReply } from '../../protocols/election.js'
 import { MembershipRequest, MembershipResponse } from '../../protocols/membership.js'
@@ -31,13 +34,16 @@ describe('supernodes: election and leader-coordinated membership', function () {
   let net: Testnet | undefined
   let outsider: Host | undefined
   let s3: Awaited<ReturnType<typeof startS3rver>> | undefined
+  let dir: string | undefined
   afterEach(async () => {
     await outsider?.stop()
     await net?.stop()
     await s3?.stop()
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true })
     outsider = undefined
     net = undefined
     s3 = undefined
+    dir = undefined
   })
 
   it('3 supernodes and 3 peers: one acting leader, the view on every supernode, joins forwarded to the leader', async () => {
@@ -122,6 +128,20 @@ describe('supernodes: election and leader-coordinated membership', function () {
     } finally {
       await fresh.stop({ leave: false })
     }
+  })
+
+  it('a supernode restarted from its data dir without --connect rejoins its running group, not a ring of its own', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'chord-peer-super-'))
+    net = await createTestnet({ supernodes: 2 })
+    const third = await net.add({ bootstrap: true, dataDir: dir })
+    await waitFor(() => agreed(net!) && supernodesOf(net!).every(p => p.membership!.current.supernodes.length === 3), { timeoutMs: 10_000, what: 'three supernodes' })
+    await net.remove(third, { leave: false })
+    const back = await createPeer({ bootstrap: true, dataDir: dir, listen: ['/ip4/127.0.0.1/tcp/0'], api: false, joinTimeoutMs: 10_000 })
+    net.nodes.push(back)
+    await net.waitForRing()
+    await waitFor(() => agreed(net!), { timeoutMs: 10_000, what: 'one leader with the restarted supernode' })
+    assert.equal(back.membership!.current.supernodes.length, 3)
+    assert.equal(back.election!.leader()?.address, actingLeaders(net)[0].peerId)
   })
 
   it('rejects election and membership messages from a peer that is not a known supernode, and stale views', async () => {
