@@ -24,6 +24,8 @@ export const MEMBERSHIP_PROTOCOL = '/chord-peer/membership/1.0.0'
 export const MEMBERSHIP_LIMITS: RpcLimits = { maxMessageBytes: 1024 * 1024, timeoutMs: 10_000 }
 /** What a supernode without an acting leader tells a joiner to wait before it asks again. */
 export const RETRY_AFTER_MS = 300
+/** How often a supernode tries to get a dead member out of the view before it leaves it to the next report. */
+const REPORT_ATTEMPTS = 8
 
 export type { RingSettings }
 
@@ -123,14 +125,20 @@ export class MembershipService {
     } catch {
       // no answer: it is gone
     }
-    if (election.acting()) {
-      await this.remove(node)
-      return
+    // Without an acting leader right now (an election, a lease that lapsed under load), try again for a while.
+    for (let attempt = 0; attempt < REPORT_ATTEMPTS && !this.stopped; attempt++) {
+      if (election.acting()) {
+        await this.remove(node)
+        return
+      }
+      const leader = election.leader()
+      if (leader !== undefined && leader.address !== chord.self.address) {
+        const req: MembershipRequest = { type: MembershipRequest.Type.LEAVE, peerId: chord.book.peerId(node.address).toMultihash().bytes, addrs: [], supernode: false, forwarded: true }
+        const res = await this.client.request(chord.book.peerId(leader.address), dialTarget(chord.book, leader), req).catch(() => undefined)
+        if (res?.ok === true) return
+      }
+      await new Promise(resolve => setTimeout(resolve, RETRY_AFTER_MS * 2 ** Math.min(attempt, 4)).unref())
     }
-    const leader = election.leader()
-    if (leader === undefined || leader.address === chord.self.address) return
-    const req: MembershipRequest = { type: MembershipRequest.Type.LEAVE, peerId: chord.book.peerId(node.address).toMultihash().bytes, addrs: [], supernode: false, forwarded: true }
-    await this.client.request(chord.book.peerId(leader.address), dialTarget(chord.book, leader), req).catch(() => {})
   }
 
   private async handle (req: MembershipRequest, connection: Connection, signal: AbortSignal): Promise<MembershipResponse> {

@@ -66,7 +66,7 @@ describe('supernodes: election and leader-coordinated membership', function () {
     // A crashed peer is found dead by the ring and reported to the leader; a crashed supernode stays in the set.
     const crashed = net.nodes.find(p => p.role === 'peer')!
     await net.remove(crashed, { leave: false })
-    await waitFor(() => supernodesOf(net!).every(p => !p.membership!.current.members.some(m => m.address === crashed.peerId)), { timeoutMs: 15_000, what: 'the crashed peer out of every view' })
+    await waitFor(() => supernodesOf(net!).every(p => !p.membership!.current.members.some(m => m.address === crashed.peerId)), { timeoutMs: 30_000, what: 'the crashed peer out of every view' })
     assert.equal(leader.membership!.current.supernodes.length, 3)
   })
 
