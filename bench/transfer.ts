@@ -489,6 +489,9 @@ async function heliaRun (size: number, hash: string): Promise<Row | undefined> {
     }
   } finally {
     await stopChild(provider)
+    // Both blockstores hold the whole file: remove them now rather than at the end of the run.
+    await rm(dir, { recursive: true, force: true })
+    tempDirs.delete(dir)
   }
 }
 
@@ -507,8 +510,8 @@ function table (rows: Row[], raw: Map<number, number>): string {
       lines.push(`| ${r.what} | ${r.size / MiB} MiB | FAILED after ${fmt(r.ms / 1000)} s | – | – | ${r.procs.map(p => `${p.name} ${fmt(p.peak / MB, 0)}`).join(', ')} | ${r.procs.map(p => `${p.name} ${fmt(p.cpu, 1)}`).join(', ')} | ${r.failed.replace(/\|/g, '/')} |`)
       continue
     }
-    const ratio = r.what.startsWith('raw') ? '' : fmt(mbps(r) / base)
-    const target = r.what.startsWith('get') ? ` (target ≥ ${GET_RATIO_TARGET}: ${mbps(r) / base >= GET_RATIO_TARGET ? 'met' : 'NOT met'})` : ''
+    const ratio = r.what.startsWith('raw') ? '' : Number.isNaN(base) ? '–' : fmt(mbps(r) / base)
+    const target = r.what.startsWith('get') && !Number.isNaN(base) ? ` (target ≥ ${GET_RATIO_TARGET}: ${mbps(r) / base >= GET_RATIO_TARGET ? 'met' : 'NOT met'})` : ''
     const helia = rows.find(h => h.size === r.size && h.what.startsWith('Helia') && h.failed === undefined)
     const vsHelia = r.what.startsWith('get') && helia !== undefined ? `; ${fmt(mbps(r) / mbps(helia), 1)}× Helia (target ≥ ${HELIA_TARGET}: ${mbps(r) / mbps(helia) >= HELIA_TARGET ? 'met' : 'NOT met'})` : ''
     const peaks = r.procs.map(p => `${p.name} ${fmt(p.peak / MB, 0)}`).join(', ')
@@ -617,7 +620,7 @@ async function main (): Promise<void> {
     if (want('k3')) for (const r of await ringRuns(size, hash, 3)) say(r)
     if (want('raw')) for (let i = 3; i <= RAW_RUNS; i++) say(await rawRun(size, hash, `run ${i}`))
     if (want('helia')) {
-      // Bitswap now and then stalls for good (the fetcher gives up after 30 s without a byte): one more try.
+      // Bitswap now and then stalls for good (the fetcher gives up after 30 s without a block): one more try.
       let helia = await heliaRun(size, hash)
       if (helia?.failed !== undefined) {
         const first = helia.failed

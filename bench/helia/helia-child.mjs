@@ -5,11 +5,13 @@
 //                              chunks) and reports its multiaddrs, the root CID and the import time
 //   fetcher <maddr> <cid> <dir> a Helia node (blocks on disk in <dir>: Helia keeps what it fetches) that dials
 //                              the provider, waits for a line on stdin, then reads the file with unixfs cat
-//                              over bitswap, SHA-256-hashing it, and reports bytes, hash and time
+//                              over bitswap (32 leaves at a time), SHA-256-hashing it, and reports bytes, hash
+//                              and time
 // Both listen on 127.0.0.1 only and use the stack chord-peer uses (TCP, noise, yamux, identify), with no
 // routing, bootstrap or discovery: the fetcher finds the blocks by asking the peer it is connected to.
 // Messages to the parent are stdout lines `@@{json}`; a child stops when its stdin closes or on SIGTERM.
 import { createCipheriv, createHash } from 'node:crypto'
+import { setMaxListeners } from 'node:events'
 import { mkdir } from 'node:fs/promises'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
@@ -36,6 +38,13 @@ if (typeof Promise.withResolvers !== 'function') {
 
 const MiB = 1024 * 1024
 const STALL_MS = 30_000
+/**
+ * Leaves the fetcher asks for at a time. unixfs cat's default is all the children of a DAG node at once: a file
+ * of 1 GiB in 1 MiB leaves is one root with 1024 children, so the fetcher wanted every block at once and its
+ * first byte (block 0, yielded in order) came after ≈ 40 s; with 32 it came after ≈ 1.5 s and the whole get ran
+ * at 20 MB/s instead of 15. The bench measures Helia at its better setting, so the "× Helia" ratio is not flattered.
+ */
+const BLOCK_READ_CONCURRENCY = 32
 const WRITE_BYTES = MiB
 const POOL_BYTES = 8 * MiB
 
@@ -97,19 +106,28 @@ async function fetcher (addr, cid, dir) {
   const t0 = performance.now()
   const sha = createHash('sha256')
   let bytes = 0
-  // Bitswap sometimes stalls for good: give up after STALL_MS without a byte, and say so.
+  // Bitswap sometimes stalls for good: give up after STALL_MS without a block arriving, and say so.
   const stall = new AbortController()
-  let watchdog = setTimeout(() => { stall.abort() }, STALL_MS)
+  setMaxListeners(Infinity, stall.signal) // every pending block read listens on it
+  let watchdog
+  const alive = () => {
+    clearTimeout(watchdog)
+    watchdog = setTimeout(() => { stall.abort() }, STALL_MS)
+  }
+  alive()
+  const options = {
+    signal: stall.signal,
+    blockReadConcurrency: BLOCK_READ_CONCURRENCY,
+    onProgress: evt => { if (evt.type === 'bitswap:block') alive() }
+  }
   try {
-    for await (const piece of unixfs(helia).cat(CID.parse(cid), { signal: stall.signal })) {
+    for await (const piece of unixfs(helia).cat(CID.parse(cid), options)) {
       sha.update(piece)
       bytes += piece.byteLength
-      clearTimeout(watchdog)
-      watchdog = setTimeout(() => { stall.abort() }, STALL_MS)
     }
   } catch (err) {
     if (!stall.signal.aborted) throw err
-    emit({ received: true, bytes, hash: '', ms: performance.now() - t0, error: `stalled: no byte for ${STALL_MS / 1000} s after ${bytes} B` })
+    emit({ received: true, bytes, hash: '', ms: performance.now() - t0, error: `stalled: no block for ${STALL_MS / 1000} s after ${bytes} B` })
     return
   } finally {
     clearTimeout(watchdog)
