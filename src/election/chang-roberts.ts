@@ -1,69 +1,136 @@
 // Chang-Roberts leader election among the supernodes, as a pure state machine (DESIGN §2, §4): no libp2p, no
-// clock, no timers. The service (./service.ts) passes time in with every call and sends what `send` lists.
+// clock, no timers, no randomness. The caller passes time in with every call, sends what `send` lists, reports
+// failed deliveries back (`sendFailed`), and calls `tick` when `nextTick()` is due (or every few tens of ms).
 //
-// The election ring is the supernodes ordered by id; a node's next hop is the next larger id that is not
-// suspected dead (wrapping). An election of epoch e (one more than any epoch seen) starts when a supernode
-// starts alone, when the leader's heartbeats stop for `leaderTimeoutMs`, or when the leader leaves the set:
-// - ELECTION(id, e) travels round the ring: a node forwards ids larger than its own, replaces a smaller one with
-//   its own once per election and swallows smaller ones after that; the node that receives its own id wins.
-// - The winner circulates ELECTED(id, e) once round the ring; it stops at the winner.
-// - A message of an older epoch is ignored (and reported in `rejected`); one of a newer epoch makes the node
-//   join that epoch, so a deposed leader that comes back follows. Two winners of one epoch (a partition, each
-//   side counting only its live nodes) resolve to the higher id.
-// - A hop that cannot be reached is suspected for 3 × `leaderTimeoutMs` and skipped (`sendFailed` re-sends to the
-//   next live node). An ELECTION whose candidate is found dead is dropped and a new election starts; an
-//   election that has not finished within `electionTimeoutMs` starts again in a new epoch.
+// ## The election (Chang & Roberts 1979, with epochs and dead-hop skipping)
+// The election ring is the supernodes ordered by id (`arrange` may order it otherwise, for tests of the
+// algorithm's general bounds); a node's next hop is the next node on the ring that it does not suspect.
+// - A node calls an election on its first tick (unless it has already heard from the group), when its leader's
+//   heartbeats stop for `leaderTimeoutMs`, when its leader leaves the set, and when an election it takes part in
+//   has not finished after `electionTimeoutMs`. It takes epoch e = the highest epoch it has seen + 1 and sends
+//   ELECTION(self, e) to its next.
+// - ELECTION(id, e): a node of an older epoch joins epoch e first. id > own → forward; id < own → send
+//   ELECTION(own, e) instead, once per epoch, and swallow smaller ids after that; id = own → it has won, sends
+//   ELECTED(own, e) to its next and starts heartbeats. A node that already knows the winner of epoch e rejects
+//   ELECTIONs of epoch e (late copies; a restarted node that reused a finished epoch: see "returning nodes").
+// - ELECTED(id, e) makes the receiver follow id in epoch e and forward it; it stops at id. Of two winners of one
+//   epoch (one on each side of a partition) the higher id wins.
+// - A message of an older epoch is rejected, so a deposed leader that comes back follows the newer one.
+// - Dead hops: a failed send suspects the receiver for 3 × `leaderTimeoutMs` (or until heard from) and re-sends
+//   to the next live node. An ELECTION whose candidate itself is unreachable cannot finish: a new one starts.
+// Cost, by the classical analysis: one initiator, n to 2n − 1 ELECTION messages (n when the largest id starts,
+// 2n − 1 when the node after it on the ring does); all initiating at once, 2n − 1 to n(n + 1)/2 (ids in decreasing ring
+// order). On the id-ordered ring every id but the largest stops at the next node, so an election never costs
+// more than 2n − 1 ELECTIONs, whoever starts it. ELECTED always costs n.
 //
-// Leases ("a leader acts only while it reaches a majority, so two leaders never act at once"): the leader sends
-// HEARTBEAT(sent) every `heartbeatIntervalMs`; a follower answers HEARTBEAT_ACK(sent), echoing the leader's send
-// time, and by answering promises not to acknowledge any other leader for `promiseMs`. The leader is `acting`
-// while it, plus the followers whose latest ack echoes a send time less than `leaseMs` old (its own clock),
-// are a majority of the known supernodes. Why two leaders never act at once: two majorities share a node F. F
-// acked L at real time t ≥ sent, so L counts that ack only until sent + leaseMs < t + promiseMs, and F acks
-// any other leader L' only after t + promiseMs; so L' cannot count F while L still does. (A node that is
-// itself a leader and acks another has stepped down first.) Only clock rates matter, never offsets, since
-// each node compares its own times; leaseMs < promiseMs leaves the margin.
+// ## Returning nodes follow
+// Chang-Roberts elects the largest id among the nodes on the ring at election time. A node that comes back
+// later — a restarted process with or without its stored epoch, or a deposed leader reconnected after a
+// partition — does NOT take over: its epoch is at most the current one, so its messages are rejected (an
+// ELECTION of an older epoch, or of the current epoch whose winner is known) until the leader's next heartbeat,
+// which it follows. Only a node that raised its epoch past the group's while cut off (it ran elections alone)
+// imposes that epoch when it returns, since the highest epoch always wins: the group follows it if it had won
+// alone, or joins its next election, which elects the largest live id.
 //
-// Timers and failover: with the defaults the followers notice a dead leader within leaderTimeoutMs (1 000 ms)
-// of its last heartbeat; the election takes two trips round the ring (milliseconds on a LAN); the new leader's
-// first heartbeats are acked at once, because the promises to the old leader (promiseMs 800 ms after the last
-// ack) have expired by then. So a new leader acts ≈ 1.0–1.3 s after the old one died, under the 3 s target.
+// ## Leases: two leaders never act at once
+// The leader sends HEARTBEAT(sent) every `heartbeatIntervalMs` to every supernode; `sent` is its own clock at
+// sending (whole ms, rounded down). A follower answers HEARTBEAT_ACK(sent), echoing it, and by answering
+// promises to ack no other leader, of any epoch, for `promiseMs` after it sent the ack. The leader is `acting`
+// while it plus the followers whose latest ack echoes a `sent` with now < sent + `leaseMs` (its own clock)
+// form a strict majority of the known supernodes. Why two leaders L ≠ L' never act at the same instant T:
+// both majorities contain some node F (itself counted by a leader only while bound to no other: below). L
+// counts F at T only for an ack F sent at t_F ≥ sent, and only while T < sent + leaseMs ≤ t_F + leaseMs <
+// t_F + promiseMs; so F's promise to L is in force at T, and F acks L' only outside its promises to L: any ack
+// of L' was sent at t' ≥ t_F + promiseMs > T (after) or at t' with t' + promiseMs ≤ t_F (before, and then L'
+// counts it only until t' + leaseMs < T). Either way L' cannot count F at T. A leader counts its own vote only
+// while no promise to another leader binds it, and it stops leading the moment it acks another. A restarted
+// process cannot know what it promised in its previous life, so it neither acks nor counts itself for
+// `bootQuietMs` (default `promiseMs`) after its first input. Every node compares only its own clock readings
+// (no offsets between machines are assumed, and on one machine there are none); if the clocks of L and F ran
+// at rates differing by a factor r, safety would need leaseMs × r < promiseMs: the defaults (600 < 800 ms)
+// leave a 200 ms margin, enough for r up to 1.33, far beyond any real drift.
+//
+// ## Default timers and the failover budget (leader SIGKILLed → a new acting leader, target < 3 s)
+// Let the leader die at K. Its last heartbeat was sent at s ∈ (K − 200, K] and reached a follower at h = s + d
+// (d: one-way delay, ≈ 1 ms on loopback); the follower acked at h.
+//   - Followers call the election at h + leaderTimeoutMs ≤ K + 1 000 + d (plus the service's tick, 50 ms).
+//   - The ELECTION goes round once to the largest live id and that id once more: ≤ 2n hops of d, plus one
+//     refused connection (≈ 1 ms) where the dead leader is skipped (an unreachable host costs the 500 ms rpc
+//     timeout instead); ELECTED follows.
+//   - The winner heartbeats at once. Its followers' promises to the dead leader ended at h + promiseMs =
+//     h + 800 < h + 1 000, before the election started, so they ack at once: acting after one round trip.
+//   Total: from 800 ms (the leader died just before a heartbeat) to ≈ 1 000 + 50 + (2n + 3)·d ≈ 1.1 s for
+//   n = 9 (≈ 1.6 s if the dead host is unreachable rather than refusing), under 3 s; the simulated tests see
+//   0.83–1.03 s. Meanwhile the old leader's lease ended at s + 600 ≤ K + 600. The relations the
+//   defaults keep: heartbeatIntervalMs < leaseMs (a lease outlives a lost heartbeat: 600 > 2 × 200 + RTT),
+//   leaseMs < promiseMs (safety), promiseMs < leaderTimeoutMs (promises never delay a failover), and
+//   electionTimeoutMs long enough for a trip round the ring that meets unreachable hops (500 ms each).
 
-export interface ElectionConfig {
-  self: bigint
-  heartbeatIntervalMs: number
-  /** A follower calls an election after this long without a heartbeat. A hop that failed stays suspected for
-   *  three times this long, or until it is heard from. */
-  leaderTimeoutMs: number
-  /** An election not finished after this long starts again, one epoch later. It must outlast a trip round the
-   *  ring that meets unreachable hops (each costs an rpc timeout). */
-  electionTimeoutMs: number
-  /** The leader counts an ack for this long after the send time it echoes. */
-  leaseMs: number
-  /** A follower acks no other leader for this long after an ack. Must exceed leaseMs. */
-  promiseMs: number
-  /** Epochs up to this one are taken (a restarted cluster resumes after its stored epoch). */
-  startEpoch?: number
-}
-
-export const DEFAULT_ELECTION_CONFIG: Omit<ElectionConfig, 'self'> = {
+/** Default timers (ms); see the failover arithmetic above. */
+export const DEFAULT_ELECTION_CONFIG: Readonly<Omit<ElectionConfig, 'self'>> = Object.freeze({
   heartbeatIntervalMs: 200,
   leaderTimeoutMs: 1_000,
   electionTimeoutMs: 3_000,
   leaseMs: 600,
   promiseMs: 800
+})
+
+export interface ElectionConfig {
+  /** This supernode's id. */
+  self: bigint
+  /** The leader heartbeats every supernode this often. Default 200. */
+  heartbeatIntervalMs: number
+  /** A follower calls an election after this long without a heartbeat from its leader. A hop whose delivery
+   *  failed stays suspected (skipped) for three times this long, or until it is heard from. Default 1 000. */
+  leaderTimeoutMs: number
+  /** An election not finished after this long starts again, one epoch later. It must outlast a trip round the
+   *  ring that meets unreachable hops (each costs an rpc timeout). Default 3 000. */
+  electionTimeoutMs: number
+  /** The leader counts an ack for this long after the send time it echoes. Must exceed heartbeatIntervalMs
+   *  and be less than promiseMs. Default 600. */
+  leaseMs: number
+  /** A follower acks no other leader for this long after an ack. Default 800. */
+  promiseMs: number
+  /** Epochs up to this one are taken (a restarted cluster resumes after its stored epoch). Default 0. */
+  startEpoch?: number
+  /** After its first input the node neither acks a leader nor counts its own vote for this long: it cannot
+   *  know what it promised before a restart. 0 is safe only for a process that has never run. Default
+   *  promiseMs. */
+  bootQuietMs?: number
+  /** The election ring: the supernodes in ring order. Default: ascending ids (DESIGN §4). Tests use other
+   *  orders to check Chang-Roberts' general message bounds. Must return a permutation of its input. */
+  arrange?: (ids: readonly bigint[]) => readonly bigint[]
 }
 
+export const MESSAGE_TYPES = ['ELECTION', 'ELECTED', 'HEARTBEAT', 'HEARTBEAT_ACK'] as const
+export type ElectionMessageType = typeof MESSAGE_TYPES[number]
+
 export type ElectionMessage =
+  /** A candidate travelling round the ring. */
   | { type: 'ELECTION', id: bigint, epoch: number }
+  /** The winner, circulated once round the ring. */
   | { type: 'ELECTED', id: bigint, epoch: number }
+  /** From the leader `id` of `epoch`; `sent` is its clock at sending (whole ms). */
   | { type: 'HEARTBEAT', id: bigint, epoch: number, sent: number }
+  /** To the leader `id` of `epoch`, echoing its heartbeat's `sent`: the sender promises itself to `id`. */
   | { type: 'HEARTBEAT_ACK', id: bigint, epoch: number, sent: number }
 
+export interface Send { to: bigint, message: ElectionMessage }
+
+export type ElectionEvent =
+  /** The leader this node follows (or is), or the epoch, changed. */
+  | { type: 'leader:change', leader?: bigint, epoch: number }
+  /** This node started or stopped acting as the leader (a lease gained or lost). */
+  | { type: 'acting:change', acting: boolean, epoch: number }
+  /** This node called an election. */
+  | { type: 'election:start', epoch: number }
+
 export interface Output {
-  send: Array<{ to: bigint, message: ElectionMessage }>
-  /** Why the input was ignored, when it was (unknown sender, stale epoch, malformed). */
+  send: Send[]
+  /** Why the input was ignored, when it was (unknown sender, stale epoch, malformed). State is then unchanged. */
   rejected?: string
+  /** What this input changed, in order. */
+  events: ElectionEvent[]
 }
 
 export type Role = 'leader' | 'follower' | 'candidate'
@@ -71,165 +138,257 @@ export type Role = 'leader' | 'follower' | 'candidate'
 export interface ElectionState {
   role: Role
   epoch: number
+  /** The leader of `epoch` as far as this node knows (itself when it leads). */
   leader?: bigint
-  /** The leader is this node and holds a majority lease (at the time of the last input). */
+  /** This node leads and holds a majority lease, at the time asked. */
   acting: boolean
+  /** The known supernodes, ascending. */
   members: bigint[]
+  /** It has sent its own id (or passed on a larger one) in the election of `epoch`. */
+  participating: boolean
+  /** Hops skipped because a delivery to them failed, ascending. */
+  suspected: bigint[]
+  /** It acks no leader but `to` (none: nobody, after a restart) until `until`. */
+  promise?: { to?: bigint, until: number }
 }
+
+export interface ElectionCounts {
+  /** Messages this node asked to send, re-sends after a failure included. */
+  sent: Record<ElectionMessageType, number>
+  /** Messages given to `step`, rejected ones included. */
+  received: Record<ElectionMessageType, number>
+  rejected: number
+  /** Elections this node called. */
+  elections: number
+}
+
+const zero = (): Record<ElectionMessageType, number> => ({ ELECTION: 0, ELECTED: 0, HEARTBEAT: 0, HEARTBEAT_ACK: 0 })
+const ascending = (a: bigint, b: bigint): number => (a < b ? -1 : a > b ? 1 : 0)
 
 export class ChangRoberts {
   private readonly cfg: ElectionConfig
+  private readonly self: bigint
   private members: bigint[] = []
+  private ring: bigint[] = []
   private role: Role = 'candidate'
   private epoch: number
   private leader?: bigint
+  /** The first input has been seen (the boot quiet period runs from it). */
+  private booted = false
+  /** The first tick has happened, or the node has heard from the group: it calls no election of its own. */
   private started = false
   private participating = false
   private electionStartedAt = 0
+  /** Follower: when the leader was last heard from. */
   private lastHeartbeat = 0
+  /** Leader: when it last heartbeated, and the send times of this term's heartbeats that may still be acked. */
   private lastHeartbeatSent = -Infinity
-  private promised?: { to: bigint, until: number }
+  private beats: number[] = []
   private readonly acks = new Map<bigint, number>()
+  private promise: { to?: bigint, until: number } = { until: -Infinity }
   private readonly suspected = new Map<bigint, number>()
-  private now = 0
+  private now = -Infinity
+  private reported: { leader?: bigint, epoch: number, acting: boolean }
+  private readonly stats: ElectionCounts = { sent: zero(), received: zero(), rejected: 0, elections: 0 }
 
   constructor (config: ElectionConfig) {
-    if (!(config.leaseMs < config.promiseMs)) throw new RangeError('leaseMs must be less than promiseMs')
-    if (!(config.heartbeatIntervalMs > 0 && config.leaderTimeoutMs > config.heartbeatIntervalMs)) throw new RangeError('leaderTimeoutMs must exceed heartbeatIntervalMs > 0')
+    const { heartbeatIntervalMs: hb, leaderTimeoutMs, electionTimeoutMs, leaseMs, promiseMs } = config
+    for (const [name, v] of Object.entries({ heartbeatIntervalMs: hb, leaderTimeoutMs, electionTimeoutMs, leaseMs, promiseMs })) {
+      if (!(Number.isFinite(v) && v > 0)) throw new RangeError(`${name} must be a positive number, got ${v}`)
+    }
+    const quiet = config.bootQuietMs ?? promiseMs
+    if (!(Number.isFinite(quiet) && quiet >= 0)) throw new RangeError(`bootQuietMs must be a number ≥ 0, got ${quiet}`)
+    if (!(leaseMs < promiseMs)) throw new RangeError('leaseMs must be less than promiseMs')
+    if (!(hb < leaseMs)) throw new RangeError('heartbeatIntervalMs must be less than leaseMs')
+    if (!(hb < leaderTimeoutMs)) throw new RangeError('heartbeatIntervalMs must be less than leaderTimeoutMs')
+    if (typeof config.self !== 'bigint') throw new TypeError('self must be a bigint')
+    const startEpoch = config.startEpoch ?? 0
+    if (!Number.isSafeInteger(startEpoch) || startEpoch < 0) throw new RangeError(`bad startEpoch ${startEpoch}`)
     this.cfg = config
-    this.epoch = config.startEpoch ?? 0
-    this.members = [config.self]
+    this.self = config.self
+    this.epoch = startEpoch
+    this.reported = { epoch: startEpoch, acting: false }
+    this.setRing([config.self])
   }
+
+  // ---- queries -------------------------------------------------------------------------------------------------
 
   /** The state as of the last input; `acting` as of `now` when given (a lease may have run out since). */
   state (now = this.now): ElectionState {
-    return { role: this.role, epoch: this.epoch, ...(this.leader !== undefined ? { leader: this.leader } : {}), acting: this.isActing(Math.max(now, this.now)), members: [...this.members] }
+    const at = Math.max(now, this.now)
+    return {
+      role: this.role,
+      epoch: this.epoch,
+      ...(this.leader !== undefined ? { leader: this.leader } : {}),
+      acting: this.acting(at),
+      members: [...this.members],
+      participating: this.participating,
+      suspected: [...this.suspected].filter(([, until]) => until > at).map(([id]) => id).sort(ascending),
+      ...(this.promise.until > at ? { promise: { ...this.promise } } : {})
+    }
   }
+
+  /** Does this node act as the leader at `now`: it leads and it plus the fresh acks form a majority. */
+  acting (now = this.now): boolean {
+    if (this.role !== 'leader' || !this.isMember()) return false
+    now = Math.max(now, this.now)
+    let votes = this.promise.to === this.self || this.promise.until <= now ? 1 : 0
+    for (const sent of this.acks.values()) if (sent + this.cfg.leaseMs > now) votes++
+    return votes * 2 > this.members.length
+  }
+
+  /**
+   * The earliest time at which `tick` has something to do: a heartbeat, a timeout, or a change of `acting`
+   * (a lease running out, a boot quiet period ending). Infinity when nothing is due. A service may set one
+   * timer for it instead of ticking periodically.
+   */
+  nextTick (): number {
+    if (!this.isMember()) return Infinity
+    if (!this.started) return this.now
+    if (this.role === 'follower') return this.lastHeartbeat + this.cfg.leaderTimeoutMs
+    if (this.role === 'candidate') return this.electionStartedAt + this.cfg.electionTimeoutMs
+    let next = this.lastHeartbeatSent + this.cfg.heartbeatIntervalMs
+    if (this.promise.until > this.now) next = Math.min(next, this.promise.until)
+    for (const sent of this.acks.values()) if (sent + this.cfg.leaseMs > this.now) next = Math.min(next, sent + this.cfg.leaseMs)
+    return next
+  }
+
+  counts (): ElectionCounts {
+    return { sent: { ...this.stats.sent }, received: { ...this.stats.received }, rejected: this.stats.rejected, elections: this.stats.elections }
+  }
+
+  // ---- inputs --------------------------------------------------------------------------------------------------
 
   /** The supernode set (this node included, or it has left). A leader that left the set causes an election. */
   setMembers (ids: readonly bigint[], now: number): Output {
-    this.now = now
-    this.members = [...new Set(ids)].sort((a, b) => a < b ? -1 : a > b ? 1 : 0)
-    for (const id of this.acks.keys()) if (!this.members.includes(id)) this.acks.delete(id)
-    const out: Output = { send: [] }
-    if (!this.members.includes(this.cfg.self)) {
+    if (!ids.every(id => typeof id === 'bigint')) throw new TypeError('supernode ids must be bigints')
+    const out = this.begin(now)
+    this.setRing(ids)
+    for (const id of [...this.acks.keys()]) if (!this.members.includes(id)) this.acks.delete(id)
+    for (const id of [...this.suspected.keys()]) if (!this.members.includes(id)) this.suspected.delete(id)
+    if (!this.isMember()) {
       this.role = 'follower'
       this.leader = undefined
-      return out
+      this.participating = false
+    } else if (this.started && this.leader !== undefined && !this.members.includes(this.leader)) {
+      this.startElection(out)
     }
-    if (this.started && this.leader !== undefined && !this.members.includes(this.leader)) this.startElection(out)
-    return out
+    return this.finish(out)
   }
 
   /** Follow `leader` of `epoch` (a supernode joining a group): no election unless its heartbeats stop. */
   follow (leader: bigint, epoch: number, now: number): Output {
-    this.now = now
+    const out = this.begin(now)
+    if (!Number.isSafeInteger(epoch) || epoch < this.epoch) return this.reject(`cannot follow epoch ${epoch}, ours is ${this.epoch}`)
+    if (!this.members.includes(leader)) return this.reject(`cannot follow ${leader}, not a known supernode`)
     this.started = true
-    this.epoch = Math.max(this.epoch, epoch)
-    this.leader = leader
-    this.role = leader === this.cfg.self ? 'candidate' : 'follower'
-    this.lastHeartbeat = now
-    const out: Output = { send: [] }
-    if (leader === this.cfg.self) this.startElection(out) // we cannot resume leading without an election
-    return out
+    if (epoch > this.epoch) this.enterEpoch(epoch)
+    if (leader === this.self) this.startElection(out) // we cannot resume leading without an election
+    else this.followLeader(leader)
+    return this.finish(out)
   }
 
   tick (now: number): Output {
-    this.now = now
-    const out: Output = { send: [] }
-    if (!this.members.includes(this.cfg.self)) return out
+    const out = this.begin(now)
+    if (!this.isMember()) return this.finish(out)
     if (!this.started) {
       this.started = true
       this.startElection(out)
-      return out
-    }
-    if (this.role === 'leader') {
-      if (now - this.lastHeartbeatSent >= this.cfg.heartbeatIntervalMs) this.heartbeat(out)
+    } else if (this.role === 'leader') {
+      if (this.now >= this.lastHeartbeatSent + this.cfg.heartbeatIntervalMs) this.heartbeat(out)
     } else if (this.role === 'follower') {
-      if (now - this.lastHeartbeat > this.cfg.leaderTimeoutMs) this.startElection(out)
-    } else if (now - this.electionStartedAt > this.cfg.electionTimeoutMs) {
+      if (this.now >= this.lastHeartbeat + this.cfg.leaderTimeoutMs) this.startElection(out)
+    } else if (this.now >= this.electionStartedAt + this.cfg.electionTimeoutMs) {
       this.startElection(out)
     }
-    return out
+    return this.finish(out)
   }
 
   step (from: bigint, message: ElectionMessage, now: number): Output {
-    this.now = now
-    const out: Output = { send: [] }
-    const problem = this.check(from, message)
-    if (problem !== undefined) return { send: [], rejected: problem }
+    const out = this.begin(now)
+    const type = (message as { type?: unknown } | null)?.type
+    if (typeof type === 'string' && (MESSAGE_TYPES as readonly string[]).includes(type)) this.stats.received[type as ElectionMessageType]++
+    const problem = this.check(from, message) ??
+      (message.epoch < this.epoch ? `${message.type} of epoch ${message.epoch}, ours is ${this.epoch}` : undefined) ??
+      this.refuse(from, message)
+    if (problem !== undefined) return this.reject(problem)
     this.suspected.delete(from)
-    this.started = true // a node that has heard from the group does not start an election of its own on its first tick
-    if (message.epoch < this.epoch) return { send: [], rejected: `${message.type} of epoch ${message.epoch}, ours is ${this.epoch}` }
+    this.started = true // a node that has heard from the group does not call an election on its first tick
     switch (message.type) {
-      case 'ELECTION': return this.onElection(message, out)
-      case 'ELECTED': return this.onElected(message, out)
-      case 'HEARTBEAT': return this.onHeartbeat(message, out)
-      case 'HEARTBEAT_ACK': return this.onAck(from, message, out)
+      case 'ELECTION': this.onElection(message, out); break
+      case 'ELECTED': this.onElected(message, out); break
+      case 'HEARTBEAT': this.onHeartbeat(message, out); break
+      case 'HEARTBEAT_ACK': this.acks.set(from, Math.max(this.acks.get(from) ?? -Infinity, message.sent)); break
     }
+    return this.finish(out)
   }
 
   /** Delivering `message` to `to` failed: suspect `to` and pass the message on to the next live node. */
   sendFailed (to: bigint, message: ElectionMessage, now: number): Output {
-    this.now = now
-    const out: Output = { send: [] }
-    this.suspected.set(to, now + 3 * this.cfg.leaderTimeoutMs)
-    if (message.epoch !== this.epoch) return out
-    if (message.type === 'ELECTION') {
-      if (message.id === to) this.startElection(out) // the candidate itself is gone: this election cannot finish
+    const out = this.begin(now)
+    if (!this.members.includes(to) || to === this.self) return this.finish(out)
+    this.suspected.set(to, this.now + 3 * this.cfg.leaderTimeoutMs)
+    if (message.epoch !== this.epoch) return this.finish(out)
+    if (message.type === 'ELECTION' && this.leader === undefined) {
+      if (message.id === to) this.startElection(out) // the candidate is gone: its election cannot finish
       else this.forward(message, out)
-    } else if (message.type === 'ELECTED' && message.id !== to) {
+    } else if (message.type === 'ELECTED' && message.id !== to && this.leader === message.id) {
       this.forward(message, out)
     }
-    return out
+    return this.finish(out)
   }
 
-  // ---- handlers --------------------------------------------------------------------------------------------------
+  // ---- handlers (called only for valid messages of our epoch or a later one) ------------------------------------
 
-  private onElection (m: ElectionMessage & { type: 'ELECTION' }, out: Output): Output {
+  private onElection (m: Extract<ElectionMessage, { type: 'ELECTION' }>, out: Output): void {
     if (m.epoch > this.epoch) this.enterEpoch(m.epoch)
-    const self = this.cfg.self
-    if (m.id === self) {
-      if (this.role !== 'leader') this.win(out)
-    } else if (m.id > self) {
+    if (m.id === this.self) {
+      this.win(out)
+    } else if (m.id > this.self) {
       this.participating = true
       this.forward(m, out)
     } else if (!this.participating) {
       this.participating = true
-      this.forward({ type: 'ELECTION', id: self, epoch: this.epoch }, out)
-    }
-    return out
+      this.forward({ type: 'ELECTION', id: this.self, epoch: this.epoch }, out)
+    } // else: a smaller id after ours went out is swallowed
   }
 
-  private onElected (m: ElectionMessage & { type: 'ELECTED' }, out: Output): Output {
-    if (m.id === this.cfg.self) return out // the announcement came round: done
-    if (m.epoch === this.epoch && this.leader !== undefined && m.id < this.leader) return { send: [], rejected: `ELECTED ${m.id} while ${this.leader} leads epoch ${m.epoch}` }
+  private onElected (m: Extract<ElectionMessage, { type: 'ELECTED' }>, out: Output): void {
+    if (m.id === this.self) return // our announcement came round: it stops here
     if (m.epoch > this.epoch) this.enterEpoch(m.epoch)
     this.followLeader(m.id)
     this.forward(m, out)
-    return out
   }
 
-  private onHeartbeat (m: ElectionMessage & { type: 'HEARTBEAT' }, out: Output): Output {
-    if (m.epoch === this.epoch && this.leader !== undefined && this.leader !== m.id) {
-      // Two leaders of one epoch (elected on both sides of a partition): the higher id wins.
-      if (m.id < this.leader) return { send: [], rejected: `a heartbeat of ${m.id} while ${this.leader} leads epoch ${m.epoch}` }
-    }
+  private onHeartbeat (m: Extract<ElectionMessage, { type: 'HEARTBEAT' }>, out: Output): void {
     if (m.epoch > this.epoch) this.enterEpoch(m.epoch)
     this.followLeader(m.id)
-    const promised = this.promised
-    if (promised === undefined || promised.to === m.id || promised.until <= this.now) {
-      this.promised = { to: m.id, until: this.now + this.cfg.promiseMs }
-      out.send.push({ to: m.id, message: { type: 'HEARTBEAT_ACK', id: m.id, epoch: m.epoch, sent: m.sent } })
+    if (this.promise.to === m.id || this.promise.until <= this.now) {
+      this.promise = { to: m.id, until: this.now + this.cfg.promiseMs }
+      this.emit(m.id, { type: 'HEARTBEAT_ACK', id: m.id, epoch: m.epoch, sent: m.sent }, out)
     }
-    return out
   }
 
-  private onAck (from: bigint, m: ElectionMessage & { type: 'HEARTBEAT_ACK' }, out: Output): Output {
-    if (this.role !== 'leader' || m.id !== this.cfg.self || m.epoch !== this.epoch) return { send: [], rejected: `an ack for ${m.id} of epoch ${m.epoch}, not for us` }
-    if (m.sent > this.now) return { send: [], rejected: 'an ack for a heartbeat not sent yet' }
-    this.acks.set(from, Math.max(this.acks.get(from) ?? -Infinity, m.sent))
-    return out
+  /** Why a valid message of our epoch or a later one is still refused, before anything changes; or undefined. */
+  private refuse (from: bigint, m: ElectionMessage): string | undefined {
+    const sameEpoch = m.epoch === this.epoch
+    switch (m.type) {
+      case 'ELECTION':
+        if (sameEpoch && this.leader !== undefined) return `ELECTION of epoch ${m.epoch}, which ${this.leader} has won`
+        return undefined
+      case 'ELECTED':
+        if (m.id === this.self) return this.role === 'leader' && sameEpoch ? undefined : `ELECTED names us for epoch ${m.epoch}, which we do not lead`
+        if (sameEpoch && this.leader !== undefined && m.id < this.leader) return `ELECTED ${m.id} while ${this.leader} leads epoch ${m.epoch}`
+        return undefined
+      case 'HEARTBEAT':
+        // Two leaders of one epoch (elected on both sides of a partition): the higher id wins.
+        if (sameEpoch && this.leader !== undefined && m.id < this.leader) return `a heartbeat of ${m.id} while ${this.leader} leads epoch ${m.epoch}`
+        return undefined
+      case 'HEARTBEAT_ACK':
+        if (this.role !== 'leader' || m.id !== this.self || !sameEpoch) return `an ack from ${from} for ${m.id} of epoch ${m.epoch}, not for us`
+        if (!this.beats.includes(m.sent)) return `an ack from ${from} for a heartbeat we did not send lately (${m.sent})`
+        return undefined
+    }
   }
 
   // ---- transitions -----------------------------------------------------------------------------------------------
@@ -237,7 +396,9 @@ export class ChangRoberts {
   private startElection (out: Output): void {
     this.enterEpoch(this.epoch + 1)
     this.participating = true
-    this.forward({ type: 'ELECTION', id: this.cfg.self, epoch: this.epoch }, out)
+    this.stats.elections++
+    out.events.push({ type: 'election:start', epoch: this.epoch })
+    this.forward({ type: 'ELECTION', id: this.self, epoch: this.epoch }, out)
   }
 
   /** Join epoch `epoch` as a candidate; the leader of the old epoch is forgotten. */
@@ -248,18 +409,24 @@ export class ChangRoberts {
     this.participating = false
     this.electionStartedAt = this.now
     this.acks.clear()
+    this.beats = []
   }
 
   private win (out: Output): void {
     this.role = 'leader'
-    this.leader = this.cfg.self
+    this.leader = this.self
+    this.participating = false
     this.acks.clear()
-    this.forward({ type: 'ELECTED', id: this.cfg.self, epoch: this.epoch }, out)
+    this.beats = []
+    this.forward({ type: 'ELECTED', id: this.self, epoch: this.epoch }, out)
     this.heartbeat(out)
   }
 
   private followLeader (id: bigint): void {
-    if (this.role === 'leader' && id !== this.cfg.self) this.acks.clear()
+    if (this.role === 'leader') {
+      this.acks.clear()
+      this.beats = []
+    }
     this.role = 'follower'
     this.leader = id
     this.participating = false
@@ -268,64 +435,105 @@ export class ChangRoberts {
 
   private heartbeat (out: Output): void {
     this.lastHeartbeatSent = this.now
-    for (const id of this.members) {
-      if (id !== this.cfg.self) out.send.push({ to: id, message: { type: 'HEARTBEAT', id: this.cfg.self, epoch: this.epoch, sent: this.now } })
-    }
+    const sent = Math.max(0, Math.floor(this.now))
+    this.beats = this.beats.filter(t => t + this.cfg.leaseMs > this.now)
+    if (!this.beats.includes(sent)) this.beats.push(sent)
+    for (const id of this.members) if (id !== this.self) this.emit(id, { type: 'HEARTBEAT', id: this.self, epoch: this.epoch, sent }, out)
   }
 
-  /** Send `m` to the next live node after this one; with none left, an ELECTION for us is won at once. */
+  /** Send `m` to the next live node on the ring; with none left, an ELECTION for us is won at once. */
   private forward (m: ElectionMessage, out: Output): void {
     const next = this.nextLive()
-    if (next !== undefined) {
-      out.send.push({ to: next, message: m })
-    } else if (m.type === 'ELECTION' && m.id === this.cfg.self && this.role !== 'leader') {
-      this.win(out)
-    }
+    if (next !== undefined) this.emit(next, m, out)
+    else if (m.type === 'ELECTION' && m.id === this.self && this.role !== 'leader') this.win(out)
   }
 
   private nextLive (): bigint | undefined {
-    const self = this.cfg.self
-    const n = this.members.length
-    const start = this.members.findIndex(id => id > self)
-    for (let i = 0; i < n; i++) {
-      const id = this.members[((start < 0 ? 0 : start) + i) % n]
-      if (id === self) continue
+    const n = this.ring.length
+    const at = this.ring.indexOf(this.self)
+    if (at < 0) return undefined
+    for (let i = 1; i < n; i++) {
+      const id = this.ring[(at + i) % n]
       const until = this.suspected.get(id)
-      if (until !== undefined && until > this.now) continue
-      return id
+      if (until === undefined || until <= this.now) return id
     }
     return undefined
   }
 
-  private isActing (now: number): boolean {
-    if (this.role !== 'leader' || !this.members.includes(this.cfg.self)) return false
-    // Our own vote counts only once no promise to another leader binds us (we may have acked one just before
-    // joining the election we won).
-    const p = this.promised
-    let votes = p === undefined || p.to === this.cfg.self || p.until <= now ? 1 : 0
-    for (const [id, sent] of this.acks) if (this.members.includes(id) && now - sent < this.cfg.leaseMs) votes++
-    return votes * 2 > this.members.length
+  private emit (to: bigint, message: ElectionMessage, out: Output): void {
+    this.stats.sent[message.type]++
+    out.send.push({ to, message })
   }
 
-  private check (from: bigint, m: ElectionMessage): string | undefined {
+  // ---- bookkeeping -----------------------------------------------------------------------------------------------
+
+  private begin (now: number): Output {
+    if (typeof now !== 'number' || Number.isNaN(now)) throw new RangeError(`bad time ${String(now)}`)
+    this.now = Math.max(this.now, now) // time never goes back
+    if (!this.booted) {
+      this.booted = true
+      this.promise = { until: this.now + (this.cfg.bootQuietMs ?? this.cfg.promiseMs) }
+    }
+    return { send: [], events: [] }
+  }
+
+  /** Report what changed; every input ends here (or in `reject`). */
+  private finish (out: Output): Output {
+    const acting = this.acting(this.now)
+    const r = this.reported
+    if (r.leader !== this.leader || r.epoch !== this.epoch) out.events.push({ type: 'leader:change', ...(this.leader !== undefined ? { leader: this.leader } : {}), epoch: this.epoch })
+    if (r.acting !== acting) out.events.push({ type: 'acting:change', acting, epoch: this.epoch })
+    this.reported = { ...(this.leader !== undefined ? { leader: this.leader } : {}), epoch: this.epoch, acting }
+    return out
+  }
+
+  private reject (reason: string): Output {
+    this.stats.rejected++
+    return { send: [], rejected: reason, events: [] }
+  }
+
+  private isMember (): boolean {
+    return this.members.includes(this.self)
+  }
+
+  private setRing (ids: readonly bigint[]): void {
+    this.members = [...new Set(ids)].sort(ascending)
+    if (this.cfg.arrange === undefined) {
+      this.ring = this.members
+      return
+    }
+    const ring = [...this.cfg.arrange(this.members)]
+    if (ring.length !== this.members.length || new Set(ring).size !== ring.length || !ring.every(id => this.members.includes(id))) {
+      throw new RangeError('arrange must return a permutation of the supernodes')
+    }
+    this.ring = ring
+  }
+
+  /** Structural checks: why `m` from `from` is malformed or not for us, or undefined. */
+  private check (from: unknown, m: unknown): string | undefined {
     if (typeof m !== 'object' || m === null) return 'not a message'
-    if (!this.members.includes(from)) return `${m.type} from ${from}, not a known supernode`
-    if (!Number.isSafeInteger(m.epoch) || m.epoch < 0) return `bad epoch ${String(m.epoch)}`
-    if (typeof m.id !== 'bigint') return 'bad id'
-    switch (m.type) {
+    const { type, id, epoch } = m as Record<string, unknown>
+    const sent = (m as Record<string, unknown>).sent
+    if (typeof from !== 'bigint') return 'bad sender'
+    if (!(MESSAGE_TYPES as readonly unknown[]).includes(type)) return `unknown type ${String(type)}`
+    if (!this.isMember()) return `${String(type)} while we are not a supernode`
+    if (from === this.self) return `${String(type)} from ourselves`
+    if (!this.members.includes(from)) return `${String(type)} from ${from}, not a known supernode`
+    if (typeof id !== 'bigint') return 'bad id'
+    if (typeof epoch !== 'number' || !Number.isSafeInteger(epoch) || epoch < 0) return `bad epoch ${String(epoch)}`
+    switch (type as ElectionMessageType) {
       case 'ELECTION':
+        if (!this.members.includes(id)) return `ELECTION names ${id}, not a known supernode`
+        if (id < from) return `ELECTION of ${id} from ${from}: a node sends only its own id or a larger one`
+        return undefined
       case 'ELECTED':
-        if (!this.members.includes(m.id)) return `${m.type} names ${m.id}, not a known supernode`
+        if (!this.members.includes(id)) return `ELECTED names ${id}, not a known supernode`
         return undefined
       case 'HEARTBEAT':
-        if (m.id !== from) return 'a heartbeat on behalf of another node'
-        if (!Number.isFinite(m.sent)) return 'bad send time'
-        return undefined
       case 'HEARTBEAT_ACK':
-        if (!Number.isFinite(m.sent)) return 'bad send time'
+        if (type === 'HEARTBEAT' && id !== from) return 'a heartbeat on behalf of another node'
+        if (typeof sent !== 'number' || !Number.isSafeInteger(sent) || sent < 0) return `bad send time ${String(sent)}`
         return undefined
-      default:
-        return `unknown type ${String((m as { type: unknown }).type)}`
     }
   }
 }
