@@ -20,6 +20,8 @@ export interface TestnetOptions {
   s3?: PeerOptions['s3']
   /** Joins in flight at once (default 8). */
   concurrency?: number
+  /** Election timers of every supernode (defaults: src/election/chang-roberts.ts). */
+  election?: PeerOptions['election']
 }
 
 export interface Testnet {
@@ -47,6 +49,7 @@ export async function createTestnet (options: TestnetOptions = {}): Promise<Test
     checkPredecessorIntervalMs: options.checkPredecessorIntervalMs ?? 500,
     replicationIntervalMs: options.replicationIntervalMs ?? 1_000,
     s3: options.s3,
+    election: options.election,
     joinTimeoutMs: 10_000
   }
   const nodes: Peer[] = []
