@@ -9,6 +9,7 @@
 // frame needs more bytes. Writes wait until the stream's own write buffer is below a frame.
 import { Uint8ArrayList } from 'uint8arraylist'
 import { InvalidMessageError } from '../errors.js'
+import { STREAM_WINDOW_BYTES } from '../net/host.js'
 import type { Stream } from '@libp2p/interface'
 
 /** Largest data frame we send. */
@@ -22,10 +23,11 @@ export const HIGH_WATER_BYTES = 4 * 1024 * 1024
 /** … and resume when it drains below this. */
 export const LOW_WATER_BYTES = 1024 * 1024
 /**
- * A paused yamux stream still accepts what the sender had window for: up to 16 MiB (MAX_STREAM_WINDOW) on a fast
- * link, more than libp2p's default 4 MiB read buffer, which would reset the stream. So data streams allow that.
+ * A paused yamux stream still accepts what the sender had window for: up to STREAM_WINDOW_BYTES (src/net/host.ts),
+ * on top of the HIGH_WATER_BYTES this reader already holds there. libp2p's default read buffer (4 MiB) would reset
+ * the stream at that point, so data streams allow the window plus a frame.
  */
-export const PAUSED_BUFFER_BYTES = 17 * 1024 * 1024
+export const PAUSED_BUFFER_BYTES = STREAM_WINDOW_BYTES + FRAME_BYTES
 
 export interface Framed {
   /** The next frame; throws at the end of the stream or when it is reset. */

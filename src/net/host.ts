@@ -10,6 +10,14 @@ import type { Identify } from '@libp2p/identify'
 import type { PrivateKey } from '@libp2p/interface'
 import type { Ping } from '@libp2p/ping'
 
+/**
+ * Most bytes a yamux stream lets its sender have in flight (libp2p's default grows to 16 MiB). A relaying holder
+ * keeps up to a window per stream in memory; at 16 MiB the holders of a 1 GiB k = 3 put peaked at 210–227 MB RSS,
+ * at 4 MiB at 178–181 MB, with no loss of throughput on loopback (bench/transfer.ts; BENCHMARKS.md). 4 MiB still
+ * covers 200 MB/s × 20 ms of round trip and event-loop stall.
+ */
+export const STREAM_WINDOW_BYTES = 4 * 1024 * 1024
+
 export type Host = Libp2p<{ identify: Identify, ping: Ping }>
 
 export interface HostInit {
@@ -28,7 +36,7 @@ export async function createHost (init: HostInit): Promise<Host> {
     addresses: { listen: init.listen ?? ['/ip4/0.0.0.0/tcp/0'] },
     transports: [tcp()],
     connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
+    streamMuxers: [yamux({ streamOptions: { maxStreamWindowSize: STREAM_WINDOW_BYTES } })],
     connectionManager: {
       maxConnections: init.maxConnections ?? 300,
       // Defaults (5 per second per host, 10 pending) reset rapid dials from many peers on one IP (ECONNRESET).
