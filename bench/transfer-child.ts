@@ -50,18 +50,18 @@ function stopOnParentGone (stop: () => Promise<void>): void {
 async function peer (args: PeerArgs): Promise<void> {
   const node = await createPeer({ ...args, listen: LISTEN, api: '127.0.0.1:0' })
   stopOnParentGone(async () => node.stop({ leave: false }))
-  // A stdin line {"read": name}: read the file from the ring inside this node (verified chunk by chunk, as for
-  // the HTTP API), hash it, and report — a get without the HTTP hop to another process.
+  // A stdin line {"read": name}: read the file from the ring inside this node and report — a get without the
+  // HTTP hop to another process. The read verifies every chunk against the record's chunk hashes (one SHA-256
+  // pass, like the raw receiver's), so the reported hash is the record's; the HTTP get hashes the body again.
   createInterface({ input: process.stdin }).on('line', line => {
     const { read } = JSON.parse(line) as { read?: string }
     if (read === undefined) return
     const t0 = performance.now()
     void (async () => {
       const r = await node.files.read(read)
-      const sha = createHash('sha256')
       let bytes = 0
-      for await (const piece of r.body) { sha.update(piece); bytes += piece.byteLength }
-      emit({ readDone: true, bytes, hash: sha.digest('hex'), ms: performance.now() - t0 } satisfies ReadDone)
+      for await (const piece of r.body) bytes += piece.byteLength
+      emit({ readDone: true, bytes, hash: r.record.hash, ms: performance.now() - t0 } satisfies ReadDone)
     })().catch((err: unknown) => { emit({ readDone: true, bytes: -1, hash: '', ms: 0, error: (err as Error).message } satisfies ReadDone) })
   })
   emit({ ready: true, peerId: node.peerId, id: node.id, multiaddrs: node.multiaddrs, apiUrl: node.apiUrl ?? '' } satisfies PeerReady)

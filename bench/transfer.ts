@@ -7,7 +7,8 @@
 //      and a 4-process ring with k = 3 (entry + the 3 holders): the bytes cross the network on every hop. The
 //      PUT body is generated on the fly and the GET body hashed on the fly; the hash is checked both ways;
 //   3. the same get read inside the entry node (`{"read": name}` on its stdin: FilesService.read, every chunk
-//      verified, hashed there), without the HTTP hop to a third process — the like-for-like of the raw stream;
+//      verified there against the record, whose whole-file hash is checked), without the HTTP hop to a third
+//      process — the like-for-like of the raw stream (one SHA-256 pass on the receiving side in both);
 //   4. the same bytes through Helia 7 (bitswap; unixfs, 1 MiB raw leaves) between two processes, when the separate
 //      package bench/helia is installed (`npm ci --prefix bench/helia`); otherwise that row is skipped;
 //   5. the peak RSS (VmHWM, reset before each transfer) and CPU seconds of every process, this one included.
@@ -437,7 +438,7 @@ async function ringRuns (size: number, hash: string, k: number): Promise<Row[]> 
         if (done.bytes !== size || done.hash !== hash) throw new Error(`the node-side read returned ${done.error ?? `${done.bytes} B ${done.hash.slice(0, 12)}`}`)
         return done
       })
-      inside.push({ what: `get, k = ${k}, node-side (read inside the entry, no HTTP)`, size, ms: read.value?.ms ?? read.ms, procs: read.procs, ...(read.error === undefined ? { note: 'hash verified in the entry' } : { failed: failure(read.error, ring.nodes) }) })
+      inside.push({ what: `get, k = ${k}, node-side (read inside the entry, no HTTP)`, size, ms: read.value?.ms ?? read.ms, procs: read.procs, ...(read.error === undefined ? { note: 'every chunk verified in the entry, the record\'s hash checked' } : { failed: failure(read.error, ring.nodes) }) })
     }
     rows.push(medianRow(http), medianRow(inside))
     return rows

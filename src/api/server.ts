@@ -36,6 +36,8 @@ export interface ApiServer {
 
 const HEX_ID = /^[0-9a-f]{64}$/
 const REQUEST_TIMEOUT_MS = 30_000
+/** Bytes a GET response may queue for a slow client before the read waits for it. */
+const RESPONSE_QUEUE_BYTES = 1024 * 1024
 
 /** Listen on `host:port` (port 0 = any) and serve the API. */
 export async function startApiServer (api: DaemonApi, listen: { host: string, port: number }): Promise<ApiServer> {
@@ -117,7 +119,11 @@ async function fileRoute (api: DaemonApi, req: IncomingMessage, res: ServerRespo
   res.writeHead(range === undefined ? 200 : 206, headers)
   if (method === 'HEAD') { res.end(); return }
   for await (const piece of open.body) {
-    if (!res.write(piece)) await new Promise<void>((resolve, reject) => { res.once('drain', resolve); res.once('close', () => reject(new Error('the client went away'))) })
+    // Pieces are as small as the noise messages they arrived in (64 KiB): wait for the client only once a
+    // chunk's worth is queued, not after every piece.
+    if (!res.write(piece) && res.writableLength >= RESPONSE_QUEUE_BYTES) {
+      await new Promise<void>((resolve, reject) => { res.once('drain', resolve); res.once('close', () => reject(new Error('the client went away'))) })
+    }
   }
   res.end()
 }

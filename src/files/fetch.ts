@@ -5,7 +5,8 @@
 // (The holder used to re-hash every chunk before sending: the same guarantee, one SHA-256 pass more per read.)
 import { FetchHeader, FetchRequest } from '../../protocols/files.js'
 import { IntegrityError, InvalidMessageError, NotFoundError, UnreachableError } from '../errors.js'
-import { framed, idle, readFrames, rechunk, writeEnd, writeFrame } from './frames.js'
+import { Uint8ArrayList } from 'uint8arraylist'
+import { framed, idle, readFrameLists, rechunk, writeEnd, writeFrame } from './frames.js'
 import { sha256Hex } from './hashing.js'
 import { dialTarget } from './store.js'
 import { bytesToHex, hexToBytes, recordFromWire, recordToWire } from './wire.js'
@@ -86,7 +87,7 @@ export async function serveFetch (ctx: FilesContext, shutdown: AbortSignal, onCo
 }
 
 /** Ask `node` for the record of `key` (and optionally the chunks of `span`). */
-export async function openFetch (ctx: FilesContext, node: NodeRef, key: string, span: ChunkSpan | undefined, record: FileRecord | undefined, signal: AbortSignal): Promise<{ record?: FileRecord, chunks?: AsyncGenerator<Uint8Array> }> {
+export async function openFetch (ctx: FilesContext, node: NodeRef, key: string, span: ChunkSpan | undefined, record: FileRecord | undefined, signal: AbortSignal): Promise<{ record?: FileRecord, frames?: AsyncGenerator<Uint8ArrayList> }> {
   let stream: Stream
   try {
     stream = (await ctx.host.dialProtocol(dialTarget(ctx, node), FETCH_PROTOCOL, { signal: idle(signal) }))
@@ -108,15 +109,15 @@ export async function openFetch (ctx: FilesContext, node: NodeRef, key: string, 
       await stream.close().catch(() => {})
       return { record: theirs }
     }
-    async function * chunks (): AsyncGenerator<Uint8Array> {
+    async function * frames (): AsyncGenerator<Uint8ArrayList> {
       try {
-        yield * readFrames(lp, signal)
+        yield * readFrameLists(lp, signal)
         await stream.close({ signal: idle(signal) })
       } finally {
         if (stream.status === 'open') stream.abort(new Error('the reader stopped early'))
       }
     }
-    return { record: theirs, chunks: chunks() }
+    return { record: theirs, frames: frames() }
   } catch (err) {
     stream.abort(err as Error)
     throw err
@@ -124,37 +125,47 @@ export async function openFetch (ctx: FilesContext, node: NodeRef, key: string, 
 }
 
 /**
- * The bytes of chunks `span` of `record`, verified chunk by chunk, from the first of `holders` that serves
+ * The bytes of chunks `span` of `record`, one verified chunk per item, from the first of `holders` that serves
  * them; on a dead holder, a bad chunk or a different version, the next holder continues from the chunk that
- * failed. Local chunks are read without the network when this node is a holder.
+ * failed. Local chunks are read without the network when this node is a holder. A chunk from the network is
+ * the list of pieces it arrived in: hashed piece by piece and never joined, so a read copies no byte itself.
  */
-export async function * fetchChunks (ctx: FilesContext, record: FileRecord, span: ChunkSpan, holders: readonly NodeRef[], signal: AbortSignal): AsyncGenerator<Uint8Array> {
+export async function * fetchChunks (ctx: FilesContext, record: FileRecord, span: ChunkSpan, holders: readonly NodeRef[], signal: AbortSignal): AsyncGenerator<Uint8ArrayList> {
   let next = span.first
   const errors: string[] = []
+  const sizeOf = (index: number): number => Math.min(record.chunkSize, record.size - index * record.chunkSize)
   for (const node of holders) {
     if (next >= span.end) return
     try {
-      let chunks: AsyncIterable<Uint8Array>
       if (node.id === ctx.chord.self.id) {
         const mine = await ctx.records.get(record.key)
         if (mine?.hash !== record.hash) throw new NotFoundError('this node does not hold that version')
-        chunks = verifiedLocalChunks(ctx, record, { first: next, end: span.end }, signal)
-      } else {
-        const res = await openFetch(ctx, node, record.key, { first: next, end: span.end }, record, signal)
-        if (res.chunks === undefined || res.record?.hash !== record.hash) throw new NotFoundError('the holder does not have that version')
-        chunks = res.chunks
-      }
-      for await (const chunk of rechunk(chunks, record.chunkSize)) {
-        if (sha256Hex(chunk) !== record.chunkHashes[next]) {
-          if (node.id !== ctx.chord.self.id) ctx.onBadChunk?.(node, record)
-          throw new IntegrityError(`chunk ${next} from ${node.address} does not match its hash`)
+        // verifiedLocalChunks checks every chunk and that none is missing.
+        for await (const chunk of verifiedLocalChunks(ctx, record, { first: next, end: span.end }, signal)) {
+          next++
+          yield new Uint8ArrayList(chunk)
         }
-        next++
-        yield chunk
+        continue
+      }
+      const res = await openFetch(ctx, node, record.key, { first: next, end: span.end }, record, signal)
+      if (res.frames === undefined || res.record?.hash !== record.hash) throw new NotFoundError('the holder does not have that version')
+      const pending = new Uint8ArrayList()
+      for await (const frame of res.frames) {
+        pending.append(frame)
+        while (next < span.end && pending.byteLength >= sizeOf(next)) {
+          const chunk = pending.sublist(0, sizeOf(next))
+          pending.consume(chunk.byteLength)
+          if (sha256Hex(chunk) !== record.chunkHashes[next]) {
+            ctx.onBadChunk?.(node, record)
+            throw new IntegrityError(`chunk ${next} from ${node.address} does not match its hash`)
+          }
+          next++
+          yield chunk
+        }
         if (next >= span.end) break
       }
       if (next < span.end) {
-        if (node.id !== ctx.chord.self.id) ctx.onBadChunk?.(node, record)
+        ctx.onBadChunk?.(node, record)
         throw new IntegrityError(`${node.address} ended the stream after chunk ${next}`)
       }
     } catch (err) {
@@ -164,6 +175,16 @@ export async function * fetchChunks (ctx: FilesContext, record: FileRecord, span
     }
   }
   if (next < span.end) throw new UnreachableError(`no holder could serve chunk ${next} of ${record.name} (${errors.join('; ')})`)
+}
+
+/** Every piece of every chunk, in order: for a reader that writes bytes on (a socket) and needs no chunk joined. */
+export async function * pieces (chunks: AsyncIterable<Uint8ArrayList>): AsyncGenerator<Uint8Array> {
+  for await (const chunk of chunks) yield * chunk
+}
+
+/** Each chunk in one buffer: for a consumer that writes whole chunks (a blob store). */
+export async function * joined (chunks: AsyncIterable<Uint8ArrayList>): AsyncGenerator<Uint8Array> {
+  for await (const chunk of chunks) yield chunk.subarray()
 }
 
 /** Chunks per segment of a parallel read (8 MiB at the default chunk size). */
@@ -184,7 +205,7 @@ export const BUSY_LOOP = 0.8
  * (segment i starts with holder i mod n); `spreadBelow` = Infinity spreads from the start.
  * At most one segment per holder is in flight, so memory stays under holders × 8 MiB whatever the file size.
  */
-export async function * parallelChunks (ctx: FilesContext, record: FileRecord, span: ChunkSpan, holders: readonly NodeRef[], signal: AbortSignal, spreadBelow = SPREAD_BELOW_BYTES_PER_S): AsyncGenerator<Uint8Array> {
+export async function * parallelChunks (ctx: FilesContext, record: FileRecord, span: ChunkSpan, holders: readonly NodeRef[], signal: AbortSignal, spreadBelow = SPREAD_BELOW_BYTES_PER_S): AsyncGenerator<Uint8ArrayList> {
   if (holders.length < 2 || span.end - span.first <= SEGMENT_CHUNKS) {
     yield * fetchChunks(ctx, record, span, holders, signal)
     return
@@ -225,17 +246,17 @@ export async function * parallelChunks (ctx: FilesContext, record: FileRecord, s
   const inner = AbortSignal.any([signal, stop.signal])
   const segments: ChunkSpan[] = []
   for (let first = span.first; first < span.end; first += SEGMENT_CHUNKS) segments.push({ first, end: Math.min(first + SEGMENT_CHUNKS, span.end) })
-  const start = (i: number): Promise<Uint8Array[]> => {
+  const start = (i: number): Promise<Uint8ArrayList[]> => {
     const order = [...holders.slice(i % holders.length), ...holders.slice(0, i % holders.length)]
     const p = (async () => {
-      const out: Uint8Array[] = []
+      const out: Uint8ArrayList[] = []
       for await (const chunk of fetchChunks(ctx, record, segments[i], order, inner)) out.push(chunk)
       return out
     })()
     p.catch(() => {}) // observed when awaited in turn; never an unhandled rejection meanwhile
     return p
   }
-  const inflight: Array<Promise<Uint8Array[]>> = []
+  const inflight: Array<Promise<Uint8ArrayList[]>> = []
   let next = 0
   try {
     while (next < segments.length && inflight.length < holders.length) inflight.push(start(next++))

@@ -3,6 +3,7 @@
 // chunk by chunk and fetch ranges from different replicas (BitTorrent v2 hashes 16 KiB leaves; we keep a flat
 // list of 1 MiB chunks, a few KB per GiB).
 import { createHash, type Hash } from 'node:crypto'
+import { Uint8ArrayList } from 'uint8arraylist'
 
 export interface ContentDigest {
   size: number
@@ -50,6 +51,10 @@ export class ChunkHasher {
   }
 }
 
-export function sha256Hex (bytes: Uint8Array | string): string {
-  return createHash('sha256').update(bytes).digest('hex')
+/** SHA-256 in hex of a string, a buffer, or the pieces of a Uint8ArrayList in order (without joining them). */
+export function sha256Hex (bytes: Uint8Array | string | Uint8ArrayList): string {
+  if (!(bytes instanceof Uint8ArrayList)) return createHash('sha256').update(bytes).digest('hex')
+  const h = createHash('sha256')
+  for (const piece of bytes) h.update(piece)
+  return h.digest('hex')
 }

@@ -15,7 +15,7 @@
 import { createHash } from 'node:crypto'
 import { IndexRequest } from '../../protocols/files.js'
 import { commitRecord, hashInUse, pushVersion } from './store.js'
-import { fetchChunks, verifiedLocalChunks } from './fetch.js'
+import { fetchChunks, joined, verifiedLocalChunks } from './fetch.js'
 import { compareVersions, type FileRecord } from './record.js'
 import { bytesToHex, recordFromWire } from './wire.js'
 import type { FilesContext } from './context.js'
@@ -316,7 +316,7 @@ export class Replicator {
     const { ctx } = this.init
     if (!record.tombstone && !(await ctx.blobs.has(record.hash, { signal }))) {
       const chunks = fetchChunks(ctx, record, { first: 0, end: record.chunkHashes.length }, [node], signal)
-      await ctx.blobs.put(chunks, { expectedHash: record.hash, expectedSize: record.size, signal })
+      await ctx.blobs.put(joined(chunks), { expectedHash: record.hash, expectedSize: record.size, signal })
     }
     await commitRecord(ctx, record)
   }

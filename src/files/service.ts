@@ -5,10 +5,11 @@
 // brings the copies back to k. Versions come from a hybrid clock, so every
 // replica keeps the same newest version; a delete writes a tombstone version.
 import { logger } from '@libp2p/logger'
+import { Uint8ArrayList } from 'uint8arraylist'
 import { IndexRequest, IndexResponse } from '../../protocols/files.js'
 import { IntegrityError, InvalidInputError, InvalidMessageError, NotFoundError, QuorumError } from '../errors.js'
 import { RpcClient, serveRpc } from '../net/rpc.js'
-import { chunkSpan, fetchChunks, parallelChunks, serveFetch, verifiedLocalChunks, FETCH_PROTOCOL, SPREAD_BELOW_BYTES_PER_S, type ChunkSpan } from './fetch.js'
+import { chunkSpan, fetchChunks, joined, parallelChunks, pieces, serveFetch, verifiedLocalChunks, FETCH_PROTOCOL, SPREAD_BELOW_BYTES_PER_S, type ChunkSpan } from './fetch.js'
 import { rechunk } from './frames.js'
 import { sha256Hex } from './hashing.js'
 import { compareVersions, DEFAULT_CHUNK_SIZE, HybridClock, MAX_LIST, type FileRecord } from './record.js'
@@ -200,12 +201,12 @@ export class FilesService {
     const replicas = local ? fetchChunks(this.ctx, record, span, holders, signal) : parallelChunks(this.ctx, record, span, holders, signal, this.spreadBelow)
     const chunks = this.durable === undefined ? replicas : this.withDurableFallback(record, span, replicas, signal)
     if (fromDurable) void this.restore(record, nodes)
-    const body = trim(chunks, offset - span.first * record.chunkSize, length)
+    const body = trim(pieces(chunks), offset - span.first * record.chunkSize, length)
     return { record, offset, length, body }
   }
 
   /** Chunks from the replicas; if they all fail, the rest from the durable tier, verified the same way. */
-  private async * withDurableFallback (record: FileRecord, span: ChunkSpan, replicas: AsyncIterable<Uint8Array>, signal: AbortSignal): AsyncGenerator<Uint8Array> {
+  private async * withDurableFallback (record: FileRecord, span: ChunkSpan, replicas: AsyncIterable<Uint8ArrayList>, signal: AbortSignal): AsyncGenerator<Uint8ArrayList> {
     let next = span.first
     try {
       for await (const chunk of replicas) { next++; yield chunk }
@@ -214,7 +215,7 @@ export class FilesService {
       signal.throwIfAborted()
       this.ctx.log('replicas failed reading %s at chunk %d (%s): continuing from S3', record.name, next, (err as Error).message)
     }
-    yield * this.durableChunks(record, { first: next, end: span.end }, signal)
+    for await (const chunk of this.durableChunks(record, { first: next, end: span.end }, signal)) yield new Uint8ArrayList(chunk)
   }
 
   private async * durableChunks (record: FileRecord, span: ChunkSpan, signal: AbortSignal): AsyncGenerator<Uint8Array> {
@@ -396,7 +397,7 @@ export class FilesService {
       const { nodes } = await this.placement(record.key, signal)
       const others = nodes.filter(n => n.id !== this.ctx.chord.self.id)
       const chunks = fetchChunks(this.ctx, record, { first: 0, end: record.chunkHashes.length }, others, signal)
-      await this.ctx.blobs.put(chunks, { expectedHash: record.hash, expectedSize: record.size, signal })
+      await this.ctx.blobs.put(joined(chunks), { expectedHash: record.hash, expectedSize: record.size, signal })
       this.ctx.log('blob %s of %s repaired', record.hash.slice(0, 12), record.name)
     } catch (err) {
       this.ctx.log('repair of %s failed: %s', record.name, (err as Error).message)
