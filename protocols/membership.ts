@@ -611,14 +611,16 @@ export namespace MembershipRequest {
     JOIN = 'JOIN',
     LEAVE = 'LEAVE',
     GET_VIEW = 'GET_VIEW',
-    PUSH_VIEW = 'PUSH_VIEW'
+    PUSH_VIEW = 'PUSH_VIEW',
+    REPORT_DEAD = 'REPORT_DEAD'
   }
 
   enum __TypeValues {
     JOIN = 0,
     LEAVE = 1,
     GET_VIEW = 2,
-    PUSH_VIEW = 3
+    PUSH_VIEW = 3,
+    REPORT_DEAD = 4
   }
 
   export namespace Type {

@@ -15,7 +15,7 @@ import { InvalidInputError, LookupFailedError } from './errors.js'
 import { FilesService } from './files/service.js'
 import { ElectionService } from './election/service.js'
 import type { ElectionConfig } from './election/chang-roberts.js'
-import { admissionDecoder, announceLeave, fetchView, MembershipService, requestAdmission, type RingSettings } from './membership/service.js'
+import { admissionDecoder, announceLeave, fetchView, MembershipService, reportDeadTo, requestAdmission, type RingSettings } from './membership/service.js'
 import { FileViewStore, S3ViewStore, newerView, viewFromJson, viewToJson, withNode, type View, type ViewJson, type ViewStore } from './membership/view.js'
 import { createHost, type Host } from './net/host.js'
 import { loadOrCreateKey, newKey } from './net/identity.js'
@@ -203,8 +203,17 @@ export async function createPeer (options: PeerOptions = {}): Promise<Peer> {
       })
       await membership.serve()
       await election.start()
-    } else if (options.dataDir !== undefined) {
-      await saveSupernodes(options.dataDir, book, supernodes)
+    } else {
+      // A peer's ring neighbours are often peers, which no supernode watches: a peer that finds a member dead
+      // tells a supernode, which checks for itself (REPORT_DEAD) and has the leader take it out of the view.
+      const reporting = new Set<string>()
+      chord.addEventListener('node:dead', (e: Event) => {
+        const node = (e as CustomEvent<DeadNodeDetail>).detail.node
+        if (reporting.has(node.address) || supernodes.some(s => s.address === node.address)) return
+        reporting.add(node.address)
+        void reportDeadTo(host, book, supernodes, node, REPORT_DEAD_MS).catch(() => false).finally(() => reporting.delete(node.address))
+      })
+      if (options.dataDir !== undefined) await saveSupernodes(options.dataDir, book, supernodes)
     }
     chord.startMaintenance()
     files.startReplication()
@@ -271,6 +280,8 @@ export const VIEW_FILE = 'view.json'
 export const SUPERNODES_FILE = 'supernodes.json'
 /** How long a leaving node waits for the leader to note it. */
 const LEAVE_NOTICE_MS = 2_000
+/** How long a peer tries the supernodes with one dead-node report. */
+const REPORT_DEAD_MS = 10_000
 /** How long the stored supernode with the highest id looks for its group before it restarts the ring. */
 const RECOVERY_PROBE_MS = 2_000
 

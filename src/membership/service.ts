@@ -61,6 +61,8 @@ export class MembershipService {
   private queue: Promise<unknown> = Promise.resolve()
   private persisting: Promise<void> = Promise.resolve()
   private stopped = false
+  /** Members whose death this node is confirming or reporting now. */
+  private readonly reporting = new Set<string>()
 
   constructor (private readonly init: MembershipInit) {
     this.view = init.view
@@ -111,14 +113,24 @@ export class MembershipService {
   }
 
   /**
-   * The ring found `node` dead (DESIGN §4: crashes are repaired by the ring and reported to the leader). If one
-   * chord PING confirms it, the leader takes it out of the view; a follower reports it to the leader as a
+   * This node's ring found `node` dead, or a member said so (REPORT_DEAD; DESIGN §4: crashes are repaired by the
+   * ring and reported to the leader). If one chord PING from here confirms it, the leader takes it out of the view; a follower reports it to the leader as a
    * forwarded LEAVE. Reports of a node that is not a member, or that answers, change nothing. Supernodes are
    * left alone: they leave the election ring only by a graceful LEAVE, so a crash never shrinks the majority.
    */
   async reportDead (node: NodeRef): Promise<void> {
-    const { chord, election } = this.init
     if (this.stopped || this.isSupernode(node.address) || !this.view.members.some(m => m.address === node.address)) return
+    if (this.reporting.has(node.address)) return
+    this.reporting.add(node.address)
+    try {
+      await this.confirmDead(node)
+    } finally {
+      this.reporting.delete(node.address)
+    }
+  }
+
+  private async confirmDead (node: NodeRef): Promise<void> {
+    const { chord, election } = this.init
     try {
       await chord.ping(node, { signal: AbortSignal.timeout(1_000) })
       return
@@ -177,6 +189,13 @@ export class MembershipService {
         } catch (err) {
           return { ...refusal(`the leader did not answer: ${(err as Error).message}`), retryAfterMs: RETRY_AFTER_MS }
         }
+      }
+      case MembershipRequest.Type.REPORT_DEAD: {
+        // Any member may say a node stopped answering (a peer's ring neighbours are often peers); the view
+        // changes only if this supernode's own PING fails too, so a false report removes no one.
+        if (!this.view.members.some(m => m.address === from.toString())) return this.reject(`a dead-node report from ${from.toString()}, not a member`)
+        void this.reportDead(nodeRefOf(chord.space, decodePeerId(req.peerId)))
+        return { ...refusal(''), ok: true }
       }
       default:
         return this.reject(`unknown request type ${String(req.type)}`)
@@ -371,8 +390,19 @@ export function admissionDecoder (chord: { space: ChordService['space'], book: A
 
 /** Tell the leader (through the first supernode that answers) that this node leaves. Best effort within `timeoutMs`. */
 export async function announceLeave (host: Libp2p, book: AddressBook, supernodes: readonly NodeRef[], timeoutMs: number): Promise<boolean> {
-  const signal = AbortSignal.timeout(timeoutMs)
   const req: MembershipRequest = { type: MembershipRequest.Type.LEAVE, peerId: host.peerId.toMultihash().bytes, addrs: [], supernode: false, forwarded: false }
+  return await tellSupernodes(host, book, supernodes, req, timeoutMs)
+}
+
+/** A peer tells the first supernode that takes it that `node` stopped answering (REPORT_DEAD). */
+export async function reportDeadTo (host: Libp2p, book: AddressBook, supernodes: readonly NodeRef[], node: NodeRef, timeoutMs: number): Promise<boolean> {
+  const req: MembershipRequest = { type: MembershipRequest.Type.REPORT_DEAD, peerId: book.peerId(node.address).toMultihash().bytes, addrs: [], supernode: false, forwarded: false }
+  return await tellSupernodes(host, book, supernodes.filter(s => s.address !== node.address), req, timeoutMs)
+}
+
+/** Send `req` to each of `supernodes` in turn until one answers ok; false when none did within `timeoutMs`. */
+async function tellSupernodes (host: Libp2p, book: AddressBook, supernodes: readonly NodeRef[], req: MembershipRequest, timeoutMs: number): Promise<boolean> {
+  const signal = AbortSignal.timeout(timeoutMs)
   for (const node of supernodes) {
     try {
       const res = await request<MembershipRequest, MembershipResponse>(host, dialTarget(book, node), MEMBERSHIP_PROTOCOL, req, { request: MembershipRequest, response: MembershipResponse }, MEMBERSHIP_LIMITS, { signal })

@@ -178,4 +178,34 @@ describe('supernodes: election and leader-coordinated membership', function () {
     assert.equal(stale.ok, false)
     assert.match(stale.error, /stale/)
   })
+
+  it('REPORT_DEAD: only a member may report, and only a node the supernode cannot reach itself leaves the view', async () => {
+    net = await createTestnet({ supernodes: 3, peers: 1 })
+    await waitFor(() => agreed(net!), { timeoutMs: 10_000, what: 'one leader' })
+    const follower = supernodesOf(net).find(p => !p.election!.acting())!
+    const peer = net.nodes.find(p => p.role === 'peer')!
+    const to = [multiaddr(follower.multiaddrs[0])]
+    const ask = async (from: Host, req: Partial<MembershipRequest>): Promise<MembershipResponse> => request<MembershipRequest, MembershipResponse>(from, to, MEMBERSHIP_PROTOCOL,
+      { type: MembershipRequest.Type.REPORT_DEAD, peerId: new Uint8Array(0), addrs: [], supernode: false, forwarded: false, ...req }, { request: MembershipRequest, response: MembershipResponse }, MEMBERSHIP_LIMITS)
+    const inEveryView = (address: string): boolean => supernodesOf(net!).every(p => p.membership!.current.members.some(m => m.address === address))
+    const inNoView = (address: string): boolean => supernodesOf(net!).every(p => !p.membership!.current.members.some(m => m.address === address))
+    outsider = await createHost({ privateKey: await newKey(), listen: ['/ip4/127.0.0.1/tcp/0'] })
+
+    const refused = await ask(outsider, { peerId: peer.host.peerId.toMultihash().bytes })
+    assert.equal(refused.ok, false)
+    assert.match(refused.error, /not a member/)
+    // The outsider is admitted to the view but never joins the ring (it serves no chord protocol), so no ring
+    // finds it dead: only a report can take it out.
+    const joined = await ask(outsider, { type: MembershipRequest.Type.JOIN, peerId: outsider.peerId.toMultihash().bytes, addrs: outsider.getMultiaddrs().map(a => a.decapsulateCode(421).bytes) })
+    assert.equal(joined.ok, true, joined.error)
+    await waitFor(() => inEveryView(outsider!.peerId.toString()), { timeoutMs: 10_000, what: 'the outsider in every view' })
+    // A member reporting a live node is heard, and the node stays: the supernode's own PING answers.
+    const live = await ask(outsider, { peerId: peer.host.peerId.toMultihash().bytes })
+    assert.equal(live.ok, true, live.error)
+    // The peer reports the outsider, whose chord PING fails: it leaves every view.
+    const dead = await ask(peer.host, { peerId: outsider.peerId.toMultihash().bytes })
+    assert.equal(dead.ok, true, dead.error)
+    await waitFor(() => inNoView(outsider!.peerId.toString()), { timeoutMs: 15_000, what: 'the unreachable member out of every view' })
+    assert.ok(inEveryView(peer.peerId), 'the live peer was removed')
+  })
 })
