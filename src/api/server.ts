@@ -88,6 +88,13 @@ async function route (api: DaemonApi, req: IncomingMessage, res: ServerResponse)
   } catch (err) {
     const e = err as Error & { code?: string, status?: number }
     if (res.headersSent) { res.destroy(e); return } // mid-body: all we can do is cut the response
+    if (!req.complete) {
+      // The request body was not all read (a failed upload): discard the rest so the client reads our answer,
+      // and close the connection after it.
+      res.setHeader('connection', 'close')
+      req.resume()
+    }
+    if (outOfSpace(e)) { send(res, 507, { error: `this node is out of disk space: ${e.message}`, code: 'ERR_NO_SPACE' } satisfies ErrorJson); return }
     const status = e.status ?? (e.name === 'InvalidInputError' ? 400 : e.name === 'NotFoundError' ? 404 : e.name === 'QuorumError' ? 503 : 500)
     send(res, status, { error: e.message, code: e.code ?? 'ERR_INTERNAL' } satisfies ErrorJson)
   }
@@ -97,7 +104,9 @@ async function fileRoute (api: DaemonApi, req: IncomingMessage, res: ServerRespo
   allow(method, ['GET', 'HEAD', 'PUT', 'DELETE'])
   if (method === 'PUT') {
     const contentType = req.headers['content-type'] ?? 'application/octet-stream'
-    return send(res, 201, await api.put(name, req, contentType, signal))
+    // A put that fails stops reading the body; the request must not be destroyed then (the default of a
+    // readable's iterator), or the client gets a reset instead of the error. route() drains the rest.
+    return send(res, 201, await api.put(name, req.iterator({ destroyOnReturn: false }) as AsyncIterable<Uint8Array>, contentType, signal))
   }
   if (method === 'DELETE') return send(res, 200, await api.remove(name, signal))
   const range = parseRange(req.headers.range)
@@ -126,6 +135,12 @@ async function fileRoute (api: DaemonApi, req: IncomingMessage, res: ServerRespo
     }
   }
   res.end()
+}
+
+/** A disk write failed for want of space (a full disk, a quota, a file size limit): HTTP 507. */
+function outOfSpace (e: Error): boolean {
+  const code = (e.cause as NodeJS.ErrnoException | undefined)?.code
+  return e.name === 'StorageError' && (code === 'ENOSPC' || code === 'EDQUOT' || code === 'EFBIG')
 }
 
 function allow (method: string, allowed: string[]): void {
