@@ -41,7 +41,7 @@ const GET_RATIO_TARGET = 0.9
 const HELIA_TARGET = 3
 const RSS_TARGET = 200 * MB
 const RAW_RUNS = 3
-const GET_RUNS = 3
+const GET_RUNS = 5
 
 // ---- child processes ---------------------------------------------------------------------------------------
 
@@ -570,14 +570,18 @@ function notes (rows: Row[], raw: Map<number, number>): string {
     '--cpu-prof-dir=DIR"`):',
     '- The raw stream is bound by one core on the receiving side: noise decryption (node:crypto chacha20-poly1305,',
     '  one cipher object per ≤ 64 KiB noise message), yamux/Uint8ArrayList copies and the SHA-256 of the bench',
-    '  (≈ 0.7 s per GiB) cost the receiver ≈ 5–6 CPU-s per GiB, the sender ≈ 2. 2 cores, so a transfer whose',
+    '  (≈ 0.8 s per GiB) cost the receiver ≈ 3–4 CPU-s per GiB, the sender ≈ 2. 2 cores, so a transfer whose',
     '  processes need more than ≈ 2 × its wall time of CPU is CPU-bound: the "core-s available" figure above.',
+    '- The same work takes different CPU time from run to run on this machine (a holder serving 1 GiB: 2–6 CPU-s;',
+    '  the bench hashing 1 GiB: 1.3–5.5 CPU-s), so single runs mislead; compare the medians and the CPU columns.',
+    '- Garbage collection is the largest cost after crypto and hashing: every 1 MiB read from disk and every',
+    '  noise message is a new ArrayBuffer, and V8 starts a full mark for each few tens of MB of them.',
     '- A get from a non-holder moves every byte over noise once (holder → entry) and, through the HTTP API, over',
     '  plain HTTP once more (entry → bench), and hashes it twice (the entry verifies every chunk, the bench checks',
     '  the whole file). The node-side get stops at the entry: two processes and one hash, like the raw stream.',
     '  Three processes on 2 cores make the HTTP get CPU-bound (the "core-s available" figure), so its ratio',
     '  drops by the HTTP hop and the third process; the machine\'s speed also drifts by tens of % between runs,',
-    '  hence three runs of each get and the median.',
+    '  hence GET_RUNS (5) runs of each get and the median.',
     '- A put crosses noise once per hop (k = 3: entry → primary → replica1 → replica2, pipelined, so its wall time',
     '  is set by the slowest hop while 4 processes share 2 cores), hashes 2–3 times per hop, and fsyncs the blob',
     '  on every holder before it acknowledges (1 GiB of dirty pages per holder).',
