@@ -91,9 +91,15 @@ async function buildChildScript (): Promise<string> {
   return join(childDir, 'transfer-child.mjs')
 }
 
+/**
+ * Node flags of every child: the ones `chord-peer` runs with (bin/chord-peer.js, `npm start`), given to the raw
+ * stream's and Helia's processes too so that every process runs on the same runtime settings.
+ */
+const DAEMON_NODE_FLAGS = ['--single-threaded-gc']
+
 function spawnChild (name: string, args: string[], script = join(childDir, 'transfer-child.mjs')): Child {
   // BENCH_CHILD_NODE_ARGS: extra node flags for the children (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
-  const nodeArgs = (process.env.BENCH_CHILD_NODE_ARGS ?? '').split(' ').filter(a => a !== '')
+  const nodeArgs = [...DAEMON_NODE_FLAGS, ...(process.env.BENCH_CHILD_NODE_ARGS ?? '').split(' ').filter(a => a !== '')]
   // The files log says why a store or fetch failed; it is shown when a transfer fails.
   const env = { ...process.env, DEBUG: process.env.DEBUG ?? 'chord-peer:files' }
   const proc = spawn(process.execPath, [...nodeArgs, script, ...args], { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] })
