@@ -27,12 +27,12 @@ export class Processes {
    * Start a daemon with `args` (plus --listen on 127.0.0.1 and a temp --data-dir, or the given one to restart a
    * node with its identity) and wait until it is up.
    */
-  async daemon (args: string[], options: { timeoutMs?: number, dataDir?: string, wrap?: string[] } = {}): Promise<Daemon> {
+  async daemon (args: string[], options: { timeoutMs?: number, dataDir?: string, wrap?: string[], nodeFlags?: string[] } = {}): Promise<Daemon> {
     const dataDir = options.dataDir ?? await mkdtemp(join(tmpdir(), 'chord-peer-sys-'))
     if (options.dataDir === undefined) this.dirs.push(dataDir)
     let out = ''
-    // `wrap` runs the daemon under another command (e.g. prlimit), which must exec it.
-    const command = [...(options.wrap ?? []), process.execPath, BIN, ...args, '--listen', '/ip4/127.0.0.1/tcp/0', '--data-dir', dataDir]
+    // `wrap` runs the daemon under another command (e.g. prlimit), which must exec it; `nodeFlags` go to node.
+    const command = [...(options.wrap ?? []), process.execPath, ...(options.nodeFlags ?? []), BIN, ...args, '--listen', '/ip4/127.0.0.1/tcp/0', '--data-dir', dataDir]
     const proc = spawn(command[0], command.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] })
     proc.stdout.on('data', (d: Buffer) => { out += d.toString() })
     proc.stderr.on('data', (d: Buffer) => { out += d.toString() })
