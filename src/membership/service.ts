@@ -114,9 +114,10 @@ export class MembershipService {
 
   /**
    * This node's ring found `node` dead, or a member said so (REPORT_DEAD; DESIGN §4: crashes are repaired by the
-   * ring and reported to the leader). If one chord PING from here confirms it, the leader takes it out of the view; a follower reports it to the leader as a
-   * forwarded LEAVE. Reports of a node that is not a member, or that answers, change nothing. Supernodes are
-   * left alone: they leave the election ring only by a graceful LEAVE, so a crash never shrinks the majority.
+   * ring and reported to the leader). If one chord PING from here confirms it, the leader takes it out of the
+   * view; a follower reports it to the leader as a forwarded LEAVE. Reports of a node that is not a member, or
+   * that answers, change nothing. Supernodes are left alone: they leave the election ring only by a graceful
+   * LEAVE, so a crash never shrinks the majority.
    */
   async reportDead (node: NodeRef): Promise<void> {
     if (this.stopped || this.isSupernode(node.address) || !this.view.members.some(m => m.address === node.address)) return
