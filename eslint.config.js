@@ -9,7 +9,9 @@ export default tseslint.config(
   {
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
-      'no-console': 'error'
+      'no-console': 'error',
+      // Long lines hide what a reviewer should see; 140 leaves room for a signature with its types.
+      'max-len': ['error', { code: 140, ignoreUrls: true, ignoreRegExpLiterals: true }]
     }
   },
   {

@@ -1,16 +1,19 @@
 // Repair time: a ring of 6 nodes with the default timers (stabilize 1 s, check_predecessor 2 s, replica pass 10 s
 // or on a ring change) holds D bytes at k = 3; one holder crashes and we time until every file is back at 3 copies
-// on the right nodes. Two setups: six `chord-peer` processes (run like `npm start`, after `npm run build`) where
-// the holder gets SIGKILL, and six peers in one process where it is stopped without leaving. Run:
+// on the right nodes. Two setups: six `chord-peer` processes (run like `npm start`: the compiled daemon, so
+// `npm run build` first) where the holder gets SIGKILL, and six peers in one process where it is stopped without
+// leaving. Run:
 //   npm run build && node --import tsx --import ./src/polyfill.ts bench/repair.ts [--quick]
+// Results go to stdout and, unless --quick, to bench/repair-results.md; how to read them is in BENCHMARKS.md.
 import '../src/polyfill.js'
 import { writeFile } from 'node:fs/promises'
-import { cpus } from 'node:os'
 import { sha256Hex } from '../src/files/hashing.js'
 import { createTestnet, waitFor, type Testnet } from '../src/testnet.js'
-import { collect, pseudoRandom } from '../test/utils/bytes.js'
-import { placementOf } from '../test/utils/oracle.js'
-import { Processes, type Daemon } from '../test/utils/processes.js'
+import { collect, pseudoRandom } from '../harness/bytes.js'
+import { Processes, type Daemon } from '../harness/processes.js'
+import { placementOf } from '../sim/oracle.js'
+import { DAEMON_NODE_FLAGS } from './lib/children.js'
+import { machine } from './lib/report.js'
 import type { LocateJson, PutJson } from '../src/api/types.js'
 import type { Peer } from '../src/peer.js'
 
@@ -66,8 +69,10 @@ async function locatedAtThree (via: Daemon, files: Map<string, string>, dead?: s
 async function processTrial (totalBytes: number): Promise<{ bytes: number, victimBytes: number, ms: number }> {
   const procs = new Processes()
   try {
-    const boot = await procs.daemon(['--bootstrap', '--k', '3'], { nodeFlags: ['--single-threaded-gc'] })
-    const nodes = [boot, ...await Promise.all(Array.from({ length: 5 }, async () => procs.daemon(['--connect', boot.multiaddr], { nodeFlags: ['--single-threaded-gc'] })))]
+    const boot = await procs.daemon(['--bootstrap', '--k', '3'], { nodeFlags: DAEMON_NODE_FLAGS })
+    const join = async (): Promise<Daemon> => procs.daemon(['--connect', boot.multiaddr], { nodeFlags: DAEMON_NODE_FLAGS })
+    const others = await Promise.all(Array.from({ length: 5 }, join))
+    const nodes = [boot, ...others]
     const files = new Map<string, string>()
     for (let i = 0; i < totalBytes / FILE_BYTES; i++) {
       const name = `repair-${i}`
@@ -82,37 +87,38 @@ async function processTrial (totalBytes: number): Promise<{ bytes: number, victi
       const loc = await (await fetch(`${boot.apiUrl}/api/locate/${encodeURIComponent(name)}`)).json() as LocateJson
       for (const h of loc.holders) held.set(h.node.peerId, (held.get(h.node.peerId) ?? 0) + FILE_BYTES)
     }
-    const victim = nodes.slice(1).sort((a, b) => (held.get(peerIdOf(b)) ?? 0) - (held.get(peerIdOf(a)) ?? 0))[0]
+    const victim = nodes.slice(1).sort((a, b) => (held.get(b.peerId) ?? 0) - (held.get(a.peerId) ?? 0))[0]
     const t0 = performance.now()
     await procs.kill(victim, 'SIGKILL')
-    await waitFor(async () => locatedAtThree(boot, files, peerIdOf(victim)), { timeoutMs: 300_000, intervalMs: 100, what: 'copies back at k = 3' })
-    return { bytes: totalBytes, victimBytes: held.get(peerIdOf(victim)) ?? 0, ms: performance.now() - t0 }
+    const back = { timeoutMs: 300_000, intervalMs: 100, what: 'copies back at k = 3' }
+    await waitFor(async () => locatedAtThree(boot, files, victim.peerId), back)
+    return { bytes: totalBytes, victimBytes: held.get(victim.peerId) ?? 0, ms: performance.now() - t0 }
   } finally {
     await procs.stopAll()
   }
 }
 
-const peerIdOf = (d: Daemon): string => d.multiaddr.slice(d.multiaddr.lastIndexOf('/') + 1)
-
 const quick = process.argv.includes('--quick')
 const sizes = quick ? [32 * 1024 * 1024] : [64 * 1024 * 1024, 256 * 1024 * 1024]
 const rows: string[] = []
-for (const [setup, run] of [['6 `chord-peer` processes, SIGKILL', processTrial], ['6 peers in one process, stopped without leaving', trial]] as const) {
+const setups = [['6 `chord-peer` processes, SIGKILL', processTrial], ['6 peers in one process, stopped without leaving', trial]] as const
+for (const [setup, run] of setups) {
   for (const size of sizes) {
     const r = await run(size)
-    const line = `| ${setup} | ${size / 2 ** 20} MiB in ${size / FILE_BYTES} files | ${(r.victimBytes / 2 ** 20).toFixed(0)} MiB | ${(r.ms / 1000).toFixed(2)} s | ${(r.victimBytes / 2 ** 20 / (r.ms / 1000)).toFixed(0)} MiB/s |`
+    const mib = (bytes: number): string => (bytes / 2 ** 20).toFixed(0)
+    const data = `${size / 2 ** 20} MiB in ${size / FILE_BYTES} files`
+    const rate = `${mib(r.victimBytes / (r.ms / 1000))} MiB/s`
+    const line = `| ${setup} | ${data} | ${mib(r.victimBytes)} MiB | ${(r.ms / 1000).toFixed(2)} s | ${rate} |`
     console.log(line)
     rows.push(line)
   }
 }
 const out = `# Repair benchmark results
 
-Command: \`node --import tsx --import ./src/polyfill.ts bench/repair.ts${quick ? ' --quick' : ''}\`
-Date: ${new Date().toISOString()}; ${cpus().length} cores, Node ${process.version}
-Six nodes, k = 3, default timers (stabilize 1 s, check_predecessor 2 s, replica pass every 10 s and on every ring
-change). One holder crashes: a \`chord-peer\` process gets SIGKILL (the one holding the most; copies counted with
-locate), or an in-process peer is stopped without leaving. The clock runs until every file is back on its 3
-placement nodes.
+Command: \`node --import tsx --import ./src/polyfill.ts bench/repair.ts${quick ? ' --quick' : ''}\` (after \`npm run build\`)
+Date: ${new Date().toISOString()}
+Machine: ${machine()}
+What each row measures: BENCHMARKS.md, "Files (issue 3)", Repair.
 
 | setup | data in the ring | held by the crashed node | time to 3 copies again | re-replicated per second |
 |---|---|---|---|---|

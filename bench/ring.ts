@@ -11,8 +11,8 @@ import { ChordMessenger } from '../src/chord/messenger.js'
 import { DEFAULT_LIMITS } from '../src/chord/service.js'
 import { DEFAULT_SETTINGS, type Peer } from '../src/peer.js'
 import { createTestnet, waitFor, type Testnet } from '../src/testnet.js'
-import { randomKeys, trueOwner } from '../test/utils/oracle.js'
-import { fmt, idleCpuPercent, median, prng, summarize, timed, type Summary } from './stats.js'
+import { randomKeys, trueOwner } from '../sim/oracle.js'
+import { fmt, idleCpuPercent, median, prng, summarize, timed, type Summary } from './lib/stats.js'
 
 export interface RingBenchOptions {
   quick?: boolean
@@ -144,7 +144,7 @@ function sortedIds (net: Testnet): bigint[] {
 
 /** Does every finger of `peer` point at the true successor of its start? */
 function fingersComplete (peer: Peer, ids: readonly bigint[]): boolean {
-  return peer.chord.node.state.fingers.list().every(f => f.node?.id === trueOwner(ids, f.start))
+  return peer.chord.snapshot().fingers.every(f => f.node?.id === trueOwner(ids, f.start))
 }
 
 /**
@@ -152,7 +152,9 @@ function fingersComplete (peer: Peer, ids: readonly bigint[]): boolean {
  * is correct, then fix_fingers rounds until every finger of every node matches the oracle. Returns the time each
  * phase took and the number of finger rounds.
  */
-async function converge (net: Testnet, log: (line: string) => void, deadlineMs = 120_000): Promise<{ ringS: number, fingersS: number, fingerRounds: number }> {
+async function converge (
+  net: Testnet, log: (line: string) => void, deadlineMs = 120_000
+): Promise<{ ringS: number, fingersS: number, fingerRounds: number }> {
   const deadline = Date.now() + deadlineMs
   const t0 = performance.now()
   await stabilizeUntilCorrect(net, deadline)
@@ -161,7 +163,7 @@ async function converge (net: Testnet, log: (line: string) => void, deadlineMs =
   let fingerRounds = 0
   while (!net.nodes.every(p => fingersComplete(p, ids))) {
     if (Date.now() > deadline) throw new Error('the finger tables did not converge before the deadline')
-    await Promise.all(net.nodes.map(async p => p.chord.node.fixFingers().catch(() => {})))
+    await Promise.all(net.nodes.map(async p => p.chord.fixFingersNow().catch(() => {})))
     fingerRounds++
   }
   const t2 = performance.now()
@@ -195,14 +197,16 @@ function lookupPlan (net: Testnet, count: number, seed: number): PlannedLookup[]
 }
 
 /** Run the lookups one after another; owners are checked against the oracle. */
-async function runLookups (net: Testnet, plan: readonly PlannedLookup[]): Promise<{ hops: number[], ms: number[], wrong: number, totalMs: number }> {
+async function runLookups (
+  net: Testnet, plan: readonly PlannedLookup[]
+): Promise<{ hops: number[], ms: number[], wrong: number, totalMs: number }> {
   const ids = sortedIds(net)
   const hops: number[] = []
   const ms: number[] = []
   let wrong = 0
   const t0 = performance.now()
   for (const { from, key } of plan) {
-    const r = await timed(async () => from.chord.node.findOwner(key))
+    const r = await timed(async () => from.chord.findOwner(key))
     if (r.value.nodes[0].id !== trueOwner(ids, key)) wrong++
     hops.push(r.value.hops)
     ms.push(r.ms)
@@ -254,7 +258,7 @@ async function sample (samples: number, fn: () => Promise<unknown>): Promise<Sum
 
 /** One libp2p ping and one chord rpc (pooled stream, as lookups use) from `a` to `b`, sequentially. */
 async function baselines (a: Peer, b: Peer, samples: number): Promise<{ pingMs: Summary, getStateMs: Summary, findSuccessorMs: Summary }> {
-  const messenger = new ChordMessenger({ host: a.host, space: a.chord.space, book: a.chord.book, limits: DEFAULT_LIMITS, selfAddrs: () => [] })
+  const messenger = new ChordMessenger({ host: a.host, peers: a.chord.peers, limits: DEFAULT_LIMITS, selfAddrs: () => [] })
   const target = b.chord.self
   const peerId = b.host.peerId
   try {
@@ -275,7 +279,8 @@ async function benchJoins (net: Testnet, trials: number, log: (line: string) => 
   const results: JoinTrial[] = []
   for (let i = 0; i < trials; i++) {
     const trial = await joinOnce(net)
-    log(`  join ${i + 1}/${trials}: admitted ${fmt(trial.admittedMs, 0)} ms, ring ${fmt(trial.ringMs, 0)} ms, fingers ${fmt(trial.fingersMs, 0)} ms`)
+    const times = `admitted ${fmt(trial.admittedMs, 0)} ms, ring ${fmt(trial.ringMs, 0)} ms, fingers ${fmt(trial.fingersMs, 0)} ms`
+    log(`  join ${i + 1}/${trials}: ${times}`)
     results.push(trial)
   }
   return { peers, trials: results }
@@ -308,50 +313,56 @@ async function joinOnce (net: Testnet): Promise<JoinTrial> {
 
 // ---- report ---------------------------------------------------------------------------------------------------
 
+/** The measured figures against their targets and references. */
 export function ringMarkdown (r: RingBenchResult): string {
   const h = r.hops
   const l = r.latency
   const half = 0.5 * Math.log2(h.peers)
+  // Chord ToN's path length when the successor list (r entries) is used for routing too.
+  const withList = half - 0.5 * Math.log2(DEFAULT_SETTINGS.r) + 1
   const rpc = l.findSuccessorMs.p50
   const admitted = r.join.trials.map(t => t.admittedMs)
   const ring = r.join.trials.map(t => t.ringMs)
   const fingers = r.join.trials.map(t => t.fingersMs)
   const mm = (xs: number[]): string => `${fmt(median(xs), 0)} / ${fmt(Math.max(...xs), 0)}`
   const ok = (pass: boolean): string => (pass ? 'met' : '**missed**')
+  const intervals = `${DEFAULT_INTERVALS.stabilizeIntervalMs}/${DEFAULT_INTERVALS.fixFingersIntervalMs}/` +
+    `${DEFAULT_INTERVALS.checkPredecessorIntervalMs} ms`
   return [
     '| measure | result | target / reference |',
     '|---|---|---|',
-    `| lookup hops, N = ${h.peers}, ${h.keys} keys: mean / p50 / p99 / max | ${fmt(h.hops.mean)} / ${h.hops.p50} / ${h.hops.p99} / ${h.hops.max} | ½·log2 N = ${fmt(half)}; mean ≤ ${fmt(half + 1)}: ${ok(h.hops.mean <= half + 1)} |`,
+    `| lookup hops, N = ${h.peers}, ${h.keys} keys: mean / p50 / p99 / max | ${fmt(h.hops.mean)} / ${h.hops.p50} / ${h.hops.p99} / ` +
+      `${h.hops.max} | ½·log2 N = ${fmt(half)}; ½·log2 N − ½·log2 r + 1 = ${fmt(withList)} (r = ${DEFAULT_SETTINGS.r}); ` +
+      `mean ≤ ${fmt(half + 1)}: ${ok(h.hops.mean <= half + 1)} |`,
     `| lookups with a wrong owner (oracle) | ${h.wrong} of ${h.keys} | 0: ${ok(h.wrong === 0)} |`,
-    `| lookup latency, N = ${l.peers}, ${l.lookups} warm lookups: p50 / p99 / max ms | ${fmt(l.lookupMs.p50)} / ${fmt(l.lookupMs.p99)} / ${fmt(l.lookupMs.max)} | p50 < 10 ms: ${ok(l.lookupMs.p50 < 10)} |`,
-    `| hops in those lookups: mean / p99 (wrong owners) | ${fmt(l.hops.mean)} / ${l.hops.p99} (${l.wrong}) | ½·log2 N = ${fmt(0.5 * Math.log2(l.peers))} |`,
+    `| lookup latency, N = ${l.peers}, ${l.lookups} warm lookups: p50 / p99 / max ms | ` +
+      `${fmt(l.lookupMs.p50)} / ${fmt(l.lookupMs.p99)} / ${fmt(l.lookupMs.max)} | p50 < 10 ms: ${ok(l.lookupMs.p50 < 10)} |`,
+    `| hops in those lookups: mean / p99 (wrong owners) | ${fmt(l.hops.mean)} / ${l.hops.p99} (${l.wrong}) | ` +
+      `½·log2 N = ${fmt(0.5 * Math.log2(l.peers))} |`,
     `| libp2p ping (new stream each), p50 / p99 ms | ${fmt(l.pingMs.p50)} / ${fmt(l.pingMs.p99)} | |`,
     `| chord GET_STATE rpc (pooled stream), p50 / p99 ms | ${fmt(l.getStateMs.p50)} / ${fmt(l.getStateMs.p99)} | |`,
     `| chord FIND_SUCCESSOR rpc (pooled stream), p50 / p99 ms | ${fmt(l.findSuccessorMs.p50)} / ${fmt(l.findSuccessorMs.p99)} | |`,
     `| lookup p50 ÷ (mean hops × FIND_SUCCESSOR p50) | ${fmt(l.lookupMs.p50 / (l.hops.mean * rpc))} | ≈ 1 if a lookup is its rpcs |`,
-    `| join into N = ${r.join.peers} at 1000/500/2000 ms, ${r.join.trials.length} trials: admitted, median / max ms | ${mm(admitted)} | |`,
-    `| … ring correct again (predecessor points at it), median / max ms | ${mm(ring)} | the predecessor's next stabilize (timer 0.5–1.5 s) |`,
-    `| … own finger table complete, median / max ms | ${mm(fingers)} | ≈ runs × 500 ms |`,
-    `| idle CPU of the process (all peers, % of one core): N = ${h.peers} / N = ${l.peers} | ${fmt(h.idleCpu, 0)} % / ${fmt(l.idleCpu, 0)} % | 2 cores; one event loop |`
+    `| join into N = ${r.join.peers} at ${intervals}, ${r.join.trials.length} trials: admitted, median / max ms | ${mm(admitted)} | |`,
+    `| … ring correct again (predecessor points at it), median / max ms | ${mm(ring)} | the predecessor's next stabilize |`,
+    `| … own finger table complete, median / max ms | ${mm(fingers)} | |`,
+    `| idle CPU of the process (all peers, % of one core): N = ${h.peers} / N = ${l.peers} | ` +
+      `${fmt(h.idleCpu, 0)} % / ${fmt(l.idleCpu, 0)} % | |`
   ].join('\n')
 }
 
-export function ringNotes (r: RingBenchResult): string {
+/** How the run went: ring build and convergence, the cold lookups, and the conditions of the latency pass. */
+export function ringDetails (r: RingBenchResult): string {
   const h = r.hops
   const l = r.latency
   return [
-    `- Rings are built ${JOIN_BATCH} joins at a time, each batch followed by stabilize rounds on every node until the`,
-    `  ring is correct (hops ring: ${h.peers} peers in ${fmt(h.buildS, 1)} s), then fix_fingers rounds on every node until`,
-    `  every finger equals the oracle (${h.fingerRounds} rounds, ${fmt(h.fingersS, 1)} s). Maintenance timers run throughout.`,
-    `- The ${h.keys} hop-count lookups at N = ${h.peers} ran on cold connections and took ${fmt(h.lookupsS, 1)} s (${fmt(h.lookupsS * 1000 / h.keys, 0)} ms each):`,
-    `  lookups are iterative, so the origin dials every hop; ${fmt(h.connections, 0)} connections were open afterwards.`,
-    `- A hop is one remote query (FIND_SUCCESSOR or GET_STATE); a key the origin owns or whose owner is the origin's`,
-    `  successor costs 0 hops. With a successor list of r = ${DEFAULT_SETTINGS.r} used for routing, Chord ToN predicts`,
-    `  ½·log2 N − ½·log2 r + 1 = ${fmt(0.5 * Math.log2(h.peers) - 0.5 * Math.log2(DEFAULT_SETTINGS.r) + 1)} at N = ${h.peers}.`,
-    `- Latency: a warm pass of the same ${l.lookups} (origin, key) pairs ran first; connections in the process before /`,
-    `  after the measured pass: ${l.connectionsBefore} / ${l.connectionsAfter} (equal means no dial was timed).`,
-    `  Maintenance timers of every peer keep running during the measurement; event-loop delay in the measured pass:`,
-    `  p99 ${fmt(l.loopDelayP99Ms, 1)} ms, max ${fmt(l.loopDelayMaxMs, 1)} ms (the lookup tail is mostly the shared event loop).`,
-    '- Joins: after each trial the new peer leaves gracefully and the ring is driven back to convergence.'
+    '| run detail | value |',
+    '|---|---|',
+    `| hops ring: peers, built ${JOIN_BATCH} joins at a time with stabilize rounds after each batch, s | ${h.peers}, ${fmt(h.buildS, 1)} |`,
+    `| … fix_fingers rounds until every finger equals the oracle, s | ${h.fingerRounds}, ${fmt(h.fingersS, 1)} |`,
+    `| hop-count lookups (cold connections): total s, ms each | ${fmt(h.lookupsS, 1)}, ${fmt(h.lookupsS * 1000 / h.keys, 0)} |`,
+    `| connections open after them | ${fmt(h.connections, 0)} |`,
+    `| connections in the process before / after the measured latency pass | ${l.connectionsBefore} / ${l.connectionsAfter} |`,
+    `| event-loop delay in the measured latency pass: p99 / max ms | ${fmt(l.loopDelayP99Ms, 1)} / ${fmt(l.loopDelayMaxMs, 1)} |`
   ].join('\n')
 }

@@ -4,5 +4,6 @@ import '../dist/src/polyfill.js'
 import { main } from '../dist/src/cli/index.js'
 
 const code = await main(process.argv.slice(2))
-// Exit once stdout/stderr have flushed (a stopped daemon may leave timers behind; piped output must not be cut).
+// Exit once stdout/stderr have flushed (piped output must not be cut), without waiting for idle keep-alive
+// connections of the HTTP client to time out.
 process.stdout.write('', () => process.stderr.write('', () => process.exit(code)))

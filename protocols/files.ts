@@ -977,12 +977,32 @@ export namespace StoreTrailer {
 }
 
 export interface StoreResult {
-  ok: boolean
+  status: StoreResult.Status
   error: string
   stored: Peer[]
 }
 
 export namespace StoreResult {
+  export enum Status {
+    OK = 'OK',
+    MISMATCH = 'MISMATCH',
+    NO_SPACE = 'NO_SPACE',
+    FAILED = 'FAILED'
+  }
+
+  enum __StatusValues {
+    OK = 0,
+    MISMATCH = 1,
+    NO_SPACE = 2,
+    FAILED = 3
+  }
+
+  export namespace Status {
+    export const codec = (): Codec<Status> => {
+      return enumeration<Status>(__StatusValues)
+    }
+  }
+
   let _codec: Codec<StoreResult>
 
   export const codec = (): Codec<StoreResult> => {
@@ -992,9 +1012,9 @@ export namespace StoreResult {
           w.fork()
         }
 
-        if ((obj.ok != null && obj.ok !== false)) {
+        if (obj.status != null && __StatusValues[obj.status] !== 0) {
           w.uint32(8)
-          w.bool(obj.ok)
+          StoreResult.Status.codec().encode(obj.status, w)
         }
 
         if ((obj.error != null && obj.error !== '')) {
@@ -1014,7 +1034,7 @@ export namespace StoreResult {
         }
       }, (reader, length, opts = {}) => {
         const obj: any = {
-          ok: false,
+          status: Status.OK,
           error: '',
           stored: []
         }
@@ -1026,7 +1046,7 @@ export namespace StoreResult {
 
           switch (tag >>> 3) {
             case 1: {
-              obj.ok = reader.bool()
+              obj.status = StoreResult.Status.codec().decode(reader)
               break
             }
             case 2: {
@@ -1064,8 +1084,8 @@ export namespace StoreResult {
           switch (tag >>> 3) {
             case 1: {
               yield {
-                field: `${prefix}.ok`,
-                value: reader.bool()
+                field: `${prefix}.status`,
+                value: StoreResult.Status.codec().decode(reader)
               }
               break
             }
@@ -1106,9 +1126,9 @@ export namespace StoreResult {
     return _codec
   }
 
-  export interface StoreResultOkFieldEvent {
-    field: '$.ok'
-    value: boolean
+  export interface StoreResultStatusFieldEvent {
+    field: '$.status'
+    value: StoreResult.Status
   }
 
   export interface StoreResultErrorFieldEvent {
@@ -1136,7 +1156,7 @@ export namespace StoreResult {
     return decodeMessage(buf, StoreResult.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<StoreResult>): Generator<StoreResultOkFieldEvent | StoreResultErrorFieldEvent | StoreResultStoredPeerIdFieldEvent | StoreResultStoredAddrsFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<StoreResult>): Generator<StoreResultStatusFieldEvent | StoreResultErrorFieldEvent | StoreResultStoredPeerIdFieldEvent | StoreResultStoredAddrsFieldEvent> {
     return streamMessage(buf, StoreResult.codec(), opts)
   }
 }

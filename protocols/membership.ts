@@ -903,7 +903,7 @@ export namespace MembershipRequest {
 }
 
 export interface MembershipResponse {
-  ok: boolean
+  status: MembershipResponse.Status
   error: string
   settings?: RingSettings
   successors: Peer[]
@@ -913,6 +913,32 @@ export interface MembershipResponse {
 }
 
 export namespace MembershipResponse {
+  export enum Status {
+    OK = 'OK',
+    RETRY_LATER = 'RETRY_LATER',
+    NOT_SUPERNODE = 'NOT_SUPERNODE',
+    NOT_MEMBER = 'NOT_MEMBER',
+    WRONG_PEER = 'WRONG_PEER',
+    STALE_VIEW = 'STALE_VIEW',
+    CANNOT_PLACE = 'CANNOT_PLACE'
+  }
+
+  enum __StatusValues {
+    OK = 0,
+    RETRY_LATER = 1,
+    NOT_SUPERNODE = 2,
+    NOT_MEMBER = 3,
+    WRONG_PEER = 4,
+    STALE_VIEW = 5,
+    CANNOT_PLACE = 6
+  }
+
+  export namespace Status {
+    export const codec = (): Codec<Status> => {
+      return enumeration<Status>(__StatusValues)
+    }
+  }
+
   let _codec: Codec<MembershipResponse>
 
   export const codec = (): Codec<MembershipResponse> => {
@@ -922,9 +948,9 @@ export namespace MembershipResponse {
           w.fork()
         }
 
-        if ((obj.ok != null && obj.ok !== false)) {
+        if (obj.status != null && __StatusValues[obj.status] !== 0) {
           w.uint32(8)
-          w.bool(obj.ok)
+          MembershipResponse.Status.codec().encode(obj.status, w)
         }
 
         if ((obj.error != null && obj.error !== '')) {
@@ -966,7 +992,7 @@ export namespace MembershipResponse {
         }
       }, (reader, length, opts = {}) => {
         const obj: any = {
-          ok: false,
+          status: Status.OK,
           error: '',
           successors: [],
           supernodes: [],
@@ -980,7 +1006,7 @@ export namespace MembershipResponse {
 
           switch (tag >>> 3) {
             case 1: {
-              obj.ok = reader.bool()
+              obj.status = MembershipResponse.Status.codec().decode(reader)
               break
             }
             case 2: {
@@ -1045,8 +1071,8 @@ export namespace MembershipResponse {
           switch (tag >>> 3) {
             case 1: {
               yield {
-                field: `${prefix}.ok`,
-                value: reader.bool()
+                field: `${prefix}.status`,
+                value: MembershipResponse.Status.codec().decode(reader)
               }
               break
             }
@@ -1126,9 +1152,9 @@ export namespace MembershipResponse {
     return _codec
   }
 
-  export interface MembershipResponseOkFieldEvent {
-    field: '$.ok'
-    value: boolean
+  export interface MembershipResponseStatusFieldEvent {
+    field: '$.status'
+    value: MembershipResponse.Status
   }
 
   export interface MembershipResponseErrorFieldEvent {
@@ -1262,7 +1288,7 @@ export namespace MembershipResponse {
     return decodeMessage(buf, MembershipResponse.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<MembershipResponse>): Generator<MembershipResponseOkFieldEvent | MembershipResponseErrorFieldEvent | MembershipResponseSettingsKFieldEvent | MembershipResponseSettingsRFieldEvent | MembershipResponseSettingsStabilizeIntervalMsFieldEvent | MembershipResponseSettingsFixFingersIntervalMsFieldEvent | MembershipResponseSettingsCheckPredecessorIntervalMsFieldEvent | MembershipResponseSuccessorsPeerIdFieldEvent | MembershipResponseSuccessorsAddrsFieldEvent | MembershipResponseSupernodesPeerIdFieldEvent | MembershipResponseSupernodesAddrsFieldEvent | MembershipResponseRetryAfterMsFieldEvent | MembershipResponseViewVersionFieldEvent | MembershipResponseViewEpochFieldEvent | MembershipResponseViewLeaderFieldEvent | MembershipResponseViewSettingsKFieldEvent | MembershipResponseViewSettingsRFieldEvent | MembershipResponseViewSettingsStabilizeIntervalMsFieldEvent | MembershipResponseViewSettingsFixFingersIntervalMsFieldEvent | MembershipResponseViewSettingsCheckPredecessorIntervalMsFieldEvent | MembershipResponseViewSupernodesPeerIdFieldEvent | MembershipResponseViewSupernodesAddrsFieldEvent | MembershipResponseViewMembersPeerIdFieldEvent | MembershipResponseViewMembersAddrsFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<MembershipResponse>): Generator<MembershipResponseStatusFieldEvent | MembershipResponseErrorFieldEvent | MembershipResponseSettingsKFieldEvent | MembershipResponseSettingsRFieldEvent | MembershipResponseSettingsStabilizeIntervalMsFieldEvent | MembershipResponseSettingsFixFingersIntervalMsFieldEvent | MembershipResponseSettingsCheckPredecessorIntervalMsFieldEvent | MembershipResponseSuccessorsPeerIdFieldEvent | MembershipResponseSuccessorsAddrsFieldEvent | MembershipResponseSupernodesPeerIdFieldEvent | MembershipResponseSupernodesAddrsFieldEvent | MembershipResponseRetryAfterMsFieldEvent | MembershipResponseViewVersionFieldEvent | MembershipResponseViewEpochFieldEvent | MembershipResponseViewLeaderFieldEvent | MembershipResponseViewSettingsKFieldEvent | MembershipResponseViewSettingsRFieldEvent | MembershipResponseViewSettingsStabilizeIntervalMsFieldEvent | MembershipResponseViewSettingsFixFingersIntervalMsFieldEvent | MembershipResponseViewSettingsCheckPredecessorIntervalMsFieldEvent | MembershipResponseViewSupernodesPeerIdFieldEvent | MembershipResponseViewSupernodesAddrsFieldEvent | MembershipResponseViewMembersPeerIdFieldEvent | MembershipResponseViewMembersAddrsFieldEvent> {
     return streamMessage(buf, MembershipResponse.codec(), opts)
   }
 }

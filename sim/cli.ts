@@ -82,7 +82,8 @@ function summary (rep: SimReport): string {
     lines.push(
       `failure: crashed ${f.killed} of ${rep.nodes} nodes at once (p = ${f.fraction}), ${f.live} left`,
       `  lookups before repair: ${hopLine(f.immediate)}`,
-      `  re-stabilised: ${f.restabilize.converged ? 'yes' : 'NO'} after ${f.restabilize.rounds} rounds (${seconds(f.restabilize.ms)}), ring check: ${f.ringOk ? 'ok' : 'FAILED'}`,
+      `  re-stabilised: ${f.restabilize.converged ? 'yes' : 'NO'} after ${f.restabilize.rounds} rounds (${seconds(f.restabilize.ms)}), ` +
+        `ring check: ${f.ringOk ? 'ok' : 'FAILED'}`,
       `  lookups after repair: ${hopLine(f.after)}`
     )
     if (!f.restabilize.converged) lines.push(`  still wrong: ${f.restabilize.problems.join(', ')}`)
@@ -112,7 +113,8 @@ function integer (min: number, max: number): (value: string) => number {
 
 function fraction (value: string): number {
   const p = Number(value)
-  if (value.trim() === '' || !Number.isFinite(p) || p < 0 || p >= 1) throw new InvalidArgumentError(`expected a fraction in [0, 1), got '${value}'`)
+  if (value.trim() === '' || !Number.isFinite(p) || p < 0 || p >= 1) throw new InvalidArgumentError(
+    `expected a fraction in [0, 1), got '${value}'`)
   return p
 }
 

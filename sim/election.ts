@@ -9,7 +9,9 @@
 //
 // After every event the simulator checks that at most one node acts as the leader (`acting` is re-evaluated at
 // the current instant for every node that may act, so a lapsed lease is seen lapsed); a violation throws.
-import { ChangRoberts, DEFAULT_ELECTION_CONFIG, type ElectionConfig, type ElectionMessage, type ElectionMessageType, type Output } from '../src/election/chang-roberts.js'
+import {
+  ChangRoberts, DEFAULT_ELECTION_CONFIG, type ElectionConfig, type ElectionMessage, type ElectionMessageType, type Output
+} from '../src/election/chang-roberts.js'
 
 export interface ElectionSimOptions {
   /** Seed of the message delays. Default 1. */
@@ -42,7 +44,9 @@ export interface SimNode {
 const DELIVER = 0
 const FAILED = 1
 const WAKE = 2
-interface Ev { at: number, seq: number, kind: 0 | 1 | 2, node: SimNode, from?: SimNode, life: number, gen: number, message?: ElectionMessage }
+interface Ev {
+  at: number, seq: number, kind: 0 | 1 | 2, node: SimNode, from?: SimNode, life: number, gen: number, message?: ElectionMessage
+}
 
 /** How a crashed node comes back: with no memory, with its stored epoch, or following the current leader. */
 export type Comeback = 'fresh' | 'stored-epoch' | 'follow'
@@ -114,7 +118,9 @@ export class ElectionSim {
     n.life++
     n.started = true
     if (how === 'follow') {
-      const view = this.live().map(x => x.core.state()).filter(s => s.leader !== undefined && s.leader !== id).sort((a, b) => b.epoch - a.epoch)[0]
+      const view = this.live().map(x => x.core.state())
+        .filter(s => s.leader !== undefined && s.leader !== id)
+        .sort((a, b) => b.epoch - a.epoch)[0]
       if (view?.leader !== undefined) this.apply(n, n.core.follow(view.leader, view.epoch, this.now))
     }
     this.wake(n, this.now)
@@ -202,7 +208,12 @@ export class ElectionSim {
   // ---- internals -----------------------------------------------------------------------------------------------
 
   private newCore (id: bigint, startEpoch?: number): ChangRoberts {
-    const core = new ChangRoberts({ ...DEFAULT_ELECTION_CONFIG, ...this.options.config, self: id, ...(startEpoch !== undefined ? { startEpoch } : {}) })
+    const core = new ChangRoberts({
+      ...DEFAULT_ELECTION_CONFIG,
+      ...this.options.config,
+      self: id,
+      ...(startEpoch !== undefined ? { startEpoch } : {})
+    })
     core.setMembers(this.ids, this.now)
     return core
   }
@@ -219,7 +230,10 @@ export class ElectionSim {
       const from = ev.from!
       this.steps++
       if (!n.alive || !this.reachable(from.id, n.id)) {
-        this.push({ at: this.now + (n.alive ? this.timeoutMs() : this.refusedMs()), seq: 0, kind: FAILED, node: from, from: n, life: ev.life, gen: 0, message: ev.message })
+        this.push({
+          at: this.now + (n.alive ? this.timeoutMs() : this.refusedMs()),
+          seq: 0, kind: FAILED, node: from, from: n, life: ev.life, gen: 0, message: ev.message
+        })
         return
       }
       this.apply(n, n.core.step(from.id, ev.message!, this.now))
@@ -238,9 +252,15 @@ export class ElectionSim {
       this.sent[message.type]++
       const dest = this.node(to)
       if (!dest.alive || !this.reachable(from.id, to)) {
-        this.push({ at: this.now + (dest.alive ? this.timeoutMs() : this.refusedMs()), seq: 0, kind: FAILED, node: from, from: dest, life: from.life, gen: 0, message })
+        this.push({
+          at: this.now + (dest.alive ? this.timeoutMs() : this.refusedMs()),
+          seq: 0, kind: FAILED, node: from, from: dest, life: from.life, gen: 0, message
+        })
       } else {
-        this.push({ at: this.now + this.delayLo + this.rand() * this.delaySpan, seq: 0, kind: DELIVER, node: dest, from, life: from.life, gen: 0, message })
+        this.push({
+          at: this.now + this.delayLo + this.rand() * this.delaySpan,
+          seq: 0, kind: DELIVER, node: dest, from, life: from.life, gen: 0, message
+        })
       }
     }
   }
@@ -262,7 +282,8 @@ export class ElectionSim {
     if (this.actingSet.size <= 1) return
     for (const n of this.actingSet) if (!n.alive || !n.core.acting(this.now)) this.actingSet.delete(n)
     if (this.actingSet.size > 1) {
-      throw new Error(`two acting leaders at t=${this.now}: ${[...this.actingSet].map(n => `${n.id} (epoch ${n.core.state().epoch})`).join(', ')}`)
+      const leaders = [...this.actingSet].map(n => `${n.id} (epoch ${n.core.state().epoch})`).join(', ')
+      throw new Error(`two acting leaders at t=${this.now}: ${leaders}`)
     }
   }
 
@@ -361,10 +382,20 @@ export interface ElectionCost {
  * (`ascending` ids as in production, or `descending` for Chang-Roberts' worst case), default timers unless
  * `config` says otherwise. Acting waits for the boot quiet period (`bootQuietMs`, default promiseMs).
  */
-export function measureElection (n: number, opts: { starters?: 'all' | 'smallest' | 'largest', ring?: 'ascending' | 'descending', seed?: number, delay?: readonly [number, number], config?: ElectionSimOptions['config'] } = {}): ElectionCost {
+export function measureElection (n: number, opts: {
+  starters?: 'all' | 'smallest' | 'largest',
+  ring?: 'ascending' | 'descending',
+  seed?: number,
+  delay?: readonly [number, number],
+  config?: ElectionSimOptions['config']
+} = {}): ElectionCost {
   const ids = simIds(n)
   const arrange = opts.ring === 'descending' ? arrangedAs([...ids].reverse()) : undefined
-  const sim = new ElectionSim(ids, { seed: opts.seed ?? n, ...(opts.delay !== undefined ? { delay: opts.delay } : {}), config: { ...opts.config, ...(arrange !== undefined ? { arrange } : {}) } })
+  const sim = new ElectionSim(ids, {
+    seed: opts.seed ?? n,
+    ...(opts.delay !== undefined ? { delay: opts.delay } : {}),
+    config: { ...opts.config, ...(arrange !== undefined ? { arrange } : {}) }
+  })
   const starters = opts.starters ?? 'all'
   const first = starters === 'all' ? ids : [starters === 'smallest' ? ids[0] : ids[n - 1]]
   for (const id of first) sim.start(id, 0)

@@ -134,5 +134,10 @@ function unreachable (to: NodeRef): Promise<never> {
 
 function emptyStats (): TrafficStats {
   const kind = (): { calls: number, bytes: number } => ({ calls: 0, bytes: 0 })
-  return { messages: 0, bytes: 0, failed: 0, byKind: { findSuccessor: kind(), getState: kind(), notify: kind(), ping: kind(), leave: kind() } }
+  return {
+    messages: 0,
+    bytes: 0,
+    failed: 0,
+    byKind: { findSuccessor: kind(), getState: kind(), notify: kind(), ping: kind(), leave: kind() }
+  }
 }

@@ -168,7 +168,9 @@ export class Simulation {
    * `growth` × the current size, converging predecessor and successor pointers between batches (routing needs
    * correct successors, not perfect fingers: Chord §4.4), then converge everything.
    */
-  async build (target: number | readonly bigint[], options: { growth?: number, maxRounds?: number, onProgress?: (message: string) => void } = {}): Promise<SimReport['build']> {
+  async build (
+    target: number | readonly bigint[], options: { growth?: number, maxRounds?: number, onProgress?: (message: string) => void } = {}
+  ): Promise<SimReport['build']> {
     const started = performance.now()
     const ids = typeof target === 'number' ? undefined : [...target]
     const n = ids === undefined ? target as number : this.members.length + ids.length
@@ -216,7 +218,8 @@ export class Simulation {
       const from = live[this.rng.int(live.length)]
       const key = this.rng.bigint(this.space.m)
       const events = options.repair === false
-        ? lookup(this.space, this.net, key, from.state.findSuccessor(key), { origin: { node: from.self, state: () => from.handleGetState() } })
+        ? lookup(this.space, this.net, key, from.state.findSuccessor(key),
+          { origin: { node: from.self, state: () => from.handleGetState() } })
         : from.lookup(key)
       for await (const event of events) {
         if (event.type === 'hop-failed') timeouts++

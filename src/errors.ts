@@ -78,7 +78,22 @@ export class IntegrityError extends ChordPeerError {
 
 /** A storage backend (disk, database, S3) failed for a reason other than a missing item; `cause` has the original. */
 export class StorageError extends ChordPeerError {
-  static override readonly code = 'ERR_STORAGE'
+  static override readonly code: string = 'ERR_STORAGE'
+}
+
+/** A disk write failed for want of space: a full disk, a quota, a file size limit (ENOSPC, EDQUOT, EFBIG). */
+export class NoSpaceError extends StorageError {
+  static override readonly code = 'ERR_NO_SPACE'
+}
+
+/** An HTTP request used a method its route does not serve. */
+export class MethodNotAllowedError extends ChordPeerError {
+  static override readonly code = 'ERR_METHOD_NOT_ALLOWED'
+}
+
+/** An HTTP Range header that cannot be served: malformed, several ranges, empty, or past the end of the file. */
+export class RangeNotSatisfiableError extends ChordPeerError {
+  static override readonly code = 'ERR_RANGE'
 }
 
 /** Fewer nodes than the write quorum acknowledged a put or delete. */

@@ -3,7 +3,7 @@ import './polyfill.js'
 
 export { createPeer, DEFAULT_SETTINGS, type Peer, type PeerOptions } from './peer.js'
 export { createTestnet, ringCorrect, waitFor, type Testnet, type TestnetOptions } from './testnet.js'
-export type { RingSettings } from './membership/service.js'
+export type { RingSettings } from './config.js'
 export * from './errors.js'
 export { IdSpace, type NodeRef } from './ring/index.js'
 export type * from './api/types.js'

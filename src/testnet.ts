@@ -1,5 +1,6 @@
 // createTestnet(): a ring of real libp2p peers in one process on 127.0.0.1, for tests, benchmarks and scripts
 // (hyperdht's createTestnet). Intervals default to fast values so a ring converges in about a second.
+import { sleep } from './lifecycle.js'
 import { createPeer, type Peer, type PeerOptions } from './peer.js'
 
 export interface TestnetOptions {
@@ -100,20 +101,22 @@ export function ringCorrect (nodes: readonly Peer[]): boolean {
   const sorted = [...nodes].sort((a, b) => (a.chord.self.id < b.chord.self.id ? -1 : 1))
   const n = sorted.length
   return sorted.every((p, i) => {
-    const st = p.chord.node.state
-    if (n === 1) return st.successor.id === p.chord.self.id
-    const want = Array.from({ length: Math.min(st.r, n - 1) }, (_, j) => sorted[(i + 1 + j) % n].chord.self.id)
+    const st = p.chord.snapshot()
+    if (n === 1) return st.successors[0]?.id === p.chord.self.id
+    const want = Array.from({ length: Math.min(p.chord.settings.r, n - 1) }, (_, j) => sorted[(i + 1 + j) % n].chord.self.id)
     return st.predecessor?.id === sorted[(i - 1 + n) % n].chord.self.id &&
       st.successors.length === want.length && st.successors.every((s, j) => s.id === want[j])
   })
 }
 
 /** Poll `predicate` until it holds or the deadline passes (then throw, naming `what`). */
-export async function waitFor (predicate: () => boolean | Promise<boolean>, options: { timeoutMs?: number, intervalMs?: number, what?: string } = {}): Promise<void> {
+export async function waitFor (
+  predicate: () => boolean | Promise<boolean>, options: { timeoutMs?: number, intervalMs?: number, what?: string } = {}
+): Promise<void> {
   const deadline = Date.now() + (options.timeoutMs ?? 10_000)
   while (true) {
     if (await predicate()) return
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${options.what ?? 'a condition'}`)
-    await new Promise(resolve => setTimeout(resolve, options.intervalMs ?? 50))
+    await sleep(options.intervalMs ?? 50)
   }
 }

@@ -40,15 +40,15 @@ const MiB = 1024 * 1024
 const STALL_MS = 30_000
 /**
  * Leaves the fetcher asks for at a time. unixfs cat's default is all the children of a DAG node at once: a file
- * of 1 GiB in 1 MiB leaves is one root with 1024 children, so the fetcher wanted every block at once and its
- * first byte (block 0, yielded in order) came after ≈ 40 s; with 32 it came after ≈ 1.5 s and the whole get ran
- * at 20 MB/s instead of 15. The bench measures Helia at its better setting, so the "× Helia" ratio is not flattered.
+ * of 1 GiB in 1 MiB leaves is one root with 1024 children, so the fetcher would want every block at once and
+ * wait for all of them before its first in-order byte. The bench measures Helia at its better setting (README.md
+ * has the figures), so the "× Helia" ratio is not flattered.
  */
 const BLOCK_READ_CONCURRENCY = 32
 const WRITE_BYTES = MiB
 const POOL_BYTES = 8 * MiB
 
-/** The same bytes as bench/transfer-data.ts pseudoRandomChunks(size, 1): the parent checks the hash. */
+/** The same bytes as bench/lib/content.ts pseudoRandomChunks(size, 1): the parent checks the hash. */
 function * pseudoRandomChunks (size, seed = 1) {
   const key = createHash('sha256').update(`chord-peer-bench:${seed}`).digest()
   const bytes = createCipheriv('chacha20', key, Buffer.alloc(16)).update(Buffer.alloc(POOL_BYTES + WRITE_BYTES))
@@ -93,7 +93,8 @@ async function provider (size, dir) {
   stopOnParentGone(async () => helia.stop())
   const t0 = performance.now()
   const cid = await unixfs(helia).addByteStream(pseudoRandomChunks(size), { chunker: fixedSize({ chunkSize: MiB }), rawLeaves: true })
-  emit({ ready: true, multiaddrs: helia.libp2p.getMultiaddrs().map(a => a.toString()), cid: cid.toString(), importMs: performance.now() - t0 })
+  const multiaddrs = helia.libp2p.getMultiaddrs().map(a => a.toString())
+  emit({ ready: true, multiaddrs, cid: cid.toString(), importMs: performance.now() - t0 })
 }
 
 async function fetcher (addr, cid, dir) {
@@ -127,7 +128,8 @@ async function fetcher (addr, cid, dir) {
     }
   } catch (err) {
     if (!stall.signal.aborted) throw err
-    emit({ received: true, bytes, hash: '', ms: performance.now() - t0, error: `stalled: no block for ${STALL_MS / 1000} s after ${bytes} B` })
+    const error = `stalled: no block for ${STALL_MS / 1000} s after ${bytes} B`
+    emit({ received: true, bytes, hash: '', ms: performance.now() - t0, error })
     return
   } finally {
     clearTimeout(watchdog)
@@ -136,5 +138,7 @@ async function fetcher (addr, cid, dir) {
 }
 
 const [mode, ...args] = process.argv.slice(2)
-const run = mode === 'provider' ? provider(Number(args[0]), args[1]) : mode === 'fetcher' ? fetcher(args[0], args[1], args[2]) : Promise.reject(new Error(`unknown mode ${mode}`))
+const run = mode === 'provider'
+  ? provider(Number(args[0]), args[1])
+  : mode === 'fetcher' ? fetcher(args[0], args[1], args[2]) : Promise.reject(new Error(`unknown mode ${mode}`))
 run.catch(err => { console.error(err); process.exit(1) })

@@ -1,10 +1,21 @@
-// The daemon's HTTP API: JSON over node:http on loopback by default. Routes map to a `DaemonApi` the composition
-// root implements, so this module knows nothing of libp2p or the ring's internals. Bad input answers 4xx with
-// `{ error, code }` and never reaches the node.
+// The daemon's HTTP API: JSON over node:http on loopback by default. Routes map to a `DaemonApi`
+// (src/api/daemon-api.ts builds it from the node's services), so this module knows nothing of libp2p or the
+// ring. Bad input answers 4xx with `{ error, code }` and never reaches the node; every error's HTTP status
+// comes from its code (`HTTP_STATUS`). The server is a service: it writes its URL to the `api` file of the data
+// dir once it listens, and removes it when it stops.
+import { readFile, rm, writeFile } from 'node:fs/promises'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import { InvalidInputError, NotFoundError } from '../errors.js'
+import { join } from 'node:path'
+import {
+  InvalidInputError, InvalidMessageError, JoinFailedError, LookupFailedError, MethodNotAllowedError, NoSpaceError, NotFoundError,
+  QuorumError, RangeNotSatisfiableError, UnreachableError
+} from '../errors.js'
 import { MAX_LIST, MAX_NAME_BYTES } from '../files/record.js'
-import type { DeleteJson, ErrorJson, FileJson, LeaderJson, ListJson, LocateJson, LookupJson, PutJson, RingJson, StatusJson } from './types.js'
+import { API_FILE } from '../client/api-url.js'
+import type { Service } from '../lifecycle.js'
+import type {
+  DeleteJson, ErrorJson, FileJson, LeaderJson, ListJson, LocateJson, LookupJson, PutJson, RingJson, StatusJson
+} from './types.js'
 
 /** An open file for GET: its description and a byte stream of [offset, offset + length). */
 export interface OpenFile {
@@ -29,9 +40,18 @@ export interface DaemonApi {
   remove (name: string, signal: AbortSignal): Promise<DeleteJson>
 }
 
-export interface ApiServer {
-  readonly url: string
-  close (): Promise<void>
+/** The HTTP status of each error code; any other error is a 500. */
+export const HTTP_STATUS: Readonly<Record<string, number>> = {
+  [InvalidInputError.code]: 400,
+  [NotFoundError.code]: 404,
+  [MethodNotAllowedError.code]: 405,
+  [RangeNotSatisfiableError.code]: 416,
+  [UnreachableError.code]: 500,
+  [InvalidMessageError.code]: 500,
+  [LookupFailedError.code]: 500,
+  [JoinFailedError.code]: 503,
+  [QuorumError.code]: 503,
+  [NoSpaceError.code]: 507
 }
 
 const HEX_ID = /^[0-9a-f]{64}$/
@@ -39,25 +59,61 @@ const REQUEST_TIMEOUT_MS = 30_000
 /** Bytes a GET response may queue for a slow client before the read waits for it. */
 const RESPONSE_QUEUE_BYTES = 1024 * 1024
 
-/** Listen on `host:port` (port 0 = any) and serve the API. */
-export async function startApiServer (api: DaemonApi, listen: { host: string, port: number }): Promise<ApiServer> {
-  const server: Server = createServer((req, res) => { void route(api, req, res) })
-  // No whole-request timeout: an upload of many GiB takes as long as it takes (Node would cut it with 408).
-  // Headers must still arrive promptly, and an idle connection is closed.
-  server.requestTimeout = 0
-  server.headersTimeout = REQUEST_TIMEOUT_MS
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(listen.port, listen.host, () => { server.off('error', reject); resolve() })
-  })
-  const address = server.address()
-  if (address === null || typeof address === 'string') throw new Error('the API server has no TCP address')
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
-  return {
-    url: `http://${host}:${address.port}`,
-    close: async () => {
-      server.closeAllConnections()
-      await new Promise<void>(resolve => server.close(() => resolve()))
+export interface ApiServerInit {
+  /** Where to listen (port 0: any free port). */
+  host: string
+  port: number
+  /** A data dir to write the URL to (`<dataDir>/api`), so client commands find the daemon. */
+  dataDir?: string
+}
+
+/** The HTTP API of one node. */
+export class ApiServer implements Service {
+  private server?: Server
+  private address = ''
+  /** Requests being answered: stop() waits for them after closing their connections. */
+  private readonly inflight = new Set<Promise<void>>()
+
+  constructor (private readonly api: DaemonApi, private readonly init: ApiServerInit) {}
+
+  /** The URL it serves at (after start). */
+  get url (): string {
+    return this.address
+  }
+
+  async start (): Promise<void> {
+    const server: Server = createServer((req, res) => {
+      const answering = route(this.api, req, res).finally(() => { this.inflight.delete(answering) })
+      this.inflight.add(answering)
+    })
+    // No whole-request timeout: an upload of many GiB takes as long as it takes (Node would cut it with 408).
+    // Headers must still arrive promptly, and an idle connection is closed.
+    server.requestTimeout = 0
+    server.headersTimeout = REQUEST_TIMEOUT_MS
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(this.init.port, this.init.host, () => { server.off('error', reject); resolve() })
+    })
+    this.server = server
+    const address = server.address()
+    if (address === null || typeof address === 'string') throw new Error('the API server has no TCP address')
+    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
+    this.address = `http://${host}:${address.port}`
+    if (this.init.dataDir !== undefined) await writeFile(join(this.init.dataDir, API_FILE), this.address + '\n')
+  }
+
+  async stop (): Promise<void> {
+    const server = this.server
+    this.server = undefined
+    if (server === undefined) return
+    server.closeAllConnections()
+    await new Promise<void>(resolve => server.close(() => resolve()))
+    await Promise.allSettled([...this.inflight])
+    if (this.init.dataDir !== undefined) {
+      // Only our own URL: a second daemon on the same data dir may have written its own since.
+      const file = join(this.init.dataDir, API_FILE)
+      const current = await readFile(file, 'utf8').catch(() => '')
+      if (current.trim() === this.address) await rm(file, { force: true })
     }
   }
 }
@@ -70,7 +126,8 @@ async function route (api: DaemonApi, req: IncomingMessage, res: ServerResponse)
   try {
     const url = new URL(req.url ?? '/', 'http://localhost')
     const method = req.method ?? 'GET'
-    if (url.pathname.startsWith('/api/files/')) return await fileRoute(api, req, res, method, fileName(url.pathname.slice('/api/files/'.length)), signal)
+    if (url.pathname.startsWith('/api/files/')) return await fileRoute(
+      api, req, res, method, fileName(url.pathname.slice('/api/files/'.length)), signal)
     if (url.pathname.startsWith('/api/locate/')) {
       allow(method, ['GET'])
       return send(res, 200, await api.locate(fileName(url.pathname.slice('/api/locate/'.length)), signal))
@@ -86,7 +143,7 @@ async function route (api: DaemonApi, req: IncomingMessage, res: ServerResponse)
       default: throw new NotFoundError(`no such route: ${url.pathname}`)
     }
   } catch (err) {
-    const e = err as Error & { code?: string, status?: number }
+    const e = err as Error & { code?: string }
     if (res.headersSent) { res.destroy(e); return } // mid-body: all we can do is cut the response
     if (!req.complete) {
       // The request body was not all read (a failed upload): discard the rest so the client reads our answer,
@@ -94,13 +151,15 @@ async function route (api: DaemonApi, req: IncomingMessage, res: ServerResponse)
       res.setHeader('connection', 'close')
       req.resume()
     }
-    if (outOfSpace(e)) { send(res, 507, { error: `this node is out of disk space: ${e.message}`, code: 'ERR_NO_SPACE' } satisfies ErrorJson); return }
-    const status = e.status ?? (e.name === 'InvalidInputError' ? 400 : e.name === 'NotFoundError' ? 404 : e.name === 'QuorumError' ? 503 : 500)
-    send(res, status, { error: e.message, code: e.code ?? 'ERR_INTERNAL' } satisfies ErrorJson)
+    const code = typeof e.code === 'string' ? e.code : 'ERR_INTERNAL'
+    const message = code === NoSpaceError.code ? `this node is out of disk space: ${e.message}` : e.message
+    send(res, HTTP_STATUS[code] ?? 500, { error: message, code } satisfies ErrorJson)
   }
 }
 
-async function fileRoute (api: DaemonApi, req: IncomingMessage, res: ServerResponse, method: string, name: string, signal: AbortSignal): Promise<void> {
+async function fileRoute (
+  api: DaemonApi, req: IncomingMessage, res: ServerResponse, method: string, name: string, signal: AbortSignal
+): Promise<void> {
   allow(method, ['GET', 'HEAD', 'PUT', 'DELETE'])
   if (method === 'PUT') {
     const contentType = req.headers['content-type'] ?? 'application/octet-stream'
@@ -113,7 +172,10 @@ async function fileRoute (api: DaemonApi, req: IncomingMessage, res: ServerRespo
   const open = await api.get(name, range, signal)
   if (range !== undefined && open.length === 0) {
     res.writeHead(416, { 'content-range': `bytes */${open.file.size}`, 'content-type': 'application/json; charset=utf-8' })
-    res.end(JSON.stringify({ error: `the range is outside the file (${open.file.size} bytes)`, code: 'ERR_RANGE' } satisfies ErrorJson) + '\n')
+    res.end(JSON.stringify({
+      error: `the range is outside the file (${open.file.size} bytes)`,
+      code: RangeNotSatisfiableError.code
+    } satisfies ErrorJson) + '\n')
     return
   }
   const headers: Record<string, string | number> = {
@@ -131,20 +193,17 @@ async function fileRoute (api: DaemonApi, req: IncomingMessage, res: ServerRespo
     // Pieces are as small as the noise messages they arrived in (64 KiB): wait for the client only once a
     // chunk's worth is queued, not after every piece.
     if (!res.write(piece) && res.writableLength >= RESPONSE_QUEUE_BYTES) {
-      await new Promise<void>((resolve, reject) => { res.once('drain', resolve); res.once('close', () => reject(new Error('the client went away'))) })
+      await new Promise<void>((resolve, reject) => {
+        res.once('drain', resolve)
+        res.once('close', () => reject(new Error('the client went away')))
+      })
     }
   }
   res.end()
 }
 
-/** A disk write failed for want of space (a full disk, a quota, a file size limit): HTTP 507. */
-function outOfSpace (e: Error): boolean {
-  const code = (e.cause as NodeJS.ErrnoException | undefined)?.code
-  return e.name === 'StorageError' && (code === 'ENOSPC' || code === 'EDQUOT' || code === 'EFBIG')
-}
-
 function allow (method: string, allowed: string[]): void {
-  if (!allowed.includes(method)) throw Object.assign(new InvalidInputError(`${method} is not allowed here (use ${allowed.join(', ')})`), { status: 405, code: 'ERR_METHOD_NOT_ALLOWED' })
+  if (!allowed.includes(method)) throw new MethodNotAllowedError(`${method} is not allowed here (use ${allowed.join(', ')})`)
 }
 
 /** A file name from a URL path segment: percent-decoded, any bytes but NUL, at most MAX_NAME_BYTES. */
@@ -165,11 +224,11 @@ function fileName (segment: string): string {
 function parseRange (header: string | undefined): ByteRange | undefined {
   if (header === undefined) return undefined
   const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim())
-  if (m === null || (m[1] === '' && m[2] === '')) throw Object.assign(new InvalidInputError(`unsupported Range: ${header} (one range, bytes=a-b)`), { status: 416, code: 'ERR_RANGE' })
+  if (m === null || (m[1] === '' && m[2] === '')) throw new RangeNotSatisfiableError(`unsupported Range: ${header} (one range, bytes=a-b)`)
   if (m[1] === '') return { start: -1, suffix: Number(m[2]) }
   const start = Number(m[1])
   const end = m[2] === '' ? undefined : Number(m[2]) + 1
-  if (end !== undefined && end <= start) throw Object.assign(new InvalidInputError(`empty Range: ${header}`), { status: 416, code: 'ERR_RANGE' })
+  if (end !== undefined && end <= start) throw new RangeNotSatisfiableError(`empty Range: ${header}`)
   return { start, end }
 }
 
@@ -177,8 +236,10 @@ function listQuery (url: URL): { after?: string, limit?: number } {
   const after = url.searchParams.get('after') ?? undefined
   const limitText = url.searchParams.get('limit')
   const limit = limitText === null ? undefined : Number(limitText)
-  if (after !== undefined && !HEX_ID.test(after)) throw new InvalidInputError('after must be a 64-hex key (the `next` of the previous page)')
-  if (limit !== undefined && (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST)) throw new InvalidInputError(`limit must be an integer in [1, ${MAX_LIST}]`)
+  if (after !== undefined && !HEX_ID.test(after)) throw new InvalidInputError(
+    'after must be a 64-hex key (the `next` of the previous page)')
+  if (limit !== undefined && (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST)) throw new InvalidInputError(
+    `limit must be an integer in [1, ${MAX_LIST}]`)
   return { after, limit }
 }
 
@@ -201,6 +262,10 @@ function lookupQuery (url: URL): { name: string } | { id: string } {
 
 function send (res: ServerResponse, status: number, body: unknown): void {
   const json = JSON.stringify(body, null, 2) + '\n'
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(json), 'cache-control': 'no-store' })
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(json),
+    'cache-control': 'no-store'
+  })
   res.end(json)
 }

@@ -13,7 +13,8 @@ export interface TaskInit {
 }
 
 export interface Task {
-  stop (): void
+  /** Stop the timer and wait for a run in progress to end (its signal is aborted). */
+  stop (): Promise<void>
   /** Run now (and reset the timer); resolves when that run ends. */
   trigger (): Promise<void>
 }
@@ -27,7 +28,7 @@ export function startTask (init: TaskInit): Task {
     if (running !== undefined) return running
     const signal = AbortSignal.any([shutdown.signal, AbortSignal.timeout(init.timeoutMs)])
     running = init.run(signal)
-      .catch(err => { if (!shutdown.signal.aborted) init.log('%s failed: %s', init.name, (err as Error).message) })
+      .catch(err => { if (!shutdown.signal.aborted) init.log('%s failed: %e', init.name, err) })
       .finally(() => { running = undefined })
     return running
   }
@@ -40,7 +41,11 @@ export function startTask (init: TaskInit): Task {
   schedule()
 
   return {
-    stop: () => { shutdown.abort(); clearTimeout(timer) },
+    stop: async () => {
+      shutdown.abort()
+      clearTimeout(timer)
+      await running
+    },
     trigger: async () => {
       clearTimeout(timer)
       await runOnce()

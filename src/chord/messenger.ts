@@ -2,17 +2,16 @@
 // (go-libp2p-kad-dht's protocol_messenger). Calls addressed to this node are answered locally.
 import { ChordRequest, ChordResponse } from '../../protocols/chord.js'
 import { RpcClient, type RpcLimits } from '../net/rpc.js'
-import { MAX_ADDRS, fromWire, fromWireList, toWire, type AddressBook } from './wire.js'
-import type { AbortOptions, ChordNode, FindResult, IdSpace, LeaveInfo, NodeRef, RemoteState, Transport } from '../ring/index.js'
-import type { Libp2p, PeerId } from '@libp2p/interface'
+import { MAX_ADDRS, type PeerDirectory } from './wire.js'
+import type { AbortOptions, ChordNode, FindResult, LeaveInfo, NodeRef, RemoteState, Transport } from '../ring/index.js'
+import type { Libp2p } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
 export const CHORD_PROTOCOL = '/chord-peer/chord/1.0.0'
 
 export interface MessengerInit {
   host: Libp2p
-  space: IdSpace
-  book: AddressBook
+  peers: PeerDirectory
   limits: RpcLimits
   /** Our own listen addresses, sent with NOTIFY. */
   selfAddrs: () => Multiaddr[]
@@ -22,9 +21,13 @@ export class ChordMessenger implements Transport {
   /** Set once the local ChordNode exists; calls to ourselves go straight to it. */
   local?: ChordNode
   private readonly rpc: RpcClient<ChordRequest, ChordResponse>
+  private readonly peers: PeerDirectory
 
   constructor (private readonly init: MessengerInit) {
-    this.rpc = new RpcClient<ChordRequest, ChordResponse>({ host: init.host, protocol: CHORD_PROTOCOL, request: ChordRequest, response: ChordResponse, limits: init.limits })
+    this.peers = init.peers
+    this.rpc = new RpcClient<ChordRequest, ChordResponse>({
+      host: init.host, protocol: CHORD_PROTOCOL, request: ChordRequest, response: ChordResponse, limits: init.limits
+    })
   }
 
   /** Drop pooled streams (on shutdown). */
@@ -34,16 +37,16 @@ export class ChordMessenger implements Transport {
 
   async findSuccessor (to: NodeRef, key: bigint, options?: AbortOptions): Promise<FindResult> {
     if (this.isLocal(to)) return this.local!.handleFindSuccessor(key)
-    const res = await this.call(to, { type: ChordRequest.Type.FIND_SUCCESSOR, key: this.init.space.toBytes(key) }, options)
-    return { found: res.found, nodes: fromWireList(this.init.space, this.init.book, res.nodes) }
+    const res = await this.call(to, { type: ChordRequest.Type.FIND_SUCCESSOR, key: this.peers.space.toBytes(key) }, options)
+    return { found: res.found, nodes: this.peers.fromWireList(res.nodes) }
   }
 
   async getState (to: NodeRef, options?: AbortOptions): Promise<RemoteState> {
     if (this.isLocal(to)) return this.local!.handleGetState()
     const res = await this.call(to, { type: ChordRequest.Type.GET_STATE }, options)
     return {
-      predecessor: res.predecessor === undefined ? undefined : fromWire(this.init.space, this.init.book, res.predecessor),
-      successors: fromWireList(this.init.space, this.init.book, res.successors)
+      predecessor: res.predecessor === undefined ? undefined : this.peers.fromWire(res.predecessor),
+      successors: this.peers.fromWireList(res.successors)
     }
   }
 
@@ -62,8 +65,8 @@ export class ChordMessenger implements Transport {
     if (this.isLocal(to)) return
     await this.call(to, {
       type: ChordRequest.Type.LEAVE,
-      predecessor: info.predecessor === undefined ? undefined : toWire(this.init.book, info.predecessor),
-      successors: info.successors.map(n => toWire(this.init.book, n))
+      predecessor: info.predecessor === undefined ? undefined : this.peers.toWire(info.predecessor),
+      successors: info.successors.map(n => this.peers.toWire(n))
     }, options)
   }
 
@@ -73,14 +76,6 @@ export class ChordMessenger implements Transport {
 
   private async call (to: NodeRef, req: Partial<ChordRequest>, options?: AbortOptions): Promise<ChordResponse> {
     const full: ChordRequest = { type: ChordRequest.Type.PING, addrs: [], successors: [], key: new Uint8Array(0), ...req }
-    return this.rpc.request(this.init.book.peerId(to.address), this.target(to), full, options)
-  }
-
-  /** Dial by PeerId when connected (reuses the connection), else by the multiaddrs we were told. */
-  private target (to: NodeRef): PeerId | Multiaddr[] {
-    const entry = this.init.book.get(to.address)
-    const peerId = this.init.book.peerId(to.address)
-    if (entry === undefined || entry.addrs.length === 0 || this.init.host.getConnections(peerId).length > 0) return peerId
-    return entry.addrs.map(a => a.encapsulate(`/p2p/${to.address}`))
+    return await this.rpc.request(this.peers.dialTarget(to), full, options)
   }
 }

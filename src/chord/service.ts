@@ -1,14 +1,20 @@
-// The Chord ring service on a libp2p host: serves /chord-peer/chord/1.0.0, runs the maintenance tasks, and
-// re-emits ring changes as events (`successor:change`, `successors:change`, `predecessor:change`,
-// `range:change`, `node:dead`) for the services built on top (files, dashboard). It never imports storage.
+// The Chord ring service on a libp2p host: serves /chord-peer/chord/1.0.0, enters the ring with the successor
+// list an admitting supernode handed over, runs the maintenance tasks, and re-emits ring changes as typed
+// events for the services built on top. It is the node's `Ring`; it never imports files or storage.
 import { logger } from '@libp2p/logger'
+import { TypedEventEmitter } from 'main-event'
 import { ChordRequest, ChordResponse } from '../../protocols/chord.js'
 import { serveRpc, type RpcLimits } from '../net/rpc.js'
-import { ChordNode, IdSpace, type LookupEvent, type LookupOptions, type NodeRef, type RingChange } from '../ring/index.js'
-import { handleChordRequest } from './handlers.js'
+import {
+  ChordNode, type FingerEntry, type LookupEvent, type LookupOptions, type NodeRef, type RingCheck, type WalkedNode
+} from '../ring/index.js'
+import { chordHandlers } from './handlers.js'
 import { startTask, type Task } from './maintenance.js'
 import { CHORD_PROTOCOL, ChordMessenger } from './messenger.js'
-import { AddressBook, nodeRefOf } from './wire.js'
+import type { DeadNodeDetail, KeyRange, Ring, RingEvents } from './ring.js'
+import type { DialTarget, PeerDirectory } from './wire.js'
+import type { Service, StopOptions } from '../lifecycle.js'
+import type { AbortOptions, IdSpace } from '../ring/index.js'
 import type { Libp2p } from '@libp2p/interface'
 
 export interface MaintenanceSettings {
@@ -24,86 +30,176 @@ export interface MaintenanceSettings {
 
 export interface ChordServiceInit extends MaintenanceSettings {
   host: Libp2p
-  /** Identifier bits (default 256: ids are SHA-256). */
-  m?: number
+  /** The node's directory of members (made before the service, while joining). */
+  peers: PeerDirectory
+  /** The successor list an admitting supernode gave this node; none to start a ring of its own. */
+  join?: readonly NodeRef[]
   /** Per-request limits (default 64 KiB, 3 s). */
   limits?: RpcLimits
-  /** Address book to share (one made before the service, e.g. while joining); default a new one. */
-  book?: AddressBook
 }
 
 export const DEFAULT_LIMITS: RpcLimits = { maxMessageBytes: 64 * 1024, timeoutMs: 3_000 }
 
-export interface DeadNodeDetail { node: NodeRef, where: string }
+/** This node's routing state, as status pages show it. */
+export interface RingSnapshot {
+  predecessor?: NodeRef
+  successors: readonly NodeRef[]
+  fingers: readonly FingerEntry[]
+  /** Knows no other node. */
+  alone: boolean
+}
 
-export class ChordService extends EventTarget {
-  readonly node: ChordNode
-  readonly space: IdSpace
+export class ChordService implements Ring, Service {
   readonly self: NodeRef
-  readonly book: AddressBook
+  readonly peers: PeerDirectory
   readonly settings: MaintenanceSettings
+  readonly events = new TypedEventEmitter<RingEvents>()
+  private readonly node: ChordNode
   private readonly host: Libp2p
   private readonly limits: RpcLimits
+  private readonly join: readonly NodeRef[]
   private readonly log = logger('chord-peer:chord')
   private tasks: Task[] = []
   private readonly messenger: ChordMessenger
 
   constructor (init: ChordServiceInit) {
-    super()
     this.host = init.host
-    this.space = new IdSpace(init.m)
+    this.peers = init.peers
     this.limits = init.limits ?? DEFAULT_LIMITS
+    this.join = init.join ?? []
     this.settings = {
       r: init.r,
       stabilizeIntervalMs: init.stabilizeIntervalMs,
       fixFingersIntervalMs: init.fixFingersIntervalMs,
       checkPredecessorIntervalMs: init.checkPredecessorIntervalMs
     }
-    this.book = init.book ?? new AddressBook()
-    this.self = nodeRefOf(this.space, init.host.peerId)
-    this.book.add(init.host.peerId, [])
+    this.self = this.peers.learn(init.host.peerId)
     const messenger = this.messenger = new ChordMessenger({
       host: init.host,
-      space: this.space,
-      book: this.book,
+      peers: this.peers,
       limits: this.limits,
       selfAddrs: () => this.host.getMultiaddrs().map(a => a.decapsulateCode(421))
     })
     this.node = new ChordNode({
-      space: this.space,
+      space: this.peers.space,
       self: this.self,
       r: init.r,
       transport: messenger,
-      onChange: change => this.emit(change.type, change),
+      onChange: change => { this.events.safeDispatchEvent(change.type, { detail: change }) },
       onDeadNode: (node, where) => {
         this.log('%s found %s dead', where, node.address)
-        this.emit('node:dead', { node, where })
+        this.events.safeDispatchEvent<DeadNodeDetail>('node:dead', { detail: { node, where } })
       }
     })
     messenger.local = this.node
   }
 
-  /** Serve the chord protocol. Call before joining so the successor can reach us when we notify it. */
-  async serve (): Promise<void> {
+  get space (): IdSpace {
+    return this.peers.space
+  }
+
+  /** Serve the chord protocol, enter the ring (Zave: copy the successor list, then notify), start maintenance. */
+  async start (): Promise<void> {
+    const handlers = chordHandlers(this.node, this.peers)
     await serveRpc<ChordRequest, ChordResponse>(this.host, {
       protocol: CHORD_PROTOCOL,
       request: ChordRequest,
       response: ChordResponse,
       ...this.limits,
       log: this.log,
-      handler: async (req, connection, signal) => handleChordRequest({ node: this.node, book: this.book }, connection.remotePeer, req, signal)
+      handler: async (req, connection, signal) => handlers(connection.remotePeer, req, signal)
     })
-  }
-
-  /** Start the periodic maintenance tasks. */
-  startMaintenance (): void {
+    if (this.join.length > 0) await this.node.join(this.join)
     const timeoutMs = this.limits.timeoutMs * 3
     const s = this.settings
+    const log = this.log
     this.tasks = [
-      startTask({ name: 'stabilize', intervalMs: s.stabilizeIntervalMs, timeoutMs, log: this.log, run: async signal => this.node.stabilize({ signal }) }),
-      startTask({ name: 'fix_fingers', intervalMs: s.fixFingersIntervalMs, timeoutMs, log: this.log, run: async signal => this.node.fixFingers({ signal }) }),
-      startTask({ name: 'check_predecessor', intervalMs: s.checkPredecessorIntervalMs, timeoutMs, log: this.log, run: async signal => this.node.checkPredecessor({ signal }) })
+      startTask({
+        name: 'stabilize',
+        intervalMs: s.stabilizeIntervalMs,
+        timeoutMs,
+        log,
+        run: async signal => this.node.stabilize({ signal })
+      }),
+      startTask({
+        name: 'fix_fingers',
+        intervalMs: s.fixFingersIntervalMs,
+        timeoutMs,
+        log,
+        run: async signal => this.node.fixFingers({ signal })
+      }),
+      startTask({
+        name: 'check_predecessor',
+        intervalMs: s.checkPredecessorIntervalMs,
+        timeoutMs,
+        log,
+        run: async signal => this.node.checkPredecessor({ signal })
+      })
     ]
+  }
+
+  /** Stop maintenance and serving; with `leave`, first tell the neighbours (graceful leave). */
+  async stop (options: StopOptions = {}): Promise<void> {
+    await Promise.all(this.tasks.map(async task => task.stop()))
+    this.tasks = []
+    if (options.leave === true) {
+      await this.node.leave({ signal: AbortSignal.timeout(this.limits.timeoutMs) }).catch(() => {})
+    }
+    this.messenger.close()
+    await this.host.unhandle(CHORD_PROTOCOL).catch(() => {})
+  }
+
+  // ---- Ring -------------------------------------------------------------------------------------------------
+
+  owns (key: bigint): boolean {
+    return this.node.state.owns(key)
+  }
+
+  range (): KeyRange | undefined {
+    const st = this.node.state
+    if (st.predecessor === undefined) return st.successor.id === this.self.id ? { from: this.self.id, to: this.self.id } : undefined
+    return { from: st.predecessor.id, to: this.self.id }
+  }
+
+  successors (): readonly NodeRef[] {
+    return this.node.state.successors
+  }
+
+  async findOwner (key: bigint, options?: LookupOptions): Promise<{ nodes: readonly NodeRef[], hops: number }> {
+    return await this.node.findOwner(key, options)
+  }
+
+  lookup (key: bigint, options?: LookupOptions): AsyncGenerator<LookupEvent> {
+    return this.node.lookup(key, options)
+  }
+
+  async successorsFor (id: bigint, options?: LookupOptions): Promise<NodeRef[]> {
+    return await this.node.successorsFor(id, options)
+  }
+
+  async ping (node: NodeRef, options?: AbortOptions): Promise<void> {
+    await this.messenger.ping(node, options)
+  }
+
+  dialTarget (node: NodeRef): DialTarget {
+    return this.peers.dialTarget(node)
+  }
+
+  // ---- status and tests -----------------------------------------------------------------------------------------
+
+  snapshot (): RingSnapshot {
+    const st = this.node.state
+    return {
+      ...(st.predecessor !== undefined ? { predecessor: st.predecessor } : {}),
+      successors: st.successors,
+      fingers: st.fingers.list(),
+      alone: st.alone
+    }
+  }
+
+  /** Walk the ring from here (at most `limit` nodes) and check its invariants (`ring --check`). */
+  async checkRing (limit?: number, options?: AbortOptions): Promise<RingCheck & { walk: WalkedNode[] }> {
+    return await this.node.checkRing(limit, options)
   }
 
   /** Run one stabilize now (tests and joins use it to converge sooner). */
@@ -111,27 +207,8 @@ export class ChordService extends EventTarget {
     await (this.tasks[0]?.trigger() ?? this.node.stabilize())
   }
 
-  /** Does `node` serve the ring? Resolves if it answers a chord PING, throws otherwise. */
-  async ping (node: NodeRef, options?: { signal?: AbortSignal }): Promise<void> {
-    await this.messenger.ping(node, options)
-  }
-
-  lookup (key: bigint, options?: LookupOptions): AsyncGenerator<LookupEvent> {
-    return this.node.lookup(key, options)
-  }
-
-  /** Stop maintenance and serving; with `leave`, first tell the neighbours (graceful leave). */
-  async stop (options: { leave?: boolean, signal?: AbortSignal } = {}): Promise<void> {
-    for (const task of this.tasks) task.stop()
-    this.tasks = []
-    if (options.leave === true) {
-      await this.node.leave({ signal: options.signal ?? AbortSignal.timeout(this.limits.timeoutMs) }).catch(() => {})
-    }
-    this.messenger.close()
-    await this.host.unhandle(CHORD_PROTOCOL).catch(() => {})
-  }
-
-  private emit (type: RingChange['type'] | 'node:dead', detail: RingChange | DeadNodeDetail): void {
-    this.dispatchEvent(new CustomEvent(type, { detail }))
+  /** Refresh the next finger now (tests and benchmarks use it to converge the fingers sooner). */
+  async fixFingersNow (options?: LookupOptions): Promise<void> {
+    await this.node.fixFingers(options)
   }
 }

@@ -1,47 +1,29 @@
-// Conversion between wire messages and the ring core's domain types, in one place (kad-dht message/utils.ts).
-// A NodeRef's address is its PeerId string; the multiaddrs learned with it go into the address book so the
-// messenger can dial nodes it has only heard of. Ring ids are always derived from the PeerId, never trusted.
+// Ring members on the wire, in one place (kad-dht message/utils.ts): a `Peer` message ↔ the core's NodeRef, and
+// the multiaddrs learned with it. A NodeRef's address is its PeerId string; its ring id is always derived from
+// the PeerId (SHA-256 of the multihash bytes), never read from a message. The address book that remembers
+// where each node listens is private to this module: the rest of the node converts, learns and dials through
+// a `PeerDirectory`, so one policy decides which addresses are kept and how a node is dialled.
 import { peerIdFromMultihash, peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import * as Digest from 'multiformats/hashes/digest'
 import { InvalidMessageError } from '../errors.js'
-import type { Peer } from '../../protocols/chord.js'
 import type { IdSpace, NodeRef } from '../ring/index.js'
-import type { PeerId } from '@libp2p/interface'
+import type { Libp2p, PeerId } from '@libp2p/interface'
 
 /** Most multiaddrs accepted per peer, and most peers per list, in any message. */
 export const MAX_ADDRS = 16
 export const MAX_PEERS = 64
 
-interface Entry { peerId: PeerId, addrs: Multiaddr[] }
-
-/** PeerId objects and known multiaddrs of every node we have heard of, keyed by PeerId string. */
-export class AddressBook {
-  private readonly entries = new Map<string, Entry>()
-
-  get (address: string): Entry | undefined {
-    return this.entries.get(address)
-  }
-
-  peerId (address: string): PeerId {
-    return this.entries.get(address)?.peerId ?? peerIdFromString(address)
-  }
-
-  /** Remember a peer; non-empty `addrs` replace what we knew. */
-  add (peerId: PeerId, addrs: Multiaddr[]): string {
-    const address = peerId.toString()
-    const known = this.entries.get(address)
-    if (known === undefined) this.entries.set(address, { peerId, addrs })
-    else if (addrs.length > 0) known.addrs = addrs
-    return address
-  }
-
-  delete (address: string): void {
-    this.entries.delete(address)
-  }
+/** A ring member as every protocol carries it (the `Peer` message of chord.proto, membership.proto, files.proto). */
+export interface WirePeer {
+  peerId: Uint8Array<ArrayBuffer>
+  addrs: Array<Uint8Array<ArrayBuffer>>
 }
 
-/** The ring point of a peer: SHA-256 of its PeerId bytes. */
+/** How to open a stream to a node: its PeerId, or multiaddrs that each end in /p2p/<its PeerId>. */
+export type DialTarget = PeerId | Multiaddr[]
+
+/** The ring point of a peer: SHA-256 of its PeerId's multihash bytes. */
 export function ringId (space: IdSpace, peerId: PeerId): bigint {
   return space.hash(peerId.toMultihash().bytes)
 }
@@ -69,19 +51,73 @@ export function decodePeerId (bytes: Uint8Array): PeerId {
   }
 }
 
-export function fromWire (space: IdSpace, book: AddressBook, peer: Peer): NodeRef {
-  const peerId = decodePeerId(peer.peerId)
-  book.add(peerId, decodeAddrs(peer.addrs))
-  return nodeRefOf(space, peerId)
-}
+interface Entry { peerId: PeerId, addrs: Multiaddr[] }
 
-export function fromWireList (space: IdSpace, book: AddressBook, peers: Peer[]): NodeRef[] {
-  if (peers.length > MAX_PEERS) throw new InvalidMessageError(`more than ${MAX_PEERS} peers in a list`)
-  return peers.map(p => fromWire(space, book, p))
-}
+/**
+ * Every node this node has heard of: its PeerId object and the multiaddrs (without /p2p) it is known to listen
+ * on, converted to and from wire `Peer`s. Whatever is decoded is remembered: a non-empty address list replaces
+ * the one known before, an empty one keeps it.
+ */
+export class PeerDirectory {
+  private readonly entries = new Map<string, Entry>()
 
-export function toWire (book: AddressBook, node: NodeRef): Peer {
-  const entry = book.get(node.address)
-  const peerId = entry?.peerId ?? peerIdFromString(node.address)
-  return { peerId: peerId.toMultihash().bytes, addrs: (entry?.addrs ?? []).slice(0, MAX_ADDRS).map(a => a.bytes) }
+  constructor (readonly space: IdSpace, private readonly host: Pick<Libp2p, 'getConnections'>) {}
+
+  /** The NodeRef of `peerId`, remembering `addrs` for it when given. */
+  learn (peerId: PeerId, addrs: Multiaddr[] = []): NodeRef {
+    const address = peerId.toString()
+    const known = this.entries.get(address)
+    if (known === undefined) this.entries.set(address, { peerId, addrs })
+    else if (addrs.length > 0) known.addrs = addrs
+    return nodeRefOf(this.space, peerId)
+  }
+
+  /** The NodeRef of a PeerId string (InvalidMessageError if it is not one). */
+  refOf (address: string): NodeRef {
+    return nodeRefOf(this.space, this.peerId(address))
+  }
+
+  peerId (address: string): PeerId {
+    const known = this.entries.get(address)?.peerId
+    if (known !== undefined) return known
+    try {
+      return peerIdFromString(address)
+    } catch (err) {
+      throw new InvalidMessageError(`invalid peer id ${JSON.stringify(address)}`, { cause: err })
+    }
+  }
+
+  /** The multiaddrs `node` is known to listen on, without /p2p. */
+  addrs (node: NodeRef): Multiaddr[] {
+    return this.entries.get(node.address)?.addrs ?? []
+  }
+
+  /**
+   * How to reach `node`, the one dial policy of the node: by PeerId when a connection to it is open (libp2p
+   * reuses it) or when no address is known (libp2p's peer store may still know one); otherwise at the
+   * multiaddrs the directory holds, each ending in /p2p/<its PeerId>, so the noise handshake checks that the
+   * node answering there is the node we meant.
+   */
+  dialTarget (node: NodeRef): DialTarget {
+    const peerId = this.peerId(node.address)
+    const addrs = this.addrs(node)
+    if (addrs.length === 0 || this.host.getConnections(peerId).length > 0) return peerId
+    return addrs.map(a => a.encapsulate(`/p2p/${node.address}`))
+  }
+
+  /** The wire form of `node`, with up to MAX_ADDRS of its known addresses. */
+  toWire (node: NodeRef): WirePeer {
+    return { peerId: this.peerId(node.address).toMultihash().bytes, addrs: this.addrs(node).slice(0, MAX_ADDRS).map(a => a.bytes) }
+  }
+
+  /** Decode and validate one peer, learning its addresses. InvalidMessageError when malformed. */
+  fromWire (peer: WirePeer): NodeRef {
+    return this.learn(decodePeerId(peer.peerId), decodeAddrs(peer.addrs))
+  }
+
+  /** Decode a list of at most MAX_PEERS peers. */
+  fromWireList (peers: WirePeer[]): NodeRef[] {
+    if (peers.length > MAX_PEERS) throw new InvalidMessageError(`more than ${MAX_PEERS} peers in a list`)
+    return peers.map(p => this.fromWire(p))
+  }
 }

@@ -5,7 +5,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { InvalidInputError } from '../errors.js'
 import { parseHostPort } from '../client/api-url.js'
 import { resolveDataDir } from './data-dir.js'
-import { s3ConfigFromEnv } from '../storage/s3-blob-store.js'
+import { isLoopback, MAX_K, s3ConfigFromEnv } from '../config.js'
 import type { DataDirEnv } from './data-dir.js'
 import type { PeerOptions } from './peer-contract.js'
 
@@ -37,7 +37,6 @@ export interface DaemonPlan {
   warnings: string[]
 }
 
-export const MAX_K = 16
 /** A day: anything longer is surely a typo for milliseconds. */
 export const MAX_JOIN_TIMEOUT_S = 86_400
 export const NO_ROLE_MESSAGE = 'give --bootstrap to start a ring or --connect <multiaddr> to join one'
@@ -100,7 +99,8 @@ export function planDaemon (flags: DaemonFlags, env: DataDirEnv & S3Env = {}): D
   let s3: PeerOptions['s3']
   try {
     s3 = s3ConfigFromEnv(vars)
-    if (s3 === undefined && (flags.s3Endpoint != null || flags.s3Region != null || flags.s3Prefix != null)) problems.push('--s3-endpoint, --s3-region and --s3-prefix need a bucket: --s3-bucket <name> (or CHORD_PEER_S3_BUCKET)')
+    if (s3 === undefined && (flags.s3Endpoint != null || flags.s3Region != null || flags.s3Prefix != null)) problems.push(
+      '--s3-endpoint, --s3-region and --s3-prefix need a bucket: --s3-bucket <name> (or CHORD_PEER_S3_BUCKET)')
     if (s3?.endpoint !== undefined && !/^https?:\/\/[^/]+/.test(s3.endpoint)) problems.push(`--s3-endpoint must be an http(s) URL, got "${s3.endpoint}"`)
     if (s3 !== undefined && !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(s3.bucket)) problems.push(`--s3-bucket "${s3.bucket}" is not a valid bucket name (3-63 lowercase letters, digits, dots, hyphens)`)
   } catch (err) {
@@ -141,8 +141,4 @@ function checkMultiaddr (text: string, needsPeerId: boolean): string | undefined
     return `"${text}" does not end in a valid PeerId`
   }
   return undefined
-}
-
-function isLoopback (host: string): boolean {
-  return host === 'localhost' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host)
 }

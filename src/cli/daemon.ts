@@ -1,5 +1,5 @@
 // The daemon: `chord-peer [--bootstrap] [--connect <maddr>]...` starts a node with createPeer and keeps it
-// running until SIGINT/SIGTERM, then leaves the ring gracefully (DESIGN §4: the leaver hands off its keys).
+// running until SIGINT/SIGTERM, then leaves the ring gracefully (the leaver hands its files to its successor).
 // A second signal while leaving exits at once.
 import { fieldBlock } from './format.js'
 import { EXIT_FAILED, EXIT_OK } from './context.js'

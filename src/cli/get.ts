@@ -1,8 +1,9 @@
 // `chord-peer get <name> [-o <file>|-] [--force]`: stream a file from the daemon to disk (or stdout), hashing it
-// on the way and checking the SHA-256 against the daemon's etag (DESIGN §7: contents are verified by hash).
+// on the way and checking the SHA-256 against the daemon's etag (contents are verified by hash).
 // The bytes go to a temp file beside the target, which is renamed only once complete and verified, so an
-// interrupted or corrupt download never sits under the final name. A name is data, never a path (DESIGN §7):
-// only its last component becomes the default file name, inside the working directory.
+// interrupted or corrupt download never sits under the final name. A name is data, never a path
+// (protocols/README.md §10.1): only its last component becomes the default file name, inside the working
+// directory.
 import { createHash, randomBytes } from 'node:crypto'
 import { createWriteStream } from 'node:fs'
 import { link, open, rename, stat, unlink } from 'node:fs/promises'
@@ -106,7 +107,8 @@ export async function getCommand (ctx: CommandContext, args: GetArgs): Promise<n
 export function checkGetArgs (args: GetArgs): void {
   encodeName(args.name)
   if (args.output === '') throw new InvalidInputError('-o needs a file name (or - for stdout)')
-  if (args.output === '-' && args.json === true) throw new InvalidInputError('-o - writes the content to stdout: it cannot also print --json')
+  if (args.output === '-' && args.json === true) throw new InvalidInputError(
+    '-o - writes the content to stdout: it cannot also print --json')
 }
 
 /**

@@ -19,7 +19,9 @@ export async function leaderCommand (ctx: CommandContext, args: LeaderArgs = {})
 export function formatLeader (l: LeaderJson): string {
   const alive = l.supernodes.filter(s => s.alive).length
   return fieldBlock([
-    ['leader', l.leader === undefined ? 'none known (an election may be running)' : `${formatNode(l.leader)}${l.acting ? '' : '  (not acting: no majority lease)'}`],
+    ['leader', l.leader === undefined
+      ? 'none known (an election may be running)'
+      : `${formatNode(l.leader)}${l.acting ? '' : '  (not acting: no majority lease)'}`],
     ['epoch', String(l.epoch)],
     ['this node', l.role],
     ['view', `version ${l.view.version}, ${l.view.members} member${l.view.members === 1 ? '' : 's'}`],

@@ -1,5 +1,6 @@
-// `chord-peer locate <name>`: where a name lives. The k placement nodes (the key's successor first, DESIGN §5),
-// whether each holds the newest version (✓/✗, with the reason when it could not be asked), and the lookup's hops.
+// `chord-peer locate <name>`: where a name lives. The k placement nodes (the key's successor first,
+// protocols/README.md §10.7), whether each holds the newest version (✓/✗, with the reason when it could not be
+// asked), and the lookup's hops.
 import { fieldBlock, formatBytes, formatDate, formatNode, printable, shortPeerId, table } from './format.js'
 import { EXIT_OK } from './context.js'
 import type { CommandContext } from './context.js'

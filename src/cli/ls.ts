@@ -52,7 +52,9 @@ export function formatLs (files: FileJson[], more?: string): string {
   } else {
     lines.push(table([
       ['name', 'size', 'modified', 'hash', 'writer'],
-      ...files.map(f => [printable(f.name), formatBytes(f.size), formatDate(f.modified), shortId(f.hash, 12), shortPeerId(f.version.writer)])
+      ...files.map(f => [
+        printable(f.name), formatBytes(f.size), formatDate(f.modified), shortId(f.hash, 12), shortPeerId(f.version.writer)
+      ])
     ]))
   }
   if (more != null) lines.push(`… more files: chord-peer ls --all (or --limit N for bigger pages)`)

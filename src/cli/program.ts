@@ -105,7 +105,9 @@ export function buildProgram (io: CliIo, onExit: (code: number) => void): Comman
         const names = command.commands.map(c => c.name()).join(', ')
         throw new InvalidInputError(`unknown command '${command.args[0]}' (commands: ${names})`)
       }
-      const [{ planDaemon }, { runDaemon }, { envWithDotenv }] = await Promise.all([import('./daemon-options.js'), import('./daemon.js'), import('../storage/s3-blob-store.js')])
+      const [{ planDaemon }, { runDaemon }, { envWithDotenv }] = await Promise.all([
+        import('./daemon-options.js'), import('./daemon.js'), import('../config.js')
+      ])
       const plan = planDaemon(flags, { ...io, vars: io.env ?? await envWithDotenv(io.cwd ?? process.cwd()) })
       onExit(await runDaemon({
         ...printers,
@@ -158,7 +160,8 @@ export function buildProgram (io: CliIo, onExit: (code: number) => void): Comman
   clientCommand('get', 'fetch a file, verify its SHA-256, and save it (or write it to stdout)',
     'print the result as JSON: name, path, size, hash, contentType, version, ms')
     .argument('<name>', 'the file\'s name in the ring')
-    .option('-o, --output <file>', 'where to save it: a file, a directory, or - for stdout (default: the name\'s last part, in the current directory)')
+    .option('-o, --output <file>',
+      'where to save it: a file, a directory, or - for stdout (default: the name\'s last part, in the current directory)')
     .option('-f, --force', 'overwrite an existing file')
     .action(async (name: string, opts: { json?: boolean, output?: string, force?: boolean }, command: Command) => {
       checkGetArgs({ name, ...opts })
@@ -227,7 +230,9 @@ type StopSignal = 'SIGINT' | 'SIGTERM'
  * An AbortSignal that fires on the first SIGINT/SIGTERM (combined with `outer`). The listeners go after the
  * first signal, so a second Ctrl-C kills the process as usual.
  */
-function abortOnSignals (signals: SignalSource, outer?: AbortSignal): { signal: AbortSignal, interrupted?: StopSignal, dispose: () => void } {
+function abortOnSignals (
+  signals: SignalSource, outer?: AbortSignal
+): { signal: AbortSignal, interrupted?: StopSignal, dispose: () => void } {
   const controller = new AbortController()
   const names: StopSignal[] = ['SIGINT', 'SIGTERM']
   const listeners = names.map(name => {

@@ -3,7 +3,6 @@
 // when nothing is to be drawn) and report bytes; everything about drawing stays in this module.
 import { SingleBar } from 'cli-progress'
 import { formatBytes, formatRate } from './format.js'
-import type { Writable } from './context.js'
 
 /** One transfer's bar. `stop()` is safe to call more than once. */
 export interface Progress {
@@ -22,7 +21,8 @@ export interface ProgressInit {
 export type ProgressFactory = (init: ProgressInit) => Progress
 
 /** Where progress goes: stderr, which may say it is a terminal and how wide it is. */
-export interface ProgressStream extends Writable {
+export interface ProgressStream {
+  write (text: string): unknown
   isTTY?: boolean
   columns?: number
 }

@@ -1,5 +1,6 @@
 // `chord-peer put <path> [--name <name>]`: stream a file from disk (or stdin with `-`) to the daemon, which
-// stores it on the key's successor and its replicas (DESIGN §5) and answers once the write quorum has it.
+// stores it on the key's successor and its replicas (protocols/README.md §10.7) and answers once the write
+// quorum has it.
 // The file is read as the connection takes it: memory stays flat whatever the size.
 import { open } from 'node:fs/promises'
 import { basename, resolve } from 'node:path'
@@ -79,7 +80,8 @@ async function openSource (ctx: CommandContext, path: string): Promise<Source> {
   }
   try {
     const stat = await handle.stat()
-    if (!stat.isFile()) throw new NotFoundError(`${path} is ${stat.isDirectory() ? 'a directory' : 'not a regular file'}: put takes one file`)
+    if (!stat.isFile()) throw new NotFoundError(
+      `${path} is ${stat.isDirectory() ? 'a directory' : 'not a regular file'}: put takes one file`)
     const stream = handle.createReadStream({ highWaterMark: READ_CHUNK })
     return {
       body: stream,

@@ -1,5 +1,6 @@
 // `chord-peer ring [--check]`: the ring as seen by walking successor pointers from the daemon, one line per
-// member in ring order; with --check, the daemon's invariant check (DESIGN §3), exit 1 when it fails.
+// member in ring order; with --check, the daemon's invariant check (protocols/README.md §7), exit 1 when it
+// fails.
 import { shortId, shortPeerId, table } from './format.js'
 import { EXIT_FAILED, EXIT_OK } from './context.js'
 import type { CommandContext } from './context.js'

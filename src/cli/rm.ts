@@ -1,5 +1,5 @@
-// `chord-peer rm <name>`: delete a file. The daemon writes a tombstone version to the replicas (DESIGN §5), so a
-// delete wins over the older copies everywhere, like any newer write.
+// `chord-peer rm <name>`: delete a file. The daemon writes a tombstone version to the replicas
+// (protocols/README.md §10.3), so a delete wins over the older copies everywhere, like any newer write.
 import { fieldBlock, formatDate, formatNode, printable, shortPeerId } from './format.js'
 import { EXIT_OK } from './context.js'
 import type { CommandContext } from './context.js'

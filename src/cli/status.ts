@@ -21,7 +21,9 @@ export function formatStatus (s: StatusJson): string {
     ['node', `${shortId(s.node.id)}  ${s.node.id}`],
     ['peer id', s.node.peerId],
     ['role', s.joined ? s.role : `${s.role} (not joined yet)`],
-    ...(s.leader != null ? [['leader', `${s.leader.peerId}  epoch ${s.leader.epoch}${s.leader.acting ? '' : '  (not acting)'}`] as Field] : []),
+    ...(s.leader != null
+      ? [['leader', `${s.leader.peerId}  epoch ${s.leader.epoch}${s.leader.acting ? '' : '  (not acting)'}`] as Field]
+      : []),
     ['addresses', s.node.addrs ?? []],
     ['api', s.apiUrl],
     ['uptime', formatDuration(s.uptimeMs)],

@@ -1,4 +1,4 @@
-// Chang-Roberts leader election among the supernodes, as a pure state machine (DESIGN §2, §4): no libp2p, no
+// Chang-Roberts leader election among the supernodes, as a pure state machine: no libp2p, no
 // clock, no timers, no randomness. The caller passes time in with every call, sends what `send` lists, reports
 // failed deliveries back (`sendFailed`), and calls `tick` when `nextTick()` is due (or every few tens of ms).
 //
@@ -60,8 +60,8 @@
 //   - The winner heartbeats at once. Its followers' promises to the dead leader ended at h + promiseMs =
 //     h + 800 < h + 1 000, before the election started, so they ack at once: acting after one round trip.
 //   Total: from 800 ms (the leader died just before a heartbeat) to ≈ 1 000 + 50 + (2n + 3)·d ≈ 1.1 s for
-//   n = 9 (≈ 1.6 s if the dead host is unreachable rather than refusing), under 3 s; the simulated tests see
-//   0.83–1.03 s. Meanwhile the old leader's lease ended at s + 600 ≤ K + 600. The relations the
+//   n = 9 (≈ 1.6 s if the dead host is unreachable rather than refusing), under 3 s (BENCHMARKS.md has the
+//   measured failover). Meanwhile the old leader's lease ended at s + 600 ≤ K + 600. The relations the
 //   defaults keep: heartbeatIntervalMs < leaseMs (a lease outlives a lost heartbeat: 600 > 2 × 200 + RTT),
 //   leaseMs < promiseMs (safety), promiseMs < leaderTimeoutMs (promises never delay a failover), and
 //   electionTimeoutMs long enough for a trip round the ring that meets unreachable hops (500 ms each).
@@ -97,7 +97,7 @@ export interface ElectionConfig {
    *  know what it promised before a restart. 0 is safe only for a process that has never run. Default
    *  promiseMs. */
   bootQuietMs?: number
-  /** The election ring: the supernodes in ring order. Default: ascending ids (DESIGN §4). Tests use other
+  /** The election ring: the supernodes in ring order. Default: ascending ids (protocols/README.md §14.2). Tests use other
    *  orders to check Chang-Roberts' general message bounds. Must return a permutation of its input. */
   arrange?: (ids: readonly bigint[]) => readonly bigint[]
 }
@@ -254,7 +254,12 @@ export class ChangRoberts {
   }
 
   counts (): ElectionCounts {
-    return { sent: { ...this.stats.sent }, received: { ...this.stats.received }, rejected: this.stats.rejected, elections: this.stats.elections }
+    return {
+      sent: { ...this.stats.sent },
+      received: { ...this.stats.received },
+      rejected: this.stats.rejected,
+      elections: this.stats.elections
+    }
   }
 
   // ---- inputs --------------------------------------------------------------------------------------------------
@@ -372,20 +377,24 @@ export class ChangRoberts {
   /** Why a valid message of our epoch or a later one is still refused, before anything changes; or undefined. */
   private refuse (from: bigint, m: ElectionMessage): string | undefined {
     const sameEpoch = m.epoch === this.epoch
+    const outranked = sameEpoch && this.leader !== undefined && m.id < this.leader
+    const notForUs = this.role !== 'leader' || m.id !== this.self || !sameEpoch
     switch (m.type) {
       case 'ELECTION':
         if (sameEpoch && this.leader !== undefined) return `ELECTION of epoch ${m.epoch}, which ${this.leader} has won`
         return undefined
       case 'ELECTED':
-        if (m.id === this.self) return this.role === 'leader' && sameEpoch ? undefined : `ELECTED names us for epoch ${m.epoch}, which we do not lead`
-        if (sameEpoch && this.leader !== undefined && m.id < this.leader) return `ELECTED ${m.id} while ${this.leader} leads epoch ${m.epoch}`
+        if (m.id === this.self) return this.role === 'leader' && sameEpoch
+          ? undefined
+          : `ELECTED names us for epoch ${m.epoch}, which we do not lead`
+        if (outranked) return `ELECTED ${m.id} while ${this.leader} leads epoch ${m.epoch}`
         return undefined
       case 'HEARTBEAT':
         // Two leaders of one epoch (elected on both sides of a partition): the higher id wins.
-        if (sameEpoch && this.leader !== undefined && m.id < this.leader) return `a heartbeat of ${m.id} while ${this.leader} leads epoch ${m.epoch}`
+        if (outranked) return `a heartbeat of ${m.id} while ${this.leader} leads epoch ${m.epoch}`
         return undefined
       case 'HEARTBEAT_ACK':
-        if (this.role !== 'leader' || m.id !== this.self || !sameEpoch) return `an ack from ${from} for ${m.id} of epoch ${m.epoch}, not for us`
+        if (notForUs) return `an ack from ${from} for ${m.id} of epoch ${m.epoch}, not for us`
         if (!this.beats.includes(m.sent)) return `an ack from ${from} for a heartbeat we did not send lately (${m.sent})`
         return undefined
     }
@@ -481,7 +490,9 @@ export class ChangRoberts {
   private finish (out: Output): Output {
     const acting = this.acting(this.now)
     const r = this.reported
-    if (r.leader !== this.leader || r.epoch !== this.epoch) out.events.push({ type: 'leader:change', ...(this.leader !== undefined ? { leader: this.leader } : {}), epoch: this.epoch })
+    if (r.leader !== this.leader || r.epoch !== this.epoch) out.events.push({
+      type: 'leader:change', ...(this.leader !== undefined ? { leader: this.leader } : {}), epoch: this.epoch
+    })
     if (r.acting !== acting) out.events.push({ type: 'acting:change', acting, epoch: this.epoch })
     this.reported = { ...(this.leader !== undefined ? { leader: this.leader } : {}), epoch: this.epoch, acting }
     return out

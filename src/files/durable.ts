@@ -1,6 +1,7 @@
-// The durable tier behind the replicas (DESIGN §5): with S3 configured, every version a node commits as primary
-// is queued and uploaded; reads fall back to it when no replica answers, and repair restores from it when every
-// replica is gone. FilesService depends only on this interface; src/files/s3-tier.ts implements it over S3.
+// The durable tier behind the replicas (docs/ARCHITECTURE.md): with S3 configured, every version a node commits
+// as primary is queued and uploaded; reads fall back to it when no replica answers, and repair restores from it
+// when every replica is gone. FilesService depends only on this interface; src/files/s3-tier.ts implements it
+// over S3.
 import type { FileRecord } from './record.js'
 import type { AbortOptions } from '../storage/blob-store.js'
 

@@ -1,14 +1,14 @@
 // /chord-peer/fetch/1.0.0: read a file's record and a chunk-aligned byte range. The server sends the blob's
 // bytes as its store reads them; the reader verifies every chunk against the record and, on a bad chunk or a dead
 // holder, continues from the same chunk on the next replica, so a blob rotting on disk never reaches a user.
-// A reader that got a bad chunk tells the holder (index VERIFY), which checks its whole blob and repairs it.
-// (The holder used to re-hash every chunk before sending: the same guarantee, one SHA-256 pass more per read.)
+// A reader that got a bad chunk tells the holder (index VERIFY), which checks its whole blob and repairs it, so
+// the holder need not re-hash what it sends: the readers' checks give the same guarantee for one pass less.
 import { FetchHeader, FetchRequest } from '../../protocols/files.js'
 import { IntegrityError, InvalidMessageError, NotFoundError, UnreachableError } from '../errors.js'
 import { Uint8ArrayList } from 'uint8arraylist'
-import { framed, idle, readFrameLists, rechunk, writeEnd, writeFrame } from './frames.js'
+import { chunkSpan, spanBytes, verifiedChunks, type ChunkSpan } from './chunks.js'
+import { framed, idle, readFrameLists, writeEnd, writeFrame } from './frames.js'
 import { sha256Hex } from './hashing.js'
-import { dialTarget } from './store.js'
 import { bytesToHex, hexToBytes, recordFromWire, recordToWire } from './wire.js'
 import type { FilesContext } from './context.js'
 import type { FileRecord } from './record.js'
@@ -17,32 +17,18 @@ import type { Connection, Stream } from '@libp2p/interface'
 
 export const FETCH_PROTOCOL = '/chord-peer/fetch/1.0.0'
 
-/** A chunk-aligned span of a file: chunks [first, end). */
-export interface ChunkSpan { first: number, end: number }
-
-export function chunkSpan (record: FileRecord, offset: number, length: number): ChunkSpan {
-  const first = Math.floor(offset / record.chunkSize)
-  const end = length === 0 ? record.chunkHashes.length : Math.ceil(Math.min(offset + length, record.size) / record.chunkSize)
-  return { first, end }
+/** Local blob bytes of chunks `span`, each checked against the record; IntegrityError at the first bad one. */
+export function verifiedLocalChunks (
+  ctx: FilesContext, record: FileRecord, span: ChunkSpan, signal?: AbortSignal
+): AsyncGenerator<Uint8Array> {
+  const { offset, length } = spanBytes(record, span)
+  const source = length === 0 ? (async function * () {})() : ctx.blobs.get(record.hash, { offset, length, signal })
+  return verifiedChunks(record, span, source, `blob ${record.hash.slice(0, 12)}`)
 }
 
-/** Local blob bytes of chunks [first, end), each checked against the record; IntegrityError at the first bad one. */
-export async function * verifiedLocalChunks (ctx: FilesContext, record: FileRecord, span: ChunkSpan, signal?: AbortSignal): AsyncGenerator<Uint8Array> {
-  if (span.end <= span.first) return
-  const offset = span.first * record.chunkSize
-  const length = Math.min(span.end * record.chunkSize, record.size) - offset
-  let index = span.first
-  for await (const chunk of rechunk(ctx.blobs.get(record.hash, { offset, length, signal }), record.chunkSize)) {
-    if (sha256Hex(chunk) !== record.chunkHashes[index]) {
-      throw new IntegrityError(`chunk ${index} of ${record.name} (blob ${record.hash.slice(0, 12)}) does not match its hash`)
-    }
-    index++
-    yield chunk
-  }
-  if (index !== span.end) throw new IntegrityError(`blob ${record.hash.slice(0, 12)} ended after chunk ${index}, expected ${span.end}`)
-}
-
-export async function serveFetch (ctx: FilesContext, shutdown: AbortSignal, onCorrupt: (record: FileRecord, err: Error) => void): Promise<void> {
+export async function serveFetch (
+  ctx: FilesContext, shutdown: AbortSignal, onCorrupt: (record: FileRecord, err: Error) => void
+): Promise<void> {
   await ctx.host.handle(FETCH_PROTOCOL, async (stream: Stream, connection: Connection) => {
     const lp = framed(stream)
     const signal = shutdown
@@ -56,13 +42,15 @@ export async function serveFetch (ctx: FilesContext, shutdown: AbortSignal, onCo
       }
       const record = await ctx.records.get(bytesToHex(req.key))
       const found = record !== undefined && !record.tombstone
-      await lp.write(FetchHeader.encode({ found, record: record === undefined ? undefined : recordToWire(record) }), { signal: idle(signal) })
+      await lp.write(FetchHeader.encode({ found, record: record === undefined ? undefined : recordToWire(record) }),
+        { signal: idle(signal) })
       if (!found || req.recordOnly) {
         await stream.close({ signal: idle(signal) })
         return
       }
       const offset = Number(req.offset)
-      if (offset % record.chunkSize !== 0 || offset > record.size) throw new InvalidMessageError(`offset ${offset} is not a chunk boundary within the file`)
+      if (offset % record.chunkSize !== 0 || offset > record.size) throw new InvalidMessageError(
+        `offset ${offset} is not a chunk boundary within the file`)
       const span = chunkSpan(record, offset, Number(req.length))
       const length = Math.min(span.end * record.chunkSize, record.size) - offset
       try {
@@ -74,23 +62,25 @@ export async function serveFetch (ctx: FilesContext, shutdown: AbortSignal, onCo
         }
         ctx.stats.chunksServed += span.end - span.first
       } catch (err) {
-        if ((err as Error).name === 'NotFoundError') onCorrupt(record, err as Error)
+        if (err instanceof NotFoundError) onCorrupt(record, err)
         throw err
       }
       await writeEnd(lp, signal)
       await stream.close({ signal: idle(signal) })
     } catch (err) {
-      ctx.log('fetch from %p failed: %s', connection.remotePeer, (err as Error).message)
+      ctx.log('fetch from %p failed: %e', connection.remotePeer, err)
       stream.abort(err as Error)
     }
   }, { maxInboundStreams: 32 })
 }
 
 /** Ask `node` for the record of `key` (and optionally the chunks of `span`). */
-export async function openFetch (ctx: FilesContext, node: NodeRef, key: string, span: ChunkSpan | undefined, record: FileRecord | undefined, signal: AbortSignal): Promise<{ record?: FileRecord, frames?: AsyncGenerator<Uint8ArrayList> }> {
+export async function openFetch (
+  ctx: FilesContext, node: NodeRef, key: string, span: ChunkSpan | undefined, record: FileRecord | undefined, signal: AbortSignal
+): Promise<{ record?: FileRecord, frames?: AsyncGenerator<Uint8ArrayList> }> {
   let stream: Stream
   try {
-    stream = (await ctx.host.dialProtocol(dialTarget(ctx, node), FETCH_PROTOCOL, { signal: idle(signal) }))
+    stream = await ctx.host.dialProtocol(ctx.ring.dialTarget(node), FETCH_PROTOCOL, { signal: idle(signal) })
   } catch (err) {
     throw new UnreachableError(`cannot open fetch to ${node.address}: ${(err as Error).message}`, { cause: err })
   }
@@ -130,14 +120,16 @@ export async function openFetch (ctx: FilesContext, node: NodeRef, key: string, 
  * failed. Local chunks are read without the network when this node is a holder. A chunk from the network is
  * the list of pieces it arrived in: hashed piece by piece and never joined, so a read copies no byte itself.
  */
-export async function * fetchChunks (ctx: FilesContext, record: FileRecord, span: ChunkSpan, holders: readonly NodeRef[], signal: AbortSignal): AsyncGenerator<Uint8ArrayList> {
+export async function * fetchChunks (
+  ctx: FilesContext, record: FileRecord, span: ChunkSpan, holders: readonly NodeRef[], signal: AbortSignal
+): AsyncGenerator<Uint8ArrayList> {
   let next = span.first
   const errors: string[] = []
   const sizeOf = (index: number): number => Math.min(record.chunkSize, record.size - index * record.chunkSize)
   for (const node of holders) {
     if (next >= span.end) return
     try {
-      if (node.id === ctx.chord.self.id) {
+      if (node.id === ctx.ring.self.id) {
         const mine = await ctx.records.get(record.key)
         if (mine?.hash !== record.hash) throw new NotFoundError('this node does not hold that version')
         // verifiedLocalChunks checks every chunk and that none is missing.
@@ -171,20 +163,10 @@ export async function * fetchChunks (ctx: FilesContext, record: FileRecord, span
     } catch (err) {
       signal.throwIfAborted()
       errors.push(`${node.address.slice(-8)}: ${(err as Error).message}`)
-      ctx.log('fetch of %s from %s failed at chunk %d: %s', record.name, node.address, next, (err as Error).message)
+      ctx.log('fetch of %s from %s failed at chunk %d: %e', record.name, node.address, next, err)
     }
   }
   if (next < span.end) throw new UnreachableError(`no holder could serve chunk ${next} of ${record.name} (${errors.join('; ')})`)
-}
-
-/** Every piece of every chunk, in order: for a reader that writes bytes on (a socket) and needs no chunk joined. */
-export async function * pieces (chunks: AsyncIterable<Uint8ArrayList>): AsyncGenerator<Uint8Array> {
-  for await (const chunk of chunks) yield * chunk
-}
-
-/** Each chunk in one buffer: for a consumer that writes whole chunks (a blob store). */
-export async function * joined (chunks: AsyncIterable<Uint8ArrayList>): AsyncGenerator<Uint8Array> {
-  for await (const chunk of chunks) yield chunk.subarray()
 }
 
 /** Chunks per segment of a parallel read (8 MiB at the default chunk size). */
@@ -192,7 +174,7 @@ export const SEGMENT_CHUNKS = 8
 /**
  * A read spreads over several holders only when one holder delivers less than this (bytes/s, measured on the
  * first segment). Faster than that, one holder is not the bottleneck, and spreading costs the reader a stream
- * per segment and reordering: on one machine with 2 cores it made a 1 GiB get 2× slower.
+ * per segment and reordering, which made large gets slower on a small machine (BENCHMARKS.md).
  */
 export const SPREAD_BELOW_BYTES_PER_S = 100e6
 /** Event-loop utilisation during the first segment at or above which the reader itself is the bottleneck. */
@@ -205,7 +187,10 @@ export const BUSY_LOOP = 0.8
  * (segment i starts with holder i mod n); `spreadBelow` = Infinity spreads from the start.
  * At most one segment per holder is in flight, so memory stays under holders × 8 MiB whatever the file size.
  */
-export async function * parallelChunks (ctx: FilesContext, record: FileRecord, span: ChunkSpan, holders: readonly NodeRef[], signal: AbortSignal, spreadBelow = SPREAD_BELOW_BYTES_PER_S): AsyncGenerator<Uint8ArrayList> {
+export async function * parallelChunks (
+  ctx: FilesContext, record: FileRecord, span: ChunkSpan, holders: readonly NodeRef[], signal: AbortSignal,
+  spreadBelow = SPREAD_BELOW_BYTES_PER_S
+): AsyncGenerator<Uint8ArrayList> {
   if (holders.length < 2 || span.end - span.first <= SEGMENT_CHUNKS) {
     yield * fetchChunks(ctx, record, span, holders, signal)
     return
@@ -245,7 +230,9 @@ export async function * parallelChunks (ctx: FilesContext, record: FileRecord, s
   const stop = new AbortController()
   const inner = AbortSignal.any([signal, stop.signal])
   const segments: ChunkSpan[] = []
-  for (let first = span.first; first < span.end; first += SEGMENT_CHUNKS) segments.push({ first, end: Math.min(first + SEGMENT_CHUNKS, span.end) })
+  for (let first = span.first; first < span.end; first += SEGMENT_CHUNKS) segments.push({
+    first, end: Math.min(first + SEGMENT_CHUNKS, span.end)
+  })
   const start = (i: number): Promise<Uint8ArrayList[]> => {
     const order = [...holders.slice(i % holders.length), ...holders.slice(0, i % holders.length)]
     const p = (async () => {

@@ -1,12 +1,13 @@
 // Bulk data on a libp2p stream: length-prefixed frames (unsigned varint length, then the bytes), an empty frame
 // to end a run of data frames. Sources are re-cut into frames of about FRAME_BYTES, since noise encrypts per write
-// and 1 MiB writes move ≈ 1.6× more than 64 KiB ones.
+// and large writes move markedly more per CPU-second than 64 KiB ones.
 //
 // Why not @libp2p/utils' lpStream here: libp2p streams have no read backpressure of their own, and lpStream
 // buffers whatever arrives; a reader slower than the network (a disk, the next hop) made its buffer grow without
 // bound and the stream was reset. `framed` keeps its own buffer and pauses the stream above HIGH_WATER_BYTES (yamux
 // then stops granting window, so the sender waits), resuming when the buffer drains below LOW_WATER_BYTES or a
 // frame needs more bytes. Writes wait until the stream's own write buffer is below a frame.
+import { UnexpectedEOFError } from '@libp2p/utils'
 import { Uint8ArrayList } from 'uint8arraylist'
 import { InvalidMessageError } from '../errors.js'
 import { STREAM_WINDOW_BYTES } from '../net/host.js'
@@ -46,8 +47,11 @@ export function framed (stream: Stream): Framed {
   // inside that listener would leave the stream marked paused while yamux grants window again, and the backlog
   // then grows past any limit. So the listener never pauses during resume(); we pause right after it instead.
   let resuming = false
+  // Bytes the frame being read needs in the buffer (prefix and body), once its length is known: a frame over
+  // HIGH_WATER_BYTES (a header or trailer of a large file) must fit before reading pauses, or it never arrives.
+  let want = 0
   const pauseIfFull = (): void => {
-    if (buf.byteLength > HIGH_WATER_BYTES && stream.readStatus === 'readable') stream.pause()
+    if (buf.byteLength > Math.max(HIGH_WATER_BYTES, want) && stream.readStatus === 'readable') stream.pause()
   }
   const resume = (): void => {
     if (stream.readStatus !== 'paused') return
@@ -77,7 +81,11 @@ export function framed (stream: Stream): Framed {
       shift += 7
       if ((b & 0x80) === 0) {
         if (length > MAX_FRAME_BYTES) throw new InvalidMessageError(`frame of ${length} bytes is over the ${MAX_FRAME_BYTES}-byte limit`)
-        if (buf.byteLength < i + 1 + length) return undefined
+        if (buf.byteLength < i + 1 + length) {
+          want = i + 1 + length
+          return undefined
+        }
+        want = 0
         const frame = buf.sublist(i + 1, i + 1 + length)
         buf.consume(i + 1 + length)
         return frame
@@ -95,7 +103,7 @@ export function framed (stream: Stream): Framed {
           if (buf.byteLength < LOW_WATER_BYTES) resume()
           return frame
         }
-        if (ended) throw failure ?? Object.assign(new Error('the stream ended in the middle of a transfer'), { name: 'UnexpectedEOFError' })
+        if (ended) throw failure ?? new UnexpectedEOFError('the stream ended in the middle of a transfer')
         resume() // a frame needs more bytes than we have
         await new Promise<void>((resolve, reject) => {
           const signal = options.signal

@@ -1,15 +1,14 @@
-// S3Tier: the DurableTier over an S3 bucket (DESIGN §5, "S3 tier"). It owns three things:
-// - A persistent upload queue, its own LevelDB database at `<dir>/s3-queue` (classic-level, like the record
-//   index): one entry per committed version this node must upload, keyed by a zero-padded sequence number so the
-//   oldest comes first, valued by the FileRecord. `enqueue` resolves once the entry is written with `sync`, so a
-//   version committed by a node that dies before uploading it is uploaded when the node comes back (`start`
-//   resumes whatever the queue holds).
-// - The uploader: one loop, one entry at a time, asleep while the queue is empty (woken by `enqueue`). For an
+// S3Tier: the DurableTier over an S3 bucket (docs/ARCHITECTURE.md, "The durable tier"). It owns two things and
+// composes a third:
+// - The uploader: one loop, one entry of the upload queue at a time, asleep while the queue is empty. For an
 //   entry it uploads the blob from the node's local store to `<prefix>blobs/<sha256>` (S3BlobStore, verified
 //   against the record's hash and size; skipped when S3 already has it, and for tombstones), then the record as
 //   JSON at `<prefix>records/<key>.json`, written only when newer than the stored record (compareVersions). The
 //   entry is deleted only after both succeeded.
-// - Reads for the files layer's fallback and restore: `record(key)` and `read(record, range)`.
+// - Reads for the files layer's fallback and restore: `record(key)`, `keys(from, to)` and `read(record, range)`.
+// - The queue itself is `UploadQueue` (upload-queue.ts): persistent, in `<dir>/s3-queue`, written with `sync`
+//   before `enqueue` resolves, so `start` resumes whatever a node that died left queued.
+// One S3 client serves blobs and records alike: the blob store's (createS3Client, in src/storage/s3-client.ts).
 // Why write-behind: a put never waits on S3 (it commits on the replicas; the primary enqueues), and an S3 outage
 // only delays uploads: a failed entry stays queued and is retried with exponential backoff (bounded, jittered),
 // never dropped. A failed entry moves to the back of the queue, so one entry that keeps failing (a corrupt local
@@ -23,27 +22,31 @@
 // - A request that hangs (rather than failing) holds the loop: the SDK sets no request timeout by default.
 //   `stop()` aborts it.
 // - Bytes returned by `read` are not re-hashed here: callers verify chunk hashes, as for replica reads.
-import { join } from 'node:path'
-import { mkdir } from 'node:fs/promises'
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3'
 import { logger, type Logger } from '@libp2p/logger'
-import { ClassicLevel } from 'classic-level'
 import { ChordPeerError, InvalidInputError, NotFoundError, NotStartedError, StorageError } from '../errors.js'
+import { backoff, sleep, type BackoffInit } from '../lifecycle.js'
 import { assertHash } from '../storage/blob-store.js'
-import { S3BlobStore, type S3BlobStoreConfig } from '../storage/s3-blob-store.js'
+import { S3BlobStore } from '../storage/s3-blob-store.js'
+import { mapS3Error } from '../storage/s3-client.js'
 import { compareVersions, type FileRecord } from './record.js'
+import { UploadQueue } from './upload-queue.js'
 import type { AbortOptions, BlobStore } from '../storage/blob-store.js'
+import type { S3Config } from '../config.js'
 import type { DurableTier } from './durable.js'
 
 export interface S3TierInit {
   /** The bucket (and prefix) to upload to; blobs and records share it. */
-  s3: S3BlobStoreConfig
+  s3: S3Config
   /** The node's local blob store, where queued blobs are read from. */
   local: BlobStore
   /** Data directory; the queue lives in `<dir>/s3-queue`. */
   dir: string
   log?: Logger
-  /** Backoff after a failed upload: `minMs` doubling per consecutive failure up to `maxMs` (default 1 s, 60 s). */
+  /**
+   * Backoff after a failed upload: `minMs` doubling per consecutive failure up to `maxMs` (default 1 s, 60 s),
+   * each wait jittered by ±25 % within those bounds.
+   */
   retry?: { minMs?: number, maxMs?: number }
 }
 
@@ -54,45 +57,35 @@ export interface S3TierStats {
   dropped: number
   /** Failed upload attempts (each one retried later). */
   failures: number
-  /** The message of the last failure, if any. */
-  lastError?: string
+  /** The last failure, if any. */
+  lastError?: Error
 }
 
-/** Name of the queue database under the data directory. */
-export const QUEUE_DIR = 's3-queue'
 /** Default backoff bounds. */
 export const DEFAULT_RETRY = { minMs: 1_000, maxMs: 60_000 }
-
-const SEQ_DIGITS = 16
+/** Spread of each backoff wait: many nodes that lost S3 at once do not all retry in step. */
+const RETRY_JITTER = 0.25
 
 /** The local blob of an entry is gone: the entry is dropped, not retried. */
 class LocalBlobGoneError extends ChordPeerError {
   static override readonly code = 'ERR_LOCAL_BLOB_GONE'
 }
 
-interface Clients { blobs: S3BlobStore, client: S3Client }
-
 export class S3Tier implements DurableTier {
   readonly bucket: string
   readonly prefix: string
-  private readonly config: S3BlobStoreConfig
+  private readonly config: S3Config
   private readonly local: BlobStore
   private readonly dir: string
   private readonly log: Logger
-  private readonly retry: { minMs: number, maxMs: number }
-  private db?: ClassicLevel<string, FileRecord>
-  private opening?: Promise<ClassicLevel<string, FileRecord>>
-  private clients?: Clients
-  private nextSeq = 0
-  private count = 0
+  private readonly retry: BackoffInit
+  /** Closed by `stop()`; a `start()` after that opens a new one on the same directory. */
+  private queue: UploadQueue
+  /** Made on first use; its client also carries the record requests. */
+  private blobs?: S3BlobStore
   private stopped = false
   private controller?: AbortController
   private loop?: Promise<void>
-  /** Set by enqueue, cleared by the loop before it looks at the queue: no wake-up is lost. */
-  private dirty = false
-  private wake?: () => void
-  private readonly enqueues = new Set<Promise<unknown>>()
-  private idleWaiters: Array<(err?: unknown) => void> = []
   private readonly counters: S3TierStats = { uploaded: 0, dropped: 0, failures: 0 }
 
   constructor (init: S3TierInit) {
@@ -105,7 +98,8 @@ export class S3Tier implements DurableTier {
     const minMs = init.retry?.minMs ?? DEFAULT_RETRY.minMs
     const maxMs = init.retry?.maxMs ?? DEFAULT_RETRY.maxMs
     if (!(minMs > 0 && maxMs >= minMs)) throw new InvalidInputError(`retry needs 0 < minMs <= maxMs, got ${minMs}, ${maxMs}`)
-    this.retry = { minMs, maxMs }
+    this.retry = { minMs, maxMs, jitter: RETRY_JITTER }
+    this.queue = new UploadQueue(this.dir)
     // Validates the bucket name now rather than at the first upload.
     this.s3()
   }
@@ -118,20 +112,7 @@ export class S3Tier implements DurableTier {
   async enqueue (record: FileRecord): Promise<void> {
     checkRecord(record)
     if (this.stopped) throw new NotStartedError('the S3 tier is stopped')
-    const op = (async () => {
-      const db = await this.open()
-      const key = String(this.nextSeq++).padStart(SEQ_DIGITS, '0')
-      await db.put(key, record, { sync: true })
-      this.count++
-      this.dirty = true
-      this.wake?.()
-    })()
-    this.enqueues.add(op)
-    try {
-      await op
-    } finally {
-      this.enqueues.delete(op)
-    }
+    await this.queue.push(record)
   }
 
   async record (key: string, options: AbortOptions = {}): Promise<FileRecord | undefined> {
@@ -146,10 +127,12 @@ export class S3Tier implements DurableTier {
     const what = `read the S3 record of ${key}`
     let text: string
     try {
-      const res = await this.s3().client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.recordKey(key) }), { abortSignal: options.signal })
+      const res = await this.s3().client.send(new GetObjectCommand({
+        Bucket: this.bucket, Key: this.recordKey(key)
+      }), { abortSignal: options.signal })
       text = await res.Body!.transformToString('utf8')
     } catch (err) {
-      const mapped = mapError(err, options, what)
+      const mapped = mapS3Error(err, options.signal, what)
       if (mapped instanceof NotFoundError) return undefined
       throw mapped
     }
@@ -183,7 +166,7 @@ export class S3Tier implements DurableTier {
             ContinuationToken: token
           }), { abortSignal: options.signal })
         } catch (err) {
-          throw mapError(err, options, 'list the S3 records')
+          throw mapS3Error(err, options.signal, 'list the S3 records')
         }
         for (const object of res.Contents ?? []) {
           const key = object.Key?.slice(records.length, -'.json'.length) ?? ''
@@ -196,14 +179,15 @@ export class S3Tier implements DurableTier {
     }
   }
 
-  async * read (record: FileRecord, range: { offset: number, length?: number } = { offset: 0 }, options: AbortOptions = {}): AsyncGenerator<Uint8Array> {
+  async * read (
+    record: FileRecord, range: { offset: number, length?: number } = { offset: 0 }, options: AbortOptions = {}
+  ): AsyncGenerator<Uint8Array> {
     if (record.tombstone) throw new NotFoundError(`${JSON.stringify(record.name)} is deleted`)
-    yield * this.s3().blobs.get(record.hash, { offset: range.offset, length: range.length, signal: options.signal })
+    yield * this.s3().get(record.hash, { offset: range.offset, length: range.length, signal: options.signal })
   }
 
   async pending (): Promise<number> {
-    await this.open()
-    return this.count
+    return await this.queue.size()
   }
 
   /** Counters for tests and metrics. */
@@ -216,170 +200,81 @@ export class S3Tier implements DurableTier {
    * and with NotStartedError when the tier stops first. Only a started tier makes progress.
    */
   async idle (options: AbortOptions = {}): Promise<void> {
-    await this.open()
-    if (this.count === 0) return
-    options.signal?.throwIfAborted()
     if (this.stopped) throw new NotStartedError('the S3 tier stopped')
-    await new Promise<void>((resolve, reject) => {
-      const settle = (err?: unknown): void => {
-        options.signal?.removeEventListener('abort', onAbort)
-        this.idleWaiters = this.idleWaiters.filter(w => w !== settle)
-        if (err === undefined) resolve()
-        else reject(err)
-      }
-      const onAbort = (): void => { settle(options.signal!.reason) }
-      this.idleWaiters.push(settle)
-      options.signal?.addEventListener('abort', onAbort, { once: true })
-    })
+    await this.queue.idle(options)
   }
 
   async start (): Promise<void> {
     if (this.loop !== undefined) return
-    this.stopped = false
-    await this.open()
+    if (this.stopped) {
+      this.stopped = false
+      this.queue = new UploadQueue(this.dir)
+    }
+    const queue = this.queue
+    await queue.open()
     if (this.stopped || this.loop !== undefined) return
     const controller = new AbortController()
     this.controller = controller
-    this.loop = this.run(controller.signal).catch(err => {
-      this.log.error('S3 upload loop failed: %e', err)
+    this.loop = this.run(queue, controller.signal).catch(err => {
+      // Stopping ends the loop with the signal's reason: not a failure.
+      if (!controller.signal.aborted) this.log.error('S3 upload loop failed: %e', err)
     })
   }
 
   async stop (): Promise<void> {
     this.stopped = true
-    for (const settle of this.idleWaiters) settle(new NotStartedError('the S3 tier stopped'))
     this.controller?.abort(new DOMException('the S3 tier stopped', 'AbortError'))
-    this.wake?.()
     await this.loop
     this.loop = undefined
     this.controller = undefined
-    await Promise.allSettled([...this.enqueues])
-    const db = this.db ?? await this.opening?.catch(() => undefined)
-    this.db = undefined
-    this.opening = undefined
-    await db?.close()
-    const clients = this.clients
-    this.clients = undefined
-    await clients?.blobs.close()
-    clients?.client.destroy()
+    // Rejects a waiting idle() with NotStartedError, and waits for the enqueues under way.
+    await this.queue.close()
+    const blobs = this.blobs
+    this.blobs = undefined
+    await blobs?.close()
   }
 
-  private s3 (): Clients {
+  /** The blob store; NotStartedError once stopped. */
+  private s3 (): S3BlobStore {
     if (this.stopped) throw new NotStartedError('the S3 tier is stopped')
-    if (this.clients === undefined) {
-      this.clients = {
-        blobs: new S3BlobStore(this.config),
-        // The same settings S3BlobStore uses: WHEN_REQUIRED, or the SDK sends aws-chunked bodies that
-        // S3-compatible servers store verbatim (REFERENCE.md).
-        client: new S3Client({
-          region: this.config.region ?? 'us-east-1',
-          endpoint: this.config.endpoint,
-          credentials: this.config.credentials,
-          forcePathStyle: this.config.forcePathStyle,
-          requestChecksumCalculation: 'WHEN_REQUIRED',
-          responseChecksumValidation: 'WHEN_REQUIRED'
-        })
-      }
-    }
-    return this.clients
+    this.blobs ??= new S3BlobStore(this.config)
+    return this.blobs
   }
 
-  /** Open the queue (once), learning the next sequence number and the number of entries. */
-  private async open (): Promise<ClassicLevel<string, FileRecord>> {
-    if (this.db !== undefined) return this.db
-    if (this.stopped) throw new NotStartedError('the S3 tier is stopped')
-    this.opening ??= (async () => {
-      const path = join(this.dir, QUEUE_DIR)
-      const db = new ClassicLevel<string, FileRecord>(path, { valueEncoding: 'json' })
-      try {
-        await mkdir(this.dir, { recursive: true })
-        await db.open()
-      } catch (err) {
-        throw new StorageError(`cannot open the S3 upload queue in ${path}: ${(err as Error).message}`, { cause: err })
-      }
-      const [last] = await db.keys({ reverse: true, limit: 1 }).all()
-      this.nextSeq = last === undefined ? 0 : Number(last) + 1
-      let count = 0
-      for await (const _ of db.keys()) count++
-      this.count = count
-      this.db = db
-      return db
-    })()
-    try {
-      return await this.opening
-    } catch (err) {
-      this.opening = undefined
-      throw err
-    }
-  }
-
-  private async run (signal: AbortSignal): Promise<void> {
-    const db = this.db!
+  /** Upload the queue's entries, oldest first, until `signal` aborts; then it rejects with the signal's reason. */
+  private async run (queue: UploadQueue, signal: AbortSignal): Promise<void> {
     let failures = 0
     while (!signal.aborted) {
-      this.dirty = false
-      const [entry] = await db.iterator({ limit: 1 }).all()
-      if (entry === undefined) {
-        this.notifyIdle()
-        // Both checks and the wait below happen in one synchronous step: an enqueue or a stop that came while
-        // the queue was being read is seen here, and a later one calls `wake`.
-        if (this.dirty || signal.aborted) continue
-        await new Promise<void>(resolve => {
-          this.wake = resolve
-        })
-        this.wake = undefined
-        continue
-      }
-      const [seq, record] = entry
+      const entry = await queue.next({ signal })
+      const { record } = entry
       try {
         await this.upload(record, signal)
         failures = 0
         this.counters.uploaded++
-        await this.remove(db, seq)
+        await queue.remove(entry)
       } catch (err) {
-        if (signal.aborted) break
+        if (signal.aborted) return
         if (err instanceof LocalBlobGoneError) {
-          this.log('dropping the S3 upload of %s version %d.%d: %s', record.key, record.version.time, record.version.counter, err.message)
+          this.log('dropping the S3 upload of %s version %d.%d: %e', record.key, record.version.time, record.version.counter, err)
           this.counters.dropped++
-          await this.remove(db, seq)
+          await queue.remove(entry)
           continue
         }
         failures++
         this.counters.failures++
-        this.counters.lastError = (err as Error).message
-        const delay = this.backoff(failures)
+        this.counters.lastError = err instanceof Error ? err : new StorageError(String(err))
+        const delay = backoff(this.retry, failures)
         this.log.error('S3 upload of %s failed (attempt %d), retrying in %d ms: %e', record.key, failures, delay, err)
         // To the back of the queue, so an entry that keeps failing does not hold back the others.
-        const key = String(this.nextSeq++).padStart(SEQ_DIGITS, '0')
-        await db.batch([{ type: 'del', key: seq }, { type: 'put', key, value: record }], { sync: true })
+        await queue.moveToBack(entry)
         await sleep(delay, signal)
       }
     }
   }
 
-  private async remove (db: ClassicLevel<string, FileRecord>, seq: string): Promise<void> {
-    await db.del(seq, { sync: true })
-    this.count--
-    if (this.count === 0) this.notifyIdle()
-  }
-
-  private notifyIdle (): void {
-    if (this.count !== 0) return
-    const waiters = this.idleWaiters
-    this.idleWaiters = []
-    for (const w of waiters) w()
-  }
-
-  /** Exponential backoff with ±25 % jitter, within [minMs, maxMs]. */
-  private backoff (failures: number): number {
-    const base = Math.min(this.retry.maxMs, this.retry.minMs * 2 ** Math.min(failures - 1, 30))
-    const jittered = base * (0.75 + Math.random() * 0.5)
-    return Math.round(Math.max(this.retry.minMs, Math.min(this.retry.maxMs, jittered)))
-  }
-
   /** Upload one entry: the blob (unless a tombstone or already there), then the record if newer than S3's. */
   private async upload (record: FileRecord, signal: AbortSignal): Promise<void> {
-    const { blobs } = this.s3()
+    const blobs = this.s3()
     if (!record.tombstone && !await blobs.has(record.hash, { signal })) {
       if (!await this.local.has(record.hash, { signal })) throw new LocalBlobGoneError(`local blob ${record.hash} is gone`)
       let localError: unknown
@@ -405,7 +300,7 @@ export class S3Tier implements DurableTier {
     // Race: another primary may put between our read and this write (see the header).
     const body = JSON.stringify(record)
     try {
-      await this.s3().client.send(new PutObjectCommand({
+      await blobs.client.send(new PutObjectCommand({
         Bucket: this.bucket,
         Key: this.recordKey(record.key),
         Body: body,
@@ -413,7 +308,7 @@ export class S3Tier implements DurableTier {
         ContentLength: Buffer.byteLength(body)
       }), { abortSignal: signal })
     } catch (err) {
-      throw mapError(err, { signal }, `write the S3 record of ${record.key}`)
+      throw mapS3Error(err, signal, `write the S3 record of ${record.key}`)
     }
   }
 }
@@ -424,37 +319,11 @@ function checkRecord (record: FileRecord): void {
   assertHash(record.key, 'record key')
   if (typeof record.tombstone !== 'boolean') throw new InvalidInputError('record.tombstone must be a boolean')
   if (!record.tombstone) assertHash(record.hash, 'record hash')
-  if (!Number.isSafeInteger(record.size) || record.size < 0) throw new InvalidInputError(`record size must be a non-negative integer, got ${String(record.size)}`)
+  if (!Number.isSafeInteger(record.size) || record.size < 0) {
+    throw new InvalidInputError(`record size must be a non-negative integer, got ${String(record.size)}`)
+  }
   const v = record.version as FileRecord['version'] | undefined
   if (typeof v?.time !== 'number' || typeof v.counter !== 'number' || typeof v.writer !== 'string') {
     throw new InvalidInputError('record.version must be { time, counter, writer }')
   }
-}
-
-function isNotFound (err: unknown): boolean {
-  const e = err as { name?: string, $metadata?: { httpStatusCode?: number } } | undefined
-  if (e?.name === 'NoSuchBucket') return false
-  return e?.name === 'NoSuchKey' || e?.name === 'NotFound' || e?.$metadata?.httpStatusCode === 404
-}
-
-/** The same mapping as S3BlobStore's: 404 → NotFoundError, abort → the signal's reason, else StorageError. */
-function mapError (err: unknown, options: AbortOptions, what: string): unknown {
-  if (options.signal?.aborted === true) return options.signal.reason
-  if (err instanceof ChordPeerError) return err
-  if (isNotFound(err)) return new NotFoundError(`cannot ${what}: not found`, { cause: err })
-  return new StorageError(`cannot ${what}: ${(err as Error).message}`, { cause: err })
-}
-
-/** Wait `ms`, or less if `signal` aborts (resolving, not rejecting: the caller checks the signal). */
-async function sleep (ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return
-  await new Promise<void>(resolve => {
-    const done = (): void => {
-      clearTimeout(timer)
-      signal.removeEventListener('abort', done)
-      resolve()
-    }
-    const timer = setTimeout(done, ms)
-    signal.addEventListener('abort', done, { once: true })
-  })
 }

@@ -8,7 +8,10 @@ import type { FileRecord as WireRecord } from '../../protocols/files.js'
 
 export const MIN_CHUNK_SIZE = 16 * 1024
 export const MAX_CHUNK_SIZE = 4 * 1024 * 1024
-/** Largest file accepted: 256 GiB, which bounds a record's chunk list (≤ 256 Ki hashes at the smallest chunks it allows, 1 MiB chunks: 8 MiB of hashes in one header frame). */
+/**
+ * Largest file accepted: 256 GiB, which bounds a record's chunk list (≤ 256 Ki hashes at the smallest chunks it
+ * allows, 1 MiB chunks: 8 MiB of hashes in one header frame).
+ */
 export const MAX_FILE_SIZE = 2 ** 38
 
 const HEX64 = /^[0-9a-f]{64}$/
@@ -48,7 +51,8 @@ export function recordFromWire (w: WireRecord | undefined, complete: boolean): F
   if (problem !== undefined) throw new InvalidMessageError(`bad record: ${problem}`)
   const key = bytesToHex(w.key)
   if (key !== sha256Hex(w.name)) throw new InvalidMessageError('bad record: key is not SHA-256 of the name')
-  if (w.chunkSize < MIN_CHUNK_SIZE || w.chunkSize > MAX_CHUNK_SIZE) throw new InvalidMessageError(`bad record: chunk size ${w.chunkSize} outside [${MIN_CHUNK_SIZE}, ${MAX_CHUNK_SIZE}]`)
+  if (w.chunkSize < MIN_CHUNK_SIZE || w.chunkSize > MAX_CHUNK_SIZE) throw new InvalidMessageError(
+    `bad record: chunk size ${w.chunkSize} outside [${MIN_CHUNK_SIZE}, ${MAX_CHUNK_SIZE}]`)
   if (w.version === undefined || w.version.writer === '') throw new InvalidMessageError('bad record: no version')
   if (w.contentType.length > 256) throw new InvalidMessageError('bad record: content type too long')
   const size = Number(w.size)
@@ -74,6 +78,7 @@ export function recordFromWire (w: WireRecord | undefined, complete: boolean): F
 export function checkComplete (r: FileRecord): void {
   if (!HEX64.test(r.hash)) throw new InvalidMessageError('bad record: hash is not 32 bytes')
   if (r.chunkHashes.some(h => !HEX64.test(h))) throw new InvalidMessageError('bad record: a chunk hash is not 32 bytes')
-  if (r.chunkHashes.length !== Math.ceil(r.size / r.chunkSize)) throw new InvalidMessageError('bad record: chunk count does not match the size')
+  if (r.chunkHashes.length !== Math.ceil(r.size / r.chunkSize)) throw new InvalidMessageError(
+    'bad record: chunk count does not match the size')
   if (r.tombstone && r.size !== 0) throw new InvalidMessageError('bad record: a tombstone has content')
 }

@@ -1,19 +1,24 @@
-// The membership view: what the leader of the supernodes knows about the ring (DESIGN §4). Only the leader
+// The membership view: what the leader of the supernodes knows about the ring. Only the leader
 // writes it; every change raises `version`, and the leader pushes the new view to every supernode. A view is
 // newer than another when its epoch is higher, or its epoch is equal and its version higher, so a view written
 // by a deposed leader never replaces one written under a later election.
 // Here: the domain type, its wire and JSON forms with their validation, and the stores that persist it (a file
 // in the data dir, and with S3 configured an object in the bucket, so a restarted cluster recovers it).
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
-import { dirname } from 'node:path'
-import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
+import { dirname, join } from 'node:path'
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
-import { InvalidMessageError, StorageError } from '../errors.js'
-import { decodeAddrs, decodePeerId, nodeRefOf, toWire, type AddressBook } from '../chord/wire.js'
+import { InvalidMessageError, NotFoundError, StorageError } from '../errors.js'
+import { decodePeerId, nodeRefOf, type PeerDirectory } from '../chord/wire.js'
+import { createS3Client, mapS3Error } from '../storage/s3-client.js'
 import type { MembershipView, Peer, RingSettings } from '../../protocols/membership.js'
-import type { IdSpace, NodeRef } from '../ring/index.js'
-import type { S3BlobStoreConfig } from '../storage/s3-blob-store.js'
+import type { NodeRef } from '../ring/index.js'
+import type { S3Config } from '../config.js'
+import type { Service } from '../lifecycle.js'
+
+/** The view's file in a supernode's data dir. */
+export const VIEW_FILE = 'view.json'
 
 /** Most members and supernodes a view may list. */
 export const MAX_MEMBERS = 4_096
@@ -42,30 +47,26 @@ export function withoutNode (nodes: readonly NodeRef[], address: string): NodeRe
   return nodes.filter(n => n.address !== address)
 }
 
-export function viewToWire (book: AddressBook, view: View): MembershipView {
+export function viewToWire (peers: PeerDirectory, view: View): MembershipView {
   return {
     version: BigInt(view.version),
     epoch: BigInt(view.epoch),
-    leader: view.leader === undefined ? new Uint8Array(0) : toWire(book, view.leader).peerId,
+    leader: view.leader === undefined ? new Uint8Array(0) : peers.toWire(view.leader).peerId,
     settings: view.settings,
-    supernodes: view.supernodes.map(n => toWire(book, n)),
-    members: view.members.map(n => toWire(book, n))
+    supernodes: view.supernodes.map(n => peers.toWire(n)),
+    members: view.members.map(n => peers.toWire(n))
   }
 }
 
 /** Decode and check a view from the wire; learns every address in it. InvalidMessageError when malformed. */
-export function viewFromWire (space: IdSpace, book: AddressBook, wire: MembershipView | undefined): View {
+export function viewFromWire (peers: PeerDirectory, wire: MembershipView | undefined): View {
   if (wire === undefined) throw new InvalidMessageError('the view is missing')
   if (wire.settings === undefined) throw new InvalidMessageError('the view has no ring settings')
   if (wire.supernodes.length > MAX_SUPERNODES) throw new InvalidMessageError(`more than ${MAX_SUPERNODES} supernodes`)
   if (wire.members.length > MAX_MEMBERS) throw new InvalidMessageError(`more than ${MAX_MEMBERS} members`)
-  const list = (peers: Peer[]): NodeRef[] => peers.map(p => {
-    const peerId = decodePeerId(p.peerId)
-    book.add(peerId, decodeAddrs(p.addrs))
-    return nodeRefOf(space, peerId)
-  })
+  const list = (list: Peer[]): NodeRef[] => list.map(p => peers.fromWire(p))
   const supernodes = list(wire.supernodes)
-  const leader = wire.leader.length === 0 ? undefined : nodeRefOf(space, decodePeerId(wire.leader))
+  const leader = wire.leader.length === 0 ? undefined : nodeRefOf(peers.space, decodePeerId(wire.leader))
   return {
     version: Number(wire.version),
     epoch: Number(wire.epoch),
@@ -88,8 +89,8 @@ export interface ViewJson {
   members: PeerJson[]
 }
 
-export function viewToJson (book: AddressBook, view: View): ViewJson {
-  const peer = (n: NodeRef): PeerJson => ({ peerId: n.address, addrs: (book.get(n.address)?.addrs ?? []).map(a => a.toString()) })
+export function viewToJson (peers: PeerDirectory, view: View): ViewJson {
+  const peer = (n: NodeRef): PeerJson => ({ peerId: n.address, addrs: peers.addrs(n).map(a => a.toString()) })
   return {
     version: view.version,
     epoch: view.epoch,
@@ -101,14 +102,12 @@ export function viewToJson (book: AddressBook, view: View): ViewJson {
 }
 
 /** Read a stored view back; StorageError when it is not one. Learns every address in it. */
-export function viewFromJson (space: IdSpace, book: AddressBook, json: ViewJson): View {
+export function viewFromJson (peers: PeerDirectory, json: ViewJson): View {
+  const space = peers.space
   try {
-    const list = (peers: PeerJson[]): NodeRef[] => peers.map(p => {
-      const peerId = peerIdFromString(p.peerId)
-      book.add(peerId, p.addrs.map(a => multiaddr(a)))
-      return nodeRefOf(space, peerId)
-    })
-    if (!Number.isSafeInteger(json.version) || !Number.isSafeInteger(json.epoch) || typeof json.settings?.k !== 'number') throw new Error('bad version, epoch or settings')
+    const list = (list: PeerJson[]): NodeRef[] => list.map(p => peers.learn(peerIdFromString(p.peerId), p.addrs.map(a => multiaddr(a))))
+    if (!Number.isSafeInteger(json.version) || !Number.isSafeInteger(json.epoch) ||
+      typeof json.settings?.k !== 'number') throw new Error('bad version, epoch or settings')
     return {
       version: json.version,
       epoch: json.epoch,
@@ -127,6 +126,26 @@ export interface ViewStore {
   readonly where: string
   load (): Promise<ViewJson | undefined>
   save (view: ViewJson): Promise<void>
+  close? (): void
+}
+
+/**
+ * The stores of a supernode's view: `<data-dir>/view.json` (with a data dir) and, with S3 configured, the
+ * bucket's copy; none for a peer. A service only so that stopping the node closes them.
+ */
+export class ViewStores implements Service {
+  readonly list: ViewStore[] = []
+
+  constructor (init: { dataDir?: string, s3?: S3Config } = {}) {
+    if (init.dataDir !== undefined) this.list.push(new FileViewStore(join(init.dataDir, VIEW_FILE)))
+    if (init.s3 !== undefined) this.list.push(new S3ViewStore(init.s3))
+  }
+
+  start (): void {}
+
+  stop (): void {
+    for (const store of this.list) store.close?.()
+  }
 }
 
 /** `<data-dir>/view.json`, replaced atomically. */
@@ -154,40 +173,40 @@ export class FileViewStore implements ViewStore {
 
 /** `<prefix>membership/view.json` in the S3 bucket of the durable tier. */
 export class S3ViewStore implements ViewStore {
+  /** How long one read or write of the view may take, so that a supernode never hangs on S3. */
+  private static readonly TIMEOUT_MS = 10_000
   readonly where: string
   private readonly client: S3Client
   private readonly key: string
 
-  constructor (private readonly config: S3BlobStoreConfig) {
+  constructor (private readonly config: S3Config) {
     this.key = `${config.prefix ?? ''}membership/view.json`
     this.where = `s3://${config.bucket}/${this.key}`
-    this.client = new S3Client({
-      region: config.region ?? 'us-east-1',
-      endpoint: config.endpoint,
-      credentials: config.credentials,
-      forcePathStyle: config.forcePathStyle,
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      responseChecksumValidation: 'WHEN_REQUIRED'
-    })
+    this.client = createS3Client(config)
   }
 
+  /** The stored view, or undefined when there is none yet. */
   async load (): Promise<ViewJson | undefined> {
+    const signal = AbortSignal.timeout(S3ViewStore.TIMEOUT_MS)
     try {
-      const res = await this.client.send(new GetObjectCommand({ Bucket: this.config.bucket, Key: this.key }), { abortSignal: AbortSignal.timeout(10_000) })
+      const res = await this.client.send(new GetObjectCommand({ Bucket: this.config.bucket, Key: this.key }), { abortSignal: signal })
       return JSON.parse(await res.Body!.transformToString('utf8')) as ViewJson
     } catch (err) {
-      const e = err as { name?: string, $metadata?: { httpStatusCode?: number } }
-      if (e.name === 'NoSuchKey' || e.$metadata?.httpStatusCode === 404) return undefined
-      throw new StorageError(`cannot read ${this.where}: ${(err as Error).message}`, { cause: err })
+      const mapped = mapS3Error(err, signal, `read ${this.where}`)
+      if (mapped instanceof NotFoundError) return undefined
+      throw mapped
     }
   }
 
   async save (view: ViewJson): Promise<void> {
+    const signal = AbortSignal.timeout(S3ViewStore.TIMEOUT_MS)
     const body = JSON.stringify(view)
     try {
-      await this.client.send(new PutObjectCommand({ Bucket: this.config.bucket, Key: this.key, Body: body, ContentType: 'application/json', ContentLength: Buffer.byteLength(body) }), { abortSignal: AbortSignal.timeout(10_000) })
+      await this.client.send(new PutObjectCommand({
+        Bucket: this.config.bucket, Key: this.key, Body: body, ContentType: 'application/json', ContentLength: Buffer.byteLength(body)
+      }), { abortSignal: signal })
     } catch (err) {
-      throw new StorageError(`cannot write ${this.where}: ${(err as Error).message}`, { cause: err })
+      throw mapS3Error(err, signal, `write ${this.where}`)
     }
   }
 

@@ -12,9 +12,8 @@ import type { Ping } from '@libp2p/ping'
 
 /**
  * Most bytes a yamux stream lets its sender have in flight (libp2p's default grows to 16 MiB). A relaying holder
- * keeps up to a window per stream in memory; at 16 MiB the holders of a 1 GiB k = 3 put peaked at 210–227 MB RSS,
- * at 4 MiB at 178–181 MB, with no loss of throughput on loopback (bench/transfer.ts; BENCHMARKS.md). 4 MiB still
- * covers 200 MB/s × 20 ms of round trip and event-loop stall.
+ * keeps up to a window per stream in memory, so the window bounds a node's memory during puts (BENCHMARKS.md has
+ * the peak RSS at both sizes); 4 MiB still covers 200 MB/s × 20 ms of round trip and event-loop stall.
  */
 export const STREAM_WINDOW_BYTES = 4 * 1024 * 1024
 
@@ -28,10 +27,13 @@ export interface HostInit {
   maxConnections?: number
   /** Dial timeout in ms (default 5000). */
   dialTimeoutMs?: number
+  /** Start listening at once (default true); false leaves `start()` to the caller. */
+  start?: boolean
 }
 
 export async function createHost (init: HostInit): Promise<Host> {
   return createLibp2p({
+    start: init.start ?? true,
     privateKey: init.privateKey,
     addresses: { listen: init.listen ?? ['/ip4/0.0.0.0/tcp/0'] },
     transports: [tcp()],

@@ -12,7 +12,8 @@ export async function loadOrCreateKey (dataDir: string): Promise<PrivateKey> {
   try {
     return privateKeyFromProtobuf(await readFile(file))
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`cannot read identity key ${file}: ${(err as Error).message}`, { cause: err })
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(
+      `cannot read identity key ${file}: ${(err as Error).message}`, { cause: err })
   }
   const key = await newKey()
   await mkdir(dataDir, { recursive: true, mode: 0o700 })

@@ -1,10 +1,13 @@
 // Request/response over libp2p streams: length-prefixed protobuf, one reply per request, several exchanges per
 // stream in turn. Opening a libp2p stream costs more CPU than the exchange itself (multistream negotiation, a
-// logger and yamux state per stream: ≈ 2–4 ms here), so clients keep idle streams per peer and reuse them.
+// logger and yamux state per stream), so clients keep idle streams per peer and reuse them.
 // The inbound side owns decoding, size limits and the per-message timeout, and hands a decoded request to a
-// handler that never touches the stream (kad-dht's rpc/index.ts). A decode error, oversized frame, timeout or
-// handler failure resets that stream only; the node keeps serving.
+// handler that never touches the stream (kad-dht's rpc/index.ts); `byType` builds such a handler from a table
+// of one handler per request type. A decode error, an oversized or truncated frame, a timeout or a handler
+// failure resets that stream only; the node keeps serving. A client that half-closes between requests gets a
+// graceful close.
 import { lpStream, type LengthPrefixedStream } from '@libp2p/utils'
+import { peerIdFromString } from '@libp2p/peer-id'
 import { InvalidMessageError, UnreachableError } from '../errors.js'
 import type { Connection, Libp2p, PeerId, Stream } from '@libp2p/interface'
 import type { Logger } from '@libp2p/logger'
@@ -23,22 +26,46 @@ export interface RpcLimits {
   timeoutMs: number
 }
 
+/** Where a request goes: a PeerId, or multiaddrs that each end in /p2p/<the same PeerId>. */
+export type Target = PeerId | Multiaddr[]
+
 /** An inbound stream waits this long for the next request before the server closes it. */
 export const IDLE_STREAM_MS = 60_000
+
+export type Handler<Req, Res> = (request: Req, connection: Connection, signal: AbortSignal) => Promise<Res>
 
 export interface ServeInit<Req, Res> extends RpcLimits {
   protocol: string
   request: Codec<Req>
   response: Codec<Res>
-  handler: (request: Req, connection: Connection, signal: AbortSignal) => Promise<Res>
+  handler: Handler<Req, Res>
   log: Logger
   /** Concurrent inbound streams per connection (default 64). */
   maxInboundStreams?: number
 }
 
+/**
+ * One handler per request type: a request whose type has no entry is invalid (InvalidMessageError, so its
+ * stream is reset).
+ */
+export function byType<T extends PropertyKey, Req extends { type: T }, Args extends unknown[], Res> (
+  protocol: string, table: Record<T, (request: Req, ...args: Args) => Promise<Res>>
+): (request: Req, ...args: Args) => Promise<Res> {
+  return async (request, ...args) => {
+    const handler = table[request.type] as ((request: Req, ...args: Args) => Promise<Res>) | undefined
+    if (handler === undefined) throw new InvalidMessageError(`unknown ${protocol} request type ${String(request.type)}`)
+    return await handler(request, ...args)
+  }
+}
+
 /** Register an rpc handler on `host` for `init.protocol`. */
 export async function serveRpc<Req, Res> (host: Libp2p, init: ServeInit<Req, Res>): Promise<void> {
   await host.handle(init.protocol, async (stream: Stream, connection: Connection) => {
+    // Bytes that arrived and bytes of whole requests read: a half-close between requests is the end of the
+    // conversation, one in the middle of a request is a truncated (malformed) request.
+    let received = 0
+    let consumed = 0
+    stream.addEventListener('message', evt => { received += evt.data.byteLength })
     const lp = lpStream(stream, { maxDataLength: init.maxMessageBytes })
     try {
       while (true) {
@@ -46,9 +73,12 @@ export async function serveRpc<Req, Res> (host: Libp2p, init: ServeInit<Req, Res
         try {
           bytes = await lp.read({ signal: AbortSignal.timeout(IDLE_STREAM_MS) })
         } catch (err) {
-          if (isEndOfStream(err, stream)) { await stream.close().catch(() => {}); return }
+          if (received === consumed && isEndOfStream(err, stream)) { await stream.close().catch(() => {}); return }
+          if (received !== consumed && isEndOfStream(err, stream)) throw new InvalidMessageError(
+            `a ${init.protocol} request was cut short`, { cause: err })
           throw err
         }
+        consumed += varintLength(bytes.byteLength) + bytes.byteLength
         const signal = AbortSignal.timeout(init.timeoutMs)
         let request: Req
         try {
@@ -60,7 +90,7 @@ export async function serveRpc<Req, Res> (host: Libp2p, init: ServeInit<Req, Res
         await lp.write(init.response.encode(response), { signal })
       }
     } catch (err) {
-      init.log('%s from %p failed: %s', init.protocol, connection.remotePeer, (err as Error).message)
+      init.log('%s from %p failed: %e', init.protocol, connection.remotePeer, err)
       stream.abort(err as Error)
     }
   }, { maxInboundStreams: init.maxInboundStreams ?? 64 })
@@ -69,6 +99,20 @@ export async function serveRpc<Req, Res> (host: Libp2p, init: ServeInit<Req, Res
 function isEndOfStream (err: unknown, stream: Stream): boolean {
   const name = (err as Error).name
   return name === 'UnexpectedEOFError' || name === 'TimeoutError' || stream.remoteWriteStatus !== 'writable'
+}
+
+function varintLength (n: number): number {
+  let length = 1
+  while (n >= 0x80) { n = Math.floor(n / 128); length++ }
+  return length
+}
+
+/** The PeerId a target names (the /p2p component of its first multiaddr). */
+export function targetPeer (target: Target): PeerId {
+  if (!Array.isArray(target)) return target
+  const p2p = target[0]?.getComponents().findLast(c => c.name === 'p2p')?.value
+  if (p2p === undefined) throw new UnreachableError('a dial target needs /p2p/<peer id>')
+  return peerIdFromString(p2p)
 }
 
 export interface RequestOptions {
@@ -94,13 +138,15 @@ export class RpcClient<Req, Res> {
   constructor (private readonly init: RpcClientInit<Req, Res>) {}
 
   /**
-   * Send `req` to `peer` and read the reply. `target` says how to reach it when we hold no stream: its PeerId
-   * (when connected or in the peer store) or its multiaddrs. A reused stream the remote has since closed is
-   * retried once on a fresh one. Every failure becomes UnreachableError or InvalidMessageError.
+   * Send `req` to the peer `target` names and read the reply; a pooled stream to that peer is used when there
+   * is one. A reused stream the remote has since closed is retried once on a fresh one. Every failure becomes
+   * UnreachableError or InvalidMessageError.
    */
-  async request (peer: PeerId, target: PeerId | Multiaddr[], req: Req, options: RequestOptions = {}): Promise<Res> {
-    const signal = options.signal === undefined ? AbortSignal.timeout(this.init.limits.timeoutMs) : AbortSignal.any([options.signal, AbortSignal.timeout(this.init.limits.timeoutMs)])
-    const key = peer.toString()
+  async request (target: Target, req: Req, options: RequestOptions = {}): Promise<Res> {
+    const signal = options.signal === undefined
+      ? AbortSignal.timeout(this.init.limits.timeoutMs)
+      : AbortSignal.any([options.signal, AbortSignal.timeout(this.init.limits.timeoutMs)])
+    const key = targetPeer(target).toString()
     const reused = this.take(key)
     if (reused !== undefined) {
       try {
@@ -115,7 +161,7 @@ export class RpcClient<Req, Res> {
     } catch (err) {
       throw new UnreachableError(`cannot open ${this.init.protocol}: ${(err as Error).message}`, { cause: err })
     }
-    return this.exchange(key, { stream, lp: lpStream(stream, { maxDataLength: this.init.limits.maxMessageBytes }) }, req, signal)
+    return await this.exchange(key, { stream, lp: lpStream(stream, { maxDataLength: this.init.limits.maxMessageBytes }) }, req, signal)
   }
 
   /** Drop every idle stream. */
@@ -162,8 +208,11 @@ export class RpcClient<Req, Res> {
   }
 }
 
-/** One request on a fresh stream that is closed afterwards (rare exchanges such as a join). */
-export async function request<Req, Res> (host: Libp2p, target: PeerId | Multiaddr[], protocol: string, req: Req, codecs: { request: Codec<Req>, response: Codec<Res> }, limits: RpcLimits, options: RequestOptions = {}): Promise<Res> {
+/** One request on a fresh stream that is closed afterwards (rare exchanges such as a join, and tests). */
+export async function request<Req, Res> (
+  host: Libp2p, target: Target, protocol: string, req: Req, codecs: { request: Codec<Req>, response: Codec<Res> }, limits: RpcLimits,
+  options: RequestOptions = {}
+): Promise<Res> {
   const client = new RpcClient<Req, Res>({ host, protocol, ...codecs, limits, maxIdlePerPeer: 0 })
-  return client.request(host.peerId, target, req, options)
+  return await client.request(target, req, options)
 }

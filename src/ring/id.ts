@@ -68,7 +68,8 @@ export class IdSpace {
   }
 
   fromBytes (bytes: Uint8Array): bigint {
-    if (bytes.length === 0 || bytes.length > Math.ceil(this.m / 8)) throw new RangeError(`id must be 1..${Math.ceil(this.m / 8)} bytes, got ${bytes.length}`)
+    if (bytes.length === 0 || bytes.length > Math.ceil(this.m / 8)) throw new RangeError(
+      `id must be 1..${Math.ceil(this.m / 8)} bytes, got ${bytes.length}`)
     return BigInt('0x' + Buffer.from(bytes).toString('hex')) & this.mask
   }
 }

@@ -48,10 +48,12 @@ export function checkRing (space: IdSpace, walk: readonly WalkedNode[], closed: 
     if (!w.successors.some(s => isLive(s))) problems.push(`${hex(w.node)} has no live node in its successor list`)
     const prev = walk[(i - 1 + walk.length) % walk.length].node
     if (walk.length > 1 && closed && w.predecessor?.id !== prev.id) {
-      problems.push(`${hex(w.node)} has predecessor ${w.predecessor === undefined ? 'none' : hex(w.predecessor)}, the ring says ${hex(prev)}`)
+      problems.push(`${hex(w.node)} has predecessor ${w.predecessor === undefined ? 'none' : hex(w.predecessor)}, ` +
+        `the ring says ${hex(prev)}`)
     }
     for (const other of [w.predecessor, ...w.successors]) {
-      if (other !== undefined && !ids.has(other.id) && isLive(other)) problems.push(`live node ${hex(other)} is known to ${hex(w.node)} but not on the ring`)
+      if (other !== undefined && !ids.has(other.id) && isLive(other)) problems.push(
+        `live node ${hex(other)} is known to ${hex(w.node)} but not on the ring`)
     }
   }
   return { ok: problems.length === 0, closed, members, problems: [...new Set(problems)] }

@@ -37,7 +37,9 @@ export const DEFAULT_MAX_HOPS = 64
  * Find the owner of `key` starting from `start`: the local node's own find_successor answer (0 hops if it
  * already knows), or candidates to ask first (a bootstrap node).
  */
-export async function * lookup (space: IdSpace, transport: Transport, key: bigint, start: FindResult, options: LookupOptions = {}): AsyncGenerator<LookupEvent> {
+export async function * lookup (
+  space: IdSpace, transport: Transport, key: bigint, start: FindResult, options: LookupOptions = {}
+): AsyncGenerator<LookupEvent> {
   const maxHops = options.maxHops ?? DEFAULT_MAX_HOPS
   if (start.found) {
     yield { type: 'found', key, nodes: start.nodes, hops: 0 }

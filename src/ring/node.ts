@@ -115,7 +115,8 @@ export class ChordNode {
       // answered (Zave). The SIGCOMM version takes one step per round, so k nodes joining one gap at once
       // needed k rounds; the walk closes the gap in one. Bounded by r steps.
       let p = st.predecessor
-      for (let step = 0; step < this.state.r && p !== undefined && p.id !== this.self.id && this.space.between(this.self.id, p.id, next.id); step++) {
+      for (let step = 0; step < this.state.r && p !== undefined && p.id !== this.self.id &&
+        this.space.between(this.self.id, p.id, next.id); step++) {
         let pst: RemoteState
         try {
           pst = await this.transport.getState(p, options)
@@ -282,7 +283,9 @@ export class ChordNode {
     const nextList = this.state.successors
     const nextPred = this.state.predecessor
     if (nextSucc.id !== succ.id) this.onChange({ type: 'successor:change', previous: succ, current: nextSucc })
-    if (nextList.length !== list.length || nextList.some((n, i) => n.id !== list[i].id)) this.onChange({ type: 'successors:change', current: nextList })
+    if (nextList.length !== list.length || nextList.some((n, i) => n.id !== list[i].id)) this.onChange({
+      type: 'successors:change', current: nextList
+    })
     if (nextPred?.id !== pred?.id) {
       this.onChange({ type: 'predecessor:change', previous: pred, current: nextPred })
       this.onChange({ type: 'range:change', from: nextPred?.id, to: this.self.id })

@@ -26,7 +26,11 @@ export interface RangeOptions extends AbortOptions {
 export interface BlobInfo { hash: string, size: number }
 
 export interface BlobStore {
-  /** Stream bytes in. Atomic: visible only once complete; with `expectedHash`/`expectedSize` a mismatch throws IntegrityError and stores nothing. Returns the hash and size. A put of bytes already present is cheap and idempotent. */
+  /**
+   * Stream bytes in. Atomic: visible only once complete; with `expectedHash`/`expectedSize` a mismatch throws
+   * IntegrityError and stores nothing. Returns the hash and size. A put of bytes already present is cheap and
+   * idempotent.
+   */
   put (source: AsyncIterable<Uint8Array>, options?: PutOptions): Promise<BlobInfo>
   /** Stream a blob (or the byte range [offset, offset+length)); NotFoundError if absent. Memory stays bounded whatever the size. */
   get (hash: string, options?: RangeOptions): AsyncIterable<Uint8Array>
@@ -76,7 +80,9 @@ export function checkRange (options: RangeOptions): { offset: number, length?: n
  * checking the abort signal between chunks. After the iteration ends, `result()` gives the hash and size and
  * throws IntegrityError if they differ from what `options` expected.
  */
-export function hashingStream (source: AsyncIterable<Uint8Array>, options: PutOptions): { stream: AsyncGenerator<Uint8Array>, result: () => BlobInfo } {
+export function hashingStream (
+  source: AsyncIterable<Uint8Array>, options: PutOptions
+): { stream: AsyncGenerator<Uint8Array>, result: () => BlobInfo } {
   const sha = createHash('sha256')
   let size = 0
   let info: BlobInfo | undefined

@@ -1,27 +1,35 @@
 // FsBlobStore: the local BlobStore, one file per blob under `<dir>/blobs/<first two hex digits>/<hash>` (256
 // shard directories keep any one directory small). A put streams into `<dir>/tmp/<random>` while hashing, fsyncs
 // the file, renames it into place and fsyncs the shard directory, so a blob is visible only once complete and
-// durable, and a crash mid-write leaves at most a temp file, which the next `open` removes (DESIGN §5: temp
-// file, fsync, rename). Any failure during a put (a source that throws, ENOSPC, an abort, a hash mismatch)
-// removes the temp file before the error propagates; disk failures surface as StorageError with the errno
-// error (code ENOSPC, EIO…) as `cause`, the source's own errors unchanged.
+// durable, and a crash mid-write leaves at most a temp file, which the next `open` removes. Any failure during a
+// put (a source that throws, ENOSPC, an abort, a hash mismatch) removes the temp file before the error
+// propagates; disk failures surface as StorageError (NoSpaceError when the disk is full) with the errno error
+// (code ENOSPC, EIO…) as `cause`, the source's own errors unchanged.
 // Reads are plain ranged file streams and do not re-check the hash: the files layer verifies every chunk it
 // reads, and `verify` rehashes a stored blob on demand (repair, scrubbing).
 import { createHash, randomUUID } from 'node:crypto'
 import { mkdir, open, opendir, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
-import { NotFoundError, StorageError } from '../errors.js'
+import { NoSpaceError, NotFoundError, StorageError } from '../errors.js'
 import { assertHash, checkPutOptions, checkRange, drainAndCheck, hashingStream, isHash } from './blob-store.js'
 import type { AbortOptions, BlobInfo, BlobStore, PutOptions, RangeOptions } from './blob-store.js'
 
-/** Read piece per open blob stream: 1 MiB (one chunk). 64 KiB pieces re-cut into chunks cost the serving holder ≈ 4 CPU-s per GiB. */
+/** Read piece per open blob stream: 1 MiB (one chunk); smaller pieces cost a serving holder CPU per piece. */
 const READ_CHUNK = 1024 * 1024
 
-/** Run a disk operation, mapping its failure (ENOSPC, EACCES, EIO…) to StorageError with the errno error as `cause`. */
+/** Errors that mean the disk (or a quota, or a file size limit) has no room for the write. */
+const NO_SPACE = new Set(['ENOSPC', 'EDQUOT', 'EFBIG'])
+
+/**
+ * Run a disk operation, mapping its failure to StorageError with the errno error as `cause`: NoSpaceError for
+ * a full disk, a quota or a file size limit (ENOSPC, EDQUOT, EFBIG), StorageError for the rest (EACCES, EIO…).
+ */
 async function disk<T> (what: string, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn()
   } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    if (code !== undefined && NO_SPACE.has(code)) throw new NoSpaceError(`cannot ${what}: ${(err as Error).message}`, { cause: err })
     throw new StorageError(`cannot ${what}: ${(err as Error).message}`, { cause: err })
   }
 }

@@ -1,4 +1,4 @@
-// S3BlobStore: the BlobStore of the S3 tier (DESIGN §5), objects at `<prefix>blobs/<sha256>` in one bucket.
+// S3BlobStore: the BlobStore of the S3 tier, objects at `<prefix>blobs/<sha256>` in one bucket.
 // Why each choice:
 // - Uploads go through @aws-sdk/lib-storage `Upload`: a multipart upload for anything over one part, so a blob
 //   of any size streams through with bounded memory (partSize 8 MiB × queueSize 2 in flight, plus one part
@@ -10,11 +10,9 @@
 //   deletes it if the bytes turn out wrong; S3 makes an object visible only when its upload completes, but a
 //   wrong upload is visible under the claimed hash until that delete (readers verify chunk hashes anyway).
 //   When the blob is already present a put only hashes the incoming bytes and uploads nothing.
-// - `requestChecksumCalculation`/`responseChecksumValidation: 'WHEN_REQUIRED'`: with the SDK's default
-//   (WHEN_SUPPORTED) streamed uploads are sent aws-chunked with trailing checksums, which s3rver and other
-//   S3-compatible servers store verbatim, framing and all, silently corrupting the blob (REFERENCE.md). We
-//   hash every byte ourselves, so the SDK's checksums add nothing.
-// - Errors are mapped here, at the boundary: NoSuchKey / NotFound / HTTP 404 → NotFoundError, an abort → the
+// - The client comes from `createS3Client` (s3-client.ts says why it sends checksums only where S3 requires them).
+//   The store owns it and exposes it, so the durable tier sends its record requests through the same client.
+// - Errors are mapped here, at the boundary, by `mapS3Error`: a missing object → NotFoundError, an abort → the
 //   signal's reason (an AbortError), anything else → StorageError with the SDK error as `cause`.
 // - Every SDK call gets the caller's `abortSignal`, except the clean-up of a failed put (deleting the temp
 //   object, aborting the multipart upload), which must run precisely when the caller has given up; it gets a
@@ -24,32 +22,17 @@
 // leaves a temp object or an unfinished multipart upload: give the bucket a lifecycle rule expiring
 // `<prefix>tmp/` and incomplete multipart uploads after a day.
 import { randomUUID } from 'node:crypto'
-import { readFile } from 'node:fs/promises'
-import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import {
   AbortMultipartUploadCommand, CopyObjectCommand, DeleteObjectCommand, GetObjectCommand, HeadObjectCommand,
-  ListObjectsV2Command, S3Client, type S3ClientConfig
+  ListObjectsV2Command, type S3Client
 } from '@aws-sdk/client-s3'
 import { Upload } from '@aws-sdk/lib-storage'
-import { parse as parseDotenv } from 'dotenv'
-import { ChordPeerError, InvalidInputError, NotFoundError, StorageError } from '../errors.js'
+import { InvalidInputError, NotFoundError } from '../errors.js'
 import { assertHash, checkPutOptions, checkRange, drainAndCheck, hashingStream, isHash } from './blob-store.js'
+import { createS3Client, mapS3Error } from './s3-client.js'
 import type { AbortOptions, BlobInfo, BlobStore, PutOptions, RangeOptions } from './blob-store.js'
-
-export interface S3BlobStoreConfig {
-  bucket: string
-  /** Prepended to every key, e.g. `chord-peer/` (default ''). */
-  prefix?: string
-  /** An S3-compatible endpoint URL (default: AWS for `region`). */
-  endpoint?: string
-  /** Default us-east-1 (what S3-compatible servers expect; `s3ConfigFromEnv` reads AWS_REGION). */
-  region?: string
-  /** Default: the SDK's credential chain (env, ~/.aws, instance role). */
-  credentials?: { accessKeyId: string, secretAccessKey: string, sessionToken?: string }
-  /** Path-style URLs (`endpoint/bucket/key`), which most S3-compatible servers need (default false). */
-  forcePathStyle?: boolean
-}
+import type { S3Config } from '../config.js'
 
 /** Multipart part size: 8 MiB (S3's minimum is 5 MiB; 10,000 parts of 8 MiB allow blobs up to 78 GiB). */
 export const PART_SIZE = 8 * 1024 * 1024
@@ -58,34 +41,20 @@ export const QUEUE_SIZE = 2
 /** Time allowed to clean up after a failed put. */
 const CLEANUP_TIMEOUT_MS = 30_000
 
-function isNotFound (err: unknown): boolean {
-  const e = err as { name?: string, $metadata?: { httpStatusCode?: number } } | undefined
-  // A missing bucket is also a 404, but a configuration error rather than a missing blob. (A HEAD has no body
-  // to tell the two apart, so `stat` on a missing bucket answers undefined; every other call reports it.)
-  if (e?.name === 'NoSuchBucket') return false
-  return e?.name === 'NoSuchKey' || e?.name === 'NotFound' || e?.$metadata?.httpStatusCode === 404
-}
-
 export class S3BlobStore implements BlobStore {
   readonly bucket: string
   readonly prefix: string
-  private readonly client: S3Client
+  /** The store's client, destroyed by `close()`; others writing to the same bucket may send through it. */
+  readonly client: S3Client
 
-  constructor (config: S3BlobStoreConfig) {
+  constructor (config: S3Config) {
+    // A bad name fails here rather than at the first request (a missing bucket, only then).
     if (typeof config.bucket !== 'string' || config.bucket.length < 3 || config.bucket.length > 63) {
       throw new InvalidInputError('S3 bucket names have 3 to 63 characters')
     }
     this.bucket = config.bucket
     this.prefix = config.prefix ?? ''
-    const clientConfig: S3ClientConfig = {
-      region: config.region ?? 'us-east-1',
-      endpoint: config.endpoint,
-      credentials: config.credentials,
-      forcePathStyle: config.forcePathStyle,
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      responseChecksumValidation: 'WHEN_REQUIRED'
-    }
-    this.client = new S3Client(clientConfig)
+    this.client = createS3Client(config)
   }
 
   private key (hash: string): string {
@@ -138,7 +107,7 @@ export class S3BlobStore implements BlobStore {
       await upload.done()
     } catch (err) {
       // Nothing was stored at `key`: Upload aborts an unfinished multipart upload itself.
-      throw sourceError ?? mapError(err, options, 'upload a blob')
+      throw sourceError ?? mapS3Error(err, options.signal, 'upload a blob')
     } finally {
       // Ends the source too (its `finally` runs) when the upload stopped pulling early.
       body.destroy()
@@ -174,7 +143,7 @@ export class S3BlobStore implements BlobStore {
         yield chunk as Uint8Array
       }
     } catch (err) {
-      throw mapError(err, options, `read blob ${hash}`)
+      throw mapS3Error(err, options.signal, `read blob ${hash}`)
     } finally {
       // Early exit (break, abort, error): free the socket instead of leaving the response half read.
       body.destroy()
@@ -230,7 +199,7 @@ export class S3BlobStore implements BlobStore {
     try {
       return await fn()
     } catch (err) {
-      throw mapError(err, options, what)
+      throw mapS3Error(err, options.signal, what)
     }
   }
 
@@ -254,65 +223,5 @@ export class S3BlobStore implements BlobStore {
       return await client.send(command, { ...opts, abortSignal })
     }) as S3Client['send']
     return wrapped
-  }
-}
-
-/** Map an error from an SDK call to what a BlobStore caller expects. */
-function mapError (err: unknown, options: AbortOptions, what: string): unknown {
-  if (options.signal?.aborted === true) return options.signal.reason
-  if (err instanceof ChordPeerError) return err
-  if (isNotFound(err)) return new NotFoundError(`cannot ${what}: not found`, { cause: err })
-  return new StorageError(`cannot ${what}: ${(err as Error).message}`, { cause: err })
-}
-
-/** Where a `.env` file is looked for, relative to the directory given to `envWithDotenv`. */
-export const DOTENV_FILE = '.env'
-
-/**
- * `env` merged over the variables of `<dir>/.env` (if it exists): real environment variables win, the file only
- * fills gaps, and nothing is written to `process.env`.
- */
-export async function envWithDotenv (dir: string, env: NodeJS.ProcessEnv = process.env): Promise<NodeJS.ProcessEnv> {
-  let text: string
-  try {
-    text = await readFile(join(dir, DOTENV_FILE), 'utf8')
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { ...env }
-    throw err
-  }
-  const merged: NodeJS.ProcessEnv = { ...parseDotenv(text) }
-  for (const [name, value] of Object.entries(env)) if (value !== undefined) merged[name] = value
-  return merged
-}
-
-/**
- * The S3 tier's configuration from environment variables, or undefined when `CHORD_PEER_S3_BUCKET` is unset (S3
- * off). Reads the standard AWS names, so the same variables work for the aws CLI: `AWS_ACCESS_KEY_ID` +
- * `AWS_SECRET_ACCESS_KEY` (+ `AWS_SESSION_TOKEN`; both unset → the SDK's default chain), `AWS_REGION` or
- * `AWS_DEFAULT_REGION`, `AWS_ENDPOINT_URL_S3` or `AWS_ENDPOINT_URL` (an S3-compatible server; path-style URLs
- * are then used), and ours: `CHORD_PEER_S3_BUCKET`, `CHORD_PEER_S3_PREFIX`. Use `envWithDotenv(dir)` to honour
- * a `.env` file too.
- */
-export function s3ConfigFromEnv (env: NodeJS.ProcessEnv = process.env): S3BlobStoreConfig | undefined {
-  const get = (name: string): string | undefined => {
-    const value = env[name]?.trim()
-    return value === undefined || value === '' ? undefined : value
-  }
-  const bucket = get('CHORD_PEER_S3_BUCKET')
-  if (bucket === undefined) return undefined
-  const accessKeyId = get('AWS_ACCESS_KEY_ID')
-  const secretAccessKey = get('AWS_SECRET_ACCESS_KEY')
-  if ((accessKeyId === undefined) !== (secretAccessKey === undefined)) {
-    throw new InvalidInputError('set both AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or neither')
-  }
-  const sessionToken = get('AWS_SESSION_TOKEN')
-  const endpoint = get('AWS_ENDPOINT_URL_S3') ?? get('AWS_ENDPOINT_URL')
-  return {
-    bucket,
-    prefix: get('CHORD_PEER_S3_PREFIX'),
-    endpoint,
-    region: get('AWS_REGION') ?? get('AWS_DEFAULT_REGION'),
-    credentials: accessKeyId === undefined ? undefined : { accessKeyId, secretAccessKey: secretAccessKey!, ...(sessionToken === undefined ? {} : { sessionToken }) },
-    forcePathStyle: endpoint !== undefined
   }
 }

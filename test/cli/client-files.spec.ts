@@ -3,9 +3,9 @@
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { ApiClient, guessContentType } from '../../src/client/index.js'
-import { startStubDaemon } from './helpers.js'
-import { FileStore, HOLDERS, K, sha256 } from './file-stub.js'
-import type { StubDaemon } from './helpers.js'
+import { startStubDaemon } from '../utils/cli.js'
+import { FileStore, HOLDERS, K, sha256 } from '../utils/file-stub.js'
+import type { StubDaemon } from '../utils/cli.js'
 
 async function collect (body: AsyncIterable<Uint8Array>): Promise<Buffer> {
   const chunks: Uint8Array[] = []

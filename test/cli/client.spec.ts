@@ -1,9 +1,9 @@
 // ApiClient against a stub daemon: named errors for error answers, bad bodies, refused connections, aborts.
 import assert from 'node:assert/strict'
 import { ApiClient, normalizeApiUrl, parseHostPort } from '../../src/client/index.js'
-import { closedPort, startStubDaemon } from './helpers.js'
-import { STATUS } from './fixtures.js'
-import type { StubDaemon } from './helpers.js'
+import { closedPort, startStubDaemon } from '../utils/cli.js'
+import { STATUS } from '../utils/cli-fixtures.js'
+import type { StubDaemon } from '../utils/cli.js'
 
 describe('client: ApiClient', () => {
   let daemon: StubDaemon

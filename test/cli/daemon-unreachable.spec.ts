@@ -3,9 +3,9 @@ import assert from 'node:assert/strict'
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { closedPort, runCli, startStubDaemon } from './helpers.js'
-import { STATUS } from './fixtures.js'
-import type { StubDaemon } from './helpers.js'
+import { closedPort, runCli, startStubDaemon } from '../utils/cli.js'
+import { STATUS } from '../utils/cli-fixtures.js'
+import type { StubDaemon } from '../utils/cli.js'
 
 describe('cli: finding the daemon', () => {
   let daemon: StubDaemon

@@ -5,8 +5,8 @@ import { EventEmitter } from 'node:events'
 import { join } from 'node:path'
 import { JoinFailedError } from '../../src/errors.js'
 import { main } from '../../src/cli/index.js'
-import { Capture, runCli } from './helpers.js'
-import { PEER_A, PEER_B } from './fixtures.js'
+import { Capture, runCli } from '../utils/cli.js'
+import { PEER_A, PEER_B } from '../utils/cli-fixtures.js'
 import type { CreatePeer, DaemonPeer, PeerOptions } from '../../src/cli/peer-contract.js'
 
 const SUPERNODE = `/ip4/127.0.0.1/tcp/4001/p2p/${PEER_B}`
@@ -34,8 +34,13 @@ async function startDaemon (argv: string[], createPeer: CreatePeer) {
   const stderr = new Capture()
   const signals = new EventEmitter()
   const exits: number[] = []
-  const done = main(argv, { stdout, stderr, signals, createPeer, exit: code => { exits.push(code) }, cwd: '/nonexistent-cwd', home: '/home/test' })
-  await Promise.race([stdout.waitFor('press Ctrl-C to leave the ring'), done.then(code => { throw new Error(`exited ${code}: ${stderr.text}`) })])
+  const done = main(argv, {
+    stdout, stderr, signals, createPeer, exit: code => { exits.push(code) }, cwd: '/nonexistent-cwd', home: '/home/test'
+  })
+  await Promise.race([
+    stdout.waitFor('press Ctrl-C to leave the ring'),
+    done.then(code => { throw new Error(`exited ${code}: ${stderr.text}`) })
+  ])
   return { stdout, stderr, signals, exits, done }
 }
 
@@ -71,7 +76,8 @@ describe('cli: daemon', () => {
     }
 
     it('reports every bad flag at once', async () => {
-      const { code, stderr } = await runCli(['--bootstrap', '--k', '0', '--listen', 'nope', '--api', 'x'], { createPeer: stubPeer().createPeer })
+      const { code, stderr } = await runCli(['--bootstrap', '--k', '0', '--listen', 'nope', '--api', 'x'],
+        { createPeer: stubPeer().createPeer })
       assert.equal(code, 2)
       assert.equal(stderr.split('\n').filter(line => line.startsWith('error: ')).length, 3, stderr)
     })
@@ -155,6 +161,7 @@ describe('cli: daemon S3 settings', () => {
     assert.equal(planDaemon({ bootstrap: true }, { vars: {} }).options.s3, undefined, 'S3 is off without a bucket')
     assert.throws(() => planDaemon({ bootstrap: true, s3Endpoint: 'http://127.0.0.1:9000' }, { vars: {} }), (err: Error) => err.name === 'InvalidInputError' && /--s3-bucket/.test(err.message))
     assert.throws(() => planDaemon({ bootstrap: true, s3Bucket: 'B' }, { vars: {} }), (err: Error) => err.name === 'InvalidInputError')
-    assert.throws(() => planDaemon({ bootstrap: true, s3Bucket: 'ok-bucket' }, { vars: { AWS_ACCESS_KEY_ID: 'only-half' } }), (err: Error) => err.name === 'InvalidInputError')
+    assert.throws(() => planDaemon({ bootstrap: true, s3Bucket: 'ok-bucket' }, { vars: { AWS_ACCESS_KEY_ID: 'only-half' } }),
+      (err: Error) => err.name === 'InvalidInputError')
   })
 })

@@ -8,7 +8,7 @@ import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { main } from '../../src/cli/index.js'
-import { Capture, runCli } from './helpers.js'
+import { Capture, runCli } from '../utils/cli.js'
 
 describe('cli: end to end with a real daemon', () => {
   let dir: string
@@ -34,7 +34,10 @@ describe('cli: end to end with a real daemon', () => {
     const stderr = new Capture()
     done = main(['--bootstrap', '--k', '2', '--listen', '/ip4/127.0.0.1/tcp/0', '--api', '127.0.0.1:0', '--data-dir', dir],
       { stdout, stderr, signals, exit: () => { throw new Error('unexpected second signal') } })
-    await Promise.race([stdout.waitFor('press Ctrl-C', 20_000), done.then(code => { throw new Error(`daemon exited ${code}: ${stderr.text}`) })])
+    await Promise.race([
+      stdout.waitFor('press Ctrl-C', 20_000),
+      done.then(code => { throw new Error(`daemon exited ${code}: ${stderr.text}`) })
+    ])
     assert.ok(existsSync(join(dir, 'api')), 'the daemon records its API URL')
 
     const status = await runCli(['status', '--json', '--data-dir', dir])
@@ -63,12 +66,16 @@ describe('cli: end to end with a real daemon', () => {
     const stderr = new Capture()
     done = main(['--bootstrap', '--k', '1', '--listen', '/ip4/127.0.0.1/tcp/0', '--api', '127.0.0.1:0', '--data-dir', join(dir, 'node')],
       { stdout, stderr, signals, exit: () => { throw new Error('unexpected second signal') } })
-    await Promise.race([stdout.waitFor('press Ctrl-C', 20_000), done.then(code => { throw new Error(`daemon exited ${code}: ${stderr.text}`) })])
+    await Promise.race([
+      stdout.waitFor('press Ctrl-C', 20_000),
+      done.then(code => { throw new Error(`daemon exited ${code}: ${stderr.text}`) })
+    ])
     const cwd = join(dir, 'work')
     await mkdir(cwd)
     const content = randomBytes(3 * 1024 * 1024 + 17)
     await writeFile(join(cwd, 'big.bin'), content)
-    const cli = async (argv: string[]): ReturnType<typeof runCli> => runCli([...argv, '--data-dir', join(dir, 'node')], { cwd, isTTY: false })
+    const cli = async (argv: string[]): ReturnType<typeof runCli> =>
+      runCli([...argv, '--data-dir', join(dir, 'node')], { cwd, isTTY: false })
 
     const put = await cli(['put', 'big.bin', '--name', 'dir/big.bin'])
     assert.equal(put.code, 0, put.stderr)

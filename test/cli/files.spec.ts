@@ -8,10 +8,11 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
-import { ByteCapture, runCli, startStubDaemon, waitUntil } from './helpers.js'
-import { FileStore, HOLDERS, sha256 } from './file-stub.js'
-import { PEER_A } from './fixtures.js'
-import type { ExtraIo, StubDaemon } from './helpers.js'
+import { ByteCapture, runCli, startStubDaemon } from '../utils/cli.js'
+import { FileStore, HOLDERS, sha256 } from '../utils/file-stub.js'
+import { PEER_A } from '../utils/cli-fixtures.js'
+import type { ExtraIo, StubDaemon } from '../utils/cli.js'
+import { waitFor } from '../utils/wait.js'
 import type { ListJson, LocateJson, PutJson } from '../../src/api/types.js'
 import type { ProgressFactory, ProgressInit } from '../../src/cli/progress.js'
 import type { GetResultJson } from '../../src/cli/get.js'
@@ -26,6 +27,9 @@ function recordingProgress (): { factory: ProgressFactory, bars: Array<{ init: P
   }
   return { factory, bars }
 }
+
+/** Polls for effects of an in-process command: they happen within milliseconds. */
+const POLL = { timeoutMs: 5_000, intervalMs: 5 }
 
 describe('cli: file commands', () => {
   let files: FileStore
@@ -131,11 +135,14 @@ describe('cli: file commands', () => {
       files.add('movie.bin', content)
 
       const run = cli(['get', 'movie.bin'])
-      await waitUntil(() => holding, 'the stub holds the download half-way')
-      // Half-way: the bytes so far sit in a temp file; nothing is under the final name yet.
-      await waitUntil(async () => (await cwdEntries()).some(e => e.endsWith('.part')), 'a temp file appears')
-      assert.ok(!existsSync(join(cwd, 'movie.bin')), 'no partial file under the final name')
-      release()
+      try {
+        await waitFor(() => holding, { ...POLL, what: 'the stub to hold the download half-way' })
+        // Half-way: the bytes so far sit in a temp file; nothing is under the final name yet.
+        await waitFor(async () => (await cwdEntries()).some(e => e.endsWith('.part')), { ...POLL, what: 'a temp file to appear' })
+        assert.ok(!existsSync(join(cwd, 'movie.bin')), 'no partial file under the final name')
+      } finally {
+        release()
+      }
 
       const { code, stdout, stderr } = await run
       assert.equal(code, 0, stderr)
@@ -155,7 +162,8 @@ describe('cli: file commands', () => {
       const signals = new EventEmitter()
       try {
         const run = cli(['get', 'movie.bin'], { signals })
-        await waitUntil(async () => holding && (await cwdEntries()).some(e => e.endsWith('.part')), 'a temp file appears')
+        await waitFor(async () => holding && (await cwdEntries()).some(e => e.endsWith('.part')),
+          { ...POLL, what: 'a temp file to appear' })
         signals.emit('SIGINT')
         const { code, stderr } = await run
         assert.equal(code, 1)
@@ -271,7 +279,8 @@ describe('cli: file commands', () => {
       assert.match(stdout, /^name +size +modified +hash +writer$/m)
       const record = files.files.get('file-0.txt')?.record
       assert.ok(record != null)
-      assert.match(stdout, new RegExp(`^file-0\\.txt +1000 B +\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d +${record.hash.slice(0, 12)} +12D3Ko…`, 'm'))
+      assert.match(stdout, new RegExp(
+        `^file-0\\.txt +1000 B +\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d +${record.hash.slice(0, 12)} +12D3Ko…`, 'm'))
       assert.doesNotMatch(stdout, /more files/)
     })
 
@@ -352,7 +361,10 @@ describe('cli: file commands', () => {
       const { factory, bars } = recordingProgress()
       assert.equal((await cli(['put', 'up.bin'], { isTTY: true, progress: factory })).code, 0)
       assert.equal((await cli(['get', 'up.bin', '-o', 'down.bin'], { isTTY: true, progress: factory })).code, 0)
-      assert.deepEqual(bars.map(b => b.init), [{ label: 'put up.bin', total: content.length }, { label: 'get up.bin', total: content.length }])
+      assert.deepEqual(bars.map(b => b.init), [
+        { label: 'put up.bin', total: content.length },
+        { label: 'get up.bin', total: content.length }
+      ])
       for (const bar of bars) {
         assert.equal(bar.updates.at(-1), content.length)
         assert.ok(bar.updates.length > 1, 'updated as bytes go, not once at the end')

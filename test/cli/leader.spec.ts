@@ -1,8 +1,8 @@
 // `chord-peer leader` against a stub daemon: the human block, --json, and exit 1 when no leader acts.
 import assert from 'node:assert/strict'
-import { runCli, startStubDaemon } from './helpers.js'
-import { NODE_B, NODE_C, STATUS } from './fixtures.js'
-import type { StubDaemon } from './helpers.js'
+import { runCli, startStubDaemon } from '../utils/cli.js'
+import { NODE_B, NODE_C, STATUS } from '../utils/cli-fixtures.js'
+import type { StubDaemon } from '../utils/cli.js'
 import type { LeaderJson } from '../../src/api/types.js'
 
 const LEADER: LeaderJson = {

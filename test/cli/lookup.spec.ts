@@ -1,8 +1,8 @@
 // `chord-peer lookup` against a stub daemon: name vs raw key, and the printed route.
 import assert from 'node:assert/strict'
-import { runCli, startStubDaemon } from './helpers.js'
-import { LOOKUP, hexId } from './fixtures.js'
-import type { StubDaemon } from './helpers.js'
+import { runCli, startStubDaemon } from '../utils/cli.js'
+import { LOOKUP, hexId } from '../utils/cli-fixtures.js'
+import type { StubDaemon } from '../utils/cli.js'
 
 describe('cli: lookup', () => {
   let daemon: StubDaemon

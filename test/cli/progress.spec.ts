@@ -1,7 +1,7 @@
 // The progress module: when bars are drawn at all, and what a cli-progress bar shows on a (fake) terminal.
 import assert from 'node:assert/strict'
 import { barFactory, progressFor } from '../../src/cli/progress.js'
-import { Capture } from './helpers.js'
+import { Capture } from '../utils/cli.js'
 import type { ProgressFactory } from '../../src/cli/progress.js'
 
 /** A stderr that says it is a terminal. */

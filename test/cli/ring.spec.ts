@@ -1,9 +1,9 @@
 // `chord-peer ring [--check]` against a stub daemon: the walk, a passing check, a failing check → exit 1.
 import assert from 'node:assert/strict'
-import { runCli, startStubDaemon } from './helpers.js'
-import { RING_BROKEN, RING_OK } from './fixtures.js'
+import { runCli, startStubDaemon } from '../utils/cli.js'
+import { RING_BROKEN, RING_OK } from '../utils/cli-fixtures.js'
 import type { RingJson } from '../../src/api/types.js'
-import type { StubDaemon } from './helpers.js'
+import type { StubDaemon } from '../utils/cli.js'
 
 describe('cli: ring', () => {
   let daemon: StubDaemon | undefined

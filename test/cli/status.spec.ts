@@ -1,8 +1,8 @@
 // `chord-peer status` against a stub daemon: the human block and --json.
 import assert from 'node:assert/strict'
-import { runCli, startStubDaemon } from './helpers.js'
-import { NODE_B, NODE_C, PEER_A, STATUS } from './fixtures.js'
-import type { StubDaemon } from './helpers.js'
+import { runCli, startStubDaemon } from '../utils/cli.js'
+import { NODE_B, NODE_C, PEER_A, STATUS } from '../utils/cli-fixtures.js'
+import type { StubDaemon } from '../utils/cli.js'
 
 describe('cli: status', () => {
   let daemon: StubDaemon
@@ -28,7 +28,9 @@ describe('cli: status', () => {
       return line.length - line.slice(label.length).trimStart().length
     }
     // Every label's value starts in the same column.
-    const columns = new Set(['node', 'peer id', 'role', 'addresses', 'api', 'predecessor', 'successors', 'fingers', 'settings', 'connections'].map(valueColumn))
+    const columns = new Set([
+      'node', 'peer id', 'role', 'addresses', 'api', 'predecessor', 'successors', 'fingers', 'settings', 'connections'
+    ].map(valueColumn))
     assert.equal(columns.size, 1, stdout)
 
     assert.match(stdout, new RegExp(`^node +3f2a9c1b +${STATUS.node.id}$`, 'm'))

@@ -1,14 +1,15 @@
 // Usage errors exit 2 with a message on stderr; --help and --version exit 0 on stdout.
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
-import { runCli } from './helpers.js'
+import { runCli } from '../utils/cli.js'
 
 describe('cli: usage', () => {
   it('--help lists the commands and exits 0', async () => {
     const { code, stdout, stderr } = await runCli(['--help'])
     assert.equal(code, 0)
     assert.equal(stderr, '')
-    for (const word of ['status', 'ring', 'lookup', 'put', 'get', 'ls', 'locate', 'rm', '--bootstrap', '--connect', 'Exit codes']) assert.ok(stdout.includes(word), word)
+    const words = ['status', 'ring', 'lookup', 'put', 'get', 'ls', 'locate', 'rm', '--bootstrap', '--connect', 'Exit codes']
+    for (const word of words) assert.ok(stdout.includes(word), word)
     assert.match(stdout, /chord-peer get notes\.pdf -o out\.pdf/)
   })
 

@@ -26,7 +26,10 @@ function hopsToLarger (ring: readonly bigint[], from: bigint, id: bigint): numbe
 
 /** ELECTION messages when only `initiator` starts: to the largest id, then once round. */
 const singleCost = (ring: readonly bigint[], initiator: bigint): number =>
-  initiator === max(ring) ? ring.length : hopsToLarger(ring, initiator, initiator) + singleCost(ring, ring[(ring.indexOf(initiator) + hopsToLarger(ring, initiator, initiator)) % ring.length])
+  initiator === max(ring)
+    ? ring.length
+    : hopsToLarger(ring, initiator, initiator) +
+      singleCost(ring, ring[(ring.indexOf(initiator) + hopsToLarger(ring, initiator, initiator)) % ring.length])
 /** ELECTION messages when all start at once: each id travels until a larger node swallows it, the largest once round. */
 const allCost = (ring: readonly bigint[]): number => ring.reduce((sum, id) => sum + hopsToLarger(ring, id, id), 0)
 
@@ -68,7 +71,8 @@ describe('election/chang-roberts on a simulated network', () => {
         const what = `ring ${ring.join(' → ')}`
         assert.deepEqual(sim.settled(), { leader: max(ring), epoch: 1 }, what)
         const cost = allCost(ring)
-        assert.ok(cost <= (n * (n + 1)) / 2 && sim.sent.ELECTION <= cost && sim.sent.ELECTION >= 2 * n - 1, `${what}: ${sim.sent.ELECTION} of ${cost}`)
+        assert.ok(cost <= (n * (n + 1)) / 2 && sim.sent.ELECTION <= cost && sim.sent.ELECTION >= 2 * n - 1,
+          `${what}: ${sim.sent.ELECTION} of ${cost}`)
         // A smaller id still travelling when the result is known is dropped early; otherwise the count is exact.
         if (sim.rejected.length === 0) assert.equal(sim.sent.ELECTION, cost, what)
         assert.equal(sim.sent.ELECTED, n, what)
@@ -175,7 +179,8 @@ describe('election/chang-roberts on a simulated network', () => {
     assert.ok(cases >= 40, `only ${cases} crashes hit an election in flight`)
   })
 
-  it('a 2 | 3 partition with the leader in the minority: the minority stops acting when the lease ends, the majority elects, healing keeps one leader', () => {
+  it('a 2 | 3 partition with the leader in the minority: the minority stops acting when the lease ends, ' +
+    'the majority elects, healing keeps one leader', () => {
     const ids = simIds(5)
     const sim = settledSim(ids, 11)
     assert.equal(sim.settled()?.leader, ids[4])
@@ -244,7 +249,10 @@ describe('election/chang-roberts on a simulated network', () => {
         const current = sim.settled()!
         if (how === 'stored-epoch') assert.equal(before + 1, current.epoch, 'its ELECTION will name the epoch already won')
         sim.restart(old, how)
-        assert.equal(sim.runUntil(() => sim.node(old).core.acting(sim.now) || (sim.settled() !== undefined && sim.settled()?.leader !== ids[3]), sim.now + 8_000), undefined, 'it never acts and leadership stays')
+        assert.equal(sim.runUntil(
+          () => sim.node(old).core.acting(sim.now) || (sim.settled() !== undefined && sim.settled()?.leader !== ids[3]),
+          sim.now + 8_000
+        ), undefined, 'it never acts and leadership stays')
         assert.deepEqual(sim.settled(), current, 'it follows the current leader, same epoch')
         assert.equal(sim.node(old).core.state().role, 'follower')
       })
@@ -391,11 +399,16 @@ describe('election/chang-roberts on a simulated network', () => {
     })
   })
 
-  it('property: under random crashes, restarts, partitions and cut links, never two acting leaders; once whole and quiet, exactly one that all follow', function () {
+  it('property: under random crashes, restarts, partitions and cut links, never two acting leaders; ' +
+    'once whole and quiet, exactly one that all follow', function () {
     this.timeout(120_000)
     const action = fc.oneof(
       fc.record({ kind: fc.constant('crash' as const), who: fc.nat(6) }),
-      fc.record({ kind: fc.constant('restart' as const), who: fc.nat(6), how: fc.constantFrom<Comeback>('fresh', 'stored-epoch', 'follow') }),
+      fc.record({
+        kind: fc.constant('restart' as const),
+        who: fc.nat(6),
+        how: fc.constantFrom<Comeback>('fresh', 'stored-epoch', 'follow')
+      }),
       fc.record({ kind: fc.constant('partition' as const), mask: fc.nat(127) }),
       fc.record({ kind: fc.constant('cut' as const), x: fc.nat(6), y: fc.nat(6) }),
       fc.record({ kind: fc.constant('heal' as const) })

@@ -5,8 +5,9 @@ import { readdir } from 'node:fs/promises'
 import { request } from 'node:http'
 import { join } from 'node:path'
 import { sha256Hex } from '../../src/files/hashing.js'
-import { createTestnet, waitFor, type Testnet } from '../../src/testnet.js'
-import { pseudoRandom, sha256Of } from '../utils/bytes.js'
+import { createTestnet, type Testnet } from '../../src/testnet.js'
+import { pseudoRandom, sha256Of } from '../../harness/bytes.js'
+import { waitFor } from '../utils/wait.js'
 
 describe('files: bad uploads and bad requests', function () {
   this.timeout(120_000)

@@ -4,12 +4,12 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { FetchRequest, IndexRequest, StoreHeader, StoreResult, StoreTrailer } from '../../protocols/files.js'
 import { FETCH_PROTOCOL } from '../../src/files/fetch.js'
 import { sha256Hex } from '../../src/files/hashing.js'
-import { INDEX_PROTOCOL } from '../../src/files/service.js'
+import { INDEX_PROTOCOL } from '../../src/files/index-protocol.js'
 import { STORE_PROTOCOL } from '../../src/files/store.js'
 import { createHost, type Host } from '../../src/net/host.js'
 import { newKey } from '../../src/net/identity.js'
 import { createPeer, type Peer } from '../../src/peer.js'
-import { collect } from '../utils/bytes.js'
+import { collect } from '../../harness/bytes.js'
 import { frame, sendRaw, varint } from '../utils/raw-wire.js'
 
 describe('files: malformed wire messages', function () {
@@ -32,35 +32,54 @@ describe('files: malformed wire messages', function () {
     ['store', 'garbage header', () => frame(Uint8Array.from([0xff, 0xff, 0xff]))],
     ['store', 'a 20 MB length prefix', () => Uint8Array.from([...varint(20 * 1024 * 1024), 1, 2])],
     ['store', 'a record whose key is not SHA-256 of its name', () => frame(StoreHeader.encode({
-      record: { name: 'a', key: key('b'), size: 0n, hash: new Uint8Array(0), chunkSize: 1 << 20, chunkHashes: [], version: { time: 1n, counter: 0, writer: 'w' }, tombstone: false, contentType: '', created: 0n, modified: 0n },
+      record: {
+        name: 'a', key: key('b'), size: 0n, hash: new Uint8Array(0), chunkSize: 1 << 20, chunkHashes: [],
+        version: { time: 1n, counter: 0, writer: 'w' }, tombstone: false, contentType: '', created: 0n, modified: 0n
+      },
       chain: []
     }))],
     ['store', 'a chunk size of 1 byte', () => frame(StoreHeader.encode({
-      record: { name: 'a', key: key('a'), size: 0n, hash: new Uint8Array(0), chunkSize: 1, chunkHashes: [], version: { time: 1n, counter: 0, writer: 'w' }, tombstone: false, contentType: '', created: 0n, modified: 0n },
+      record: {
+        name: 'a', key: key('a'), size: 0n, hash: new Uint8Array(0), chunkSize: 1, chunkHashes: [],
+        version: { time: 1n, counter: 0, writer: 'w' }, tombstone: false, contentType: '', created: 0n, modified: 0n
+      },
       chain: []
     }))],
-    ['fetch', 'a 3-byte key', () => frame(FetchRequest.encode({ key: Uint8Array.from([1, 2, 3]), offset: 0n, length: 0n, recordOnly: false }))],
-    ['fetch', 'an offset off a chunk boundary', () => frame(FetchRequest.encode({ key: key('kept.txt'), offset: 3n, length: 0n, recordOnly: false }))],
+    ['fetch', 'a 3-byte key',
+      () => frame(FetchRequest.encode({ key: Uint8Array.from([1, 2, 3]), offset: 0n, length: 0n, recordOnly: false }))],
+    ['fetch', 'an offset off a chunk boundary',
+      () => frame(FetchRequest.encode({ key: key('kept.txt'), offset: 3n, length: 0n, recordOnly: false }))],
     ['index', 'an unknown request type', () => frame(Uint8Array.from([0x08, 0x09]))],
-    ['index', 'a VERIFY with a 5-byte key', () => frame(IndexRequest.encode({ type: IndexRequest.Type.VERIFY, key: new Uint8Array(5), after: new Uint8Array(0), upto: new Uint8Array(0), limit: 0, includeTombstones: false }))],
-    ['index', 'a LIST with 5-byte bounds', () => frame(IndexRequest.encode({ type: IndexRequest.Type.LIST, key: new Uint8Array(0), after: new Uint8Array(5), upto: new Uint8Array(5), limit: 1, includeTombstones: false }))]
+    ['index', 'a VERIFY with a 5-byte key', () => frame(IndexRequest.encode({
+      type: IndexRequest.Type.VERIFY, key: new Uint8Array(5), after: new Uint8Array(0), upto: new Uint8Array(0),
+      limit: 0, includeTombstones: false
+    }))],
+    ['index', 'a LIST with 5-byte bounds', () => frame(IndexRequest.encode({
+      type: IndexRequest.Type.LIST, key: new Uint8Array(0), after: new Uint8Array(5), upto: new Uint8Array(5),
+      limit: 1, includeTombstones: false
+    }))]
   ]
   const protocols: Record<string, string> = { store: STORE_PROTOCOL, fetch: FETCH_PROTOCOL, index: INDEX_PROTOCOL }
 
-  it('store: a trailer that does not match the bytes gets ok = false with the reason; nothing is committed', async () => {
+  it('store: a trailer that does not match the bytes gets status MISMATCH with the reason; nothing is committed', async () => {
     const content = Buffer.from('these bytes are not what the trailer says')
     const header = StoreHeader.encode({
-      record: { name: 'liar.txt', key: key('liar.txt'), size: 0n, hash: new Uint8Array(0), chunkSize: 1 << 20, chunkHashes: [], version: { time: 1n, counter: 0, writer: 'w' }, tombstone: false, contentType: '', created: 0n, modified: 0n },
+      record: {
+        name: 'liar.txt', key: key('liar.txt'), size: 0n, hash: new Uint8Array(0), chunkSize: 1 << 20, chunkHashes: [],
+        version: { time: 1n, counter: 0, writer: 'w' }, tombstone: false, contentType: '', created: 0n, modified: 0n
+      },
       chain: []
     })
     const wrong = new Uint8Array(32).fill(7)
     const trailer = StoreTrailer.encode({ size: BigInt(content.length), hash: wrong, chunkHashes: [wrong] })
     const stream = await client.dialProtocol(multiaddr(node.multiaddrs[0]), STORE_PROTOCOL)
-    const reply = await sendRaw(stream, Uint8Array.from([...frame(header), ...frame(content), ...frame(new Uint8Array(0)), ...frame(trailer)]))
+    const reply = await sendRaw(stream, Uint8Array.from([
+      ...frame(header), ...frame(content), ...frame(new Uint8Array(0)), ...frame(trailer)
+    ]))
     assert.notEqual(reply, 'reset')
     const result = StoreResult.decode(reply as Uint8Array)
-    assert.equal(result.ok, false)
-    assert.match(result.error, /do not match/)
+    assert.equal(result.status, StoreResult.Status.MISMATCH)
+    assert.notEqual(result.error, '')
     assert.deepEqual(result.stored, [])
     assert.equal(await node.files.ctx.records.get(sha256Hex('liar.txt')), undefined)
   })

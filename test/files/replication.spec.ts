@@ -2,9 +2,10 @@
 // it must hold, and a graceful leave hands its range over even with k = 1.
 import assert from 'node:assert/strict'
 import { sha256Hex } from '../../src/files/hashing.js'
-import { createTestnet, waitFor, type Testnet } from '../../src/testnet.js'
-import { placementOf } from '../utils/oracle.js'
-import { pseudoRandom } from '../utils/bytes.js'
+import { createTestnet, type Testnet } from '../../src/testnet.js'
+import { placementOf } from '../../sim/oracle.js'
+import { pseudoRandom } from '../../harness/bytes.js'
+import { waitFor } from '../utils/wait.js'
 import type { Peer } from '../../src/peer.js'
 
 /** The ids of the k nodes that should hold `key` on the ring `nodes` (owner first). */
@@ -68,17 +69,24 @@ describe('replica maintenance', function () {
     const joiner = await net.add()
     await net.waitForRing()
     await waitFor(async () => allPlaced(net, files, 3), { timeoutMs: 30_000, intervalMs: 200, what: 'the joiner to receive its records' })
-    const mustHold = [...files.keys()].filter(name => placement(net.nodes, sha256Hex(name), 3).includes(joiner.chord.self.id)).map(sha256Hex).sort()
+    const mustHold = [...files.keys()]
+      .filter(name => placement(net.nodes, sha256Hex(name), 3).includes(joiner.chord.self.id))
+      .map(sha256Hex)
+      .sort()
     const holds: string[] = []
     for await (const r of joiner.files.ctx.records.list({})) holds.push(r.key)
     assert.ok(mustHold.length > 0, 'the joiner must hold something, or the test proves nothing')
     assert.deepEqual(holds.sort(), mustHold)
 
     // The nodes the joiner displaced from a placement drop those copies; then every node holds exactly its share.
-    const dropped = (await Promise.all(net.nodes.map(async p => p.files.replicator.dropSurplus(AbortSignal.timeout(20_000))))).reduce((a, b) => a + b)
+    const dropped = (await Promise.all(net.nodes.map(async p => p.files.replicator.dropSurplus(AbortSignal.timeout(20_000)))))
+      .reduce((a, b) => a + b)
     assert.equal(dropped, mustHold.length, 'one copy dropped for each record the joiner took on')
     for (const p of net.nodes) {
-      const should = [...files.keys()].filter(name => placement(net.nodes, sha256Hex(name), 3).includes(p.chord.self.id)).map(sha256Hex).sort()
+      const should = [...files.keys()]
+        .filter(name => placement(net.nodes, sha256Hex(name), 3).includes(p.chord.self.id))
+        .map(sha256Hex)
+        .sort()
       const has: string[] = []
       for await (const r of p.files.ctx.records.list({})) has.push(r.key)
       assert.deepEqual(has.sort(), should)
@@ -100,14 +108,16 @@ describe('replica maintenance', function () {
     const replica = net.nodes.find(p => p.chord.self.id === placement(net.nodes, sha256Hex(name), 3)[2])!
     await replica.files.ctx.records.delete(sha256Hex(name))
     await replica.files.ctx.blobs.delete(hash)
-    await waitFor(async () => (await holdersOf(net, name, hash)).includes(replica.chord.self.id), { timeoutMs: 20_000, what: 'the lost copy to come back' })
+    await waitFor(async () => (await holdersOf(net, name, hash)).includes(replica.chord.self.id),
+      { timeoutMs: 20_000, what: 'the lost copy to come back' })
   })
 
   it('with k = 1 a graceful leave hands every record to the successor', async () => {
     net = await createTestnet({ peers: 4, k: 1 })
     await net.waitForRing()
     const files = await putMany(net.nodes[0], 20, 'leave')
-    const leaver = net.nodes.find(p => p !== net.nodes[0] && [...files.keys()].some(n => placement(net.nodes, sha256Hex(n), 1)[0] === p.chord.self.id))!
+    const leaver = net.nodes.find(p => p !== net.nodes[0] &&
+      [...files.keys()].some(n => placement(net.nodes, sha256Hex(n), 1)[0] === p.chord.self.id))!
     const itsFiles = [...files.keys()].filter(n => placement(net.nodes, sha256Hex(n), 1)[0] === leaver.chord.self.id)
     assert.ok(itsFiles.length > 0)
     await net.remove(leaver, { leave: true })

@@ -3,8 +3,9 @@
 // pass, without a read.
 import assert from 'node:assert/strict'
 import { sha256Hex } from '../../src/files/hashing.js'
-import { createTestnet, waitFor, type Testnet } from '../../src/testnet.js'
-import { pseudoRandom, sha256Of } from '../utils/bytes.js'
+import { createTestnet, type Testnet } from '../../src/testnet.js'
+import { waitFor } from '../utils/wait.js'
+import { pseudoRandom, sha256Of } from '../../harness/bytes.js'
 import { startS3rver } from '../utils/s3-fixture.js'
 import type { S3Tier } from '../../src/files/s3-tier.js'
 import type { PutResult } from '../../src/files/service.js'
@@ -28,7 +29,8 @@ describe('files with the S3 durable tier', function () {
     const primary = net.nodes.find(p => p.chord.self.id === put.holders[0].id)!
     const tier = primary.files.durable as S3Tier
     // s3rver (unlike S3) can serve an object while it is still being written: a read error means "not yet".
-    const uploaded = async (): Promise<boolean> => (await tier.record(sha256Hex('durable.bin')).catch(() => undefined))?.hash === put.record.hash
+    const uploaded = async (): Promise<boolean> =>
+      (await tier.record(sha256Hex('durable.bin')).catch(() => undefined))?.hash === put.record.hash
     await waitFor(uploaded, { timeoutMs: 20_000, what: 'the upload to S3' })
     await waitFor(async () => tier.stats().uploaded > 0 && await tier.pending() === 0, { timeoutMs: 20_000, what: 'the queue to drain' })
     for (const p of net.nodes) if (p !== primary) assert.equal((p.files.durable as S3Tier).stats().uploaded, 0, 'only the primary uploads')
@@ -39,7 +41,8 @@ describe('files with the S3 durable tier', function () {
     assert.deepEqual(await sha256Of(read.body), { hash: put.record.hash, size })
     // The read put the version back on the new placement.
     await waitFor(async () => {
-      const held = await Promise.all(net!.nodes.map(async p => (await p.files.ctx.records.get(sha256Hex('durable.bin')))?.hash === put.record.hash))
+      const held = await Promise.all(net!.nodes.map(async p =>
+        (await p.files.ctx.records.get(sha256Hex('durable.bin')))?.hash === put.record.hash))
       return held.filter(Boolean).length >= 2
     }, { timeoutMs: 20_000, what: 'the copies restored from S3' })
   })
@@ -52,7 +55,8 @@ describe('files with the S3 durable tier', function () {
     for (let i = 0; i < 12; i++) puts.push(await net.nodes[0].files.put(`f${i}.bin`, pseudoRandom(1000 + i, i)))
     const tiers = net.nodes.map(p => p.files.durable as S3Tier)
     const inS3 = async (key: string): Promise<boolean> => (await tiers[0].record(key).catch(() => undefined)) !== undefined
-    await waitFor(async () => (await Promise.all(puts.map(async p => inS3(p.record.key)))).every(Boolean), { timeoutMs: 30_000, what: 'every file in S3' })
+    await waitFor(async () => (await Promise.all(puts.map(async p => inS3(p.record.key)))).every(Boolean),
+      { timeoutMs: 30_000, what: 'every file in S3' })
 
     // Kill both holders of one file (never the node we ask from): every file they both held has no replica left.
     const victim = puts.find(p => p.holders.every(h => h.id !== net!.nodes[0].chord.self.id))!

@@ -5,16 +5,19 @@ import assert from 'node:assert/strict'
 import { mkdtemp, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3'
+import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3'
 import { NotFoundError, NotStartedError } from '../../src/errors.js'
 import { ChunkHasher, sha256Hex } from '../../src/files/hashing.js'
-import { S3Tier, QUEUE_DIR } from '../../src/files/s3-tier.js'
+import { S3Tier } from '../../src/files/s3-tier.js'
+import { QUEUE_DIR } from '../../src/files/upload-queue.js'
 import { FsBlobStore } from '../../src/storage/fs-blob-store.js'
-import { S3BlobStore, type S3BlobStoreConfig } from '../../src/storage/s3-blob-store.js'
-import { waitFor } from '../../src/testnet.js'
-import { collect, pseudoRandom, sha256Of } from '../utils/bytes.js'
+import { S3BlobStore } from '../../src/storage/s3-blob-store.js'
+import { createS3Client } from '../../src/storage/s3-client.js'
+import { waitFor } from '../utils/wait.js'
+import { collect, pseudoRandom, sha256Of } from '../../harness/bytes.js'
 import { flakyS3 } from '../utils/s3-outage.js'
 import { startS3rver, type S3Fixture } from '../utils/s3-fixture.js'
+import type { S3Config } from '../../src/config.js'
 import type { FileRecord, Version } from '../../src/files/record.js'
 
 const MiB = 1024 * 1024
@@ -27,13 +30,13 @@ describe('S3Tier', function () {
   let run = 0
   let dir: string
   let local: FsBlobStore
-  let config: S3BlobStoreConfig
+  let config: S3Config
   let checker: S3BlobStore
   let tiers: S3Tier[]
 
   before(async () => {
     s3 = await startS3rver()
-    raw = new S3Client({ ...s3.config, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' })
+    raw = createS3Client(s3.config)
   })
   after(async () => {
     raw?.destroy()
@@ -53,7 +56,7 @@ describe('S3Tier', function () {
     await rm(dir, { recursive: true, force: true })
   })
 
-  function tier (options: { s3?: S3BlobStoreConfig, retry?: { minMs: number, maxMs: number } } = {}): S3Tier {
+  function tier (options: { s3?: S3Config, retry?: { minMs: number, maxMs: number } } = {}): S3Tier {
     const t = new S3Tier({ s3: options.s3 ?? config, local, dir: join(dir, 'node'), retry: options.retry ?? FAST_RETRY })
     tiers.push(t)
     return t
@@ -231,12 +234,12 @@ describe('S3Tier', function () {
       assert.equal(await t.pending(), 3)
       assert.equal(t.stats().uploaded, 0)
       assert.equal(t.stats().dropped, 0)
-      assert.match(t.stats().lastError ?? '', /./)
+      assert.equal(t.stats().lastError?.name, 'StorageError')
 
       await flaky.up()
       await drained(t)
       check = new S3BlobStore(outage)
-      client = new S3Client({ ...flaky.config, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' })
+      client = createS3Client(flaky.config)
       await assertBlob(records[0], check)
       await assertBlob(records[1], check)
       for (const r of records) assert.deepEqual(await t.record(r.key), r)
@@ -270,20 +273,23 @@ describe('S3Tier', function () {
 
   it('stops promptly in the middle of a long backoff, keeping the entry', async () => {
     const flaky = await flakyS3()
+    const backoffs = watchTimers(60_000)
     try {
       const r = await file('late', 1_000, 15, version(100))
       const t = tier({ s3: flaky.config, retry: { minMs: 60_000, maxMs: 60_000 } })
       await t.start()
       await t.enqueue(r)
       await waitFor(() => t.stats().failures >= 1, { timeoutMs: 15_000, what: 'a failed attempt' })
-      const waiting = assert.rejects(t.idle(), NotStartedError) // attached now: stop() rejects it at once
-      const started = Date.now()
+      await waitFor(() => backoffs.timers.length > 0, { timeoutMs: 5_000, what: 'the 60 s backoff' })
+      const waiting = assert.rejects(t.idle(), NotStartedError) // attached now: stop() rejects it
       await t.stop()
-      assert.ok(Date.now() - started < 5_000, `stop took ${Date.now() - started} ms`)
+      // Cleared, not fired: stop() cut the backoff short instead of waiting it out, and left no timer behind.
+      assert.deepEqual(backoffs.timers, [{ cleared: true, fired: false }])
       await waiting
       const again = tier({ s3: flaky.config })
       assert.equal(await again.pending(), 1)
     } finally {
+      backoffs.restore()
       await flaky.dispose()
     }
   })
@@ -297,3 +303,39 @@ describe('S3Tier', function () {
     assert.equal(await t.pending(), 0)
   })
 })
+
+/**
+ * Record what becomes of every timer set for exactly `ms` (cleared, or fired), by wrapping the global
+ * setTimeout and clearTimeout that the code under test calls, until `restore()`.
+ */
+function watchTimers (ms: number): { timers: Array<{ cleared: boolean, fired: boolean }>, restore: () => void } {
+  const realSet = globalThis.setTimeout
+  const realClear = globalThis.clearTimeout
+  const timers: Array<{ cleared: boolean, fired: boolean }> = []
+  const watched = new Map<unknown, { cleared: boolean, fired: boolean }>()
+  const set = (fn: (...args: unknown[]) => void, delay?: number, ...args: unknown[]): NodeJS.Timeout => {
+    if (delay !== ms) return realSet(fn, delay, ...args)
+    const timer = { cleared: false, fired: false }
+    const handle = realSet((...a: unknown[]) => {
+      timer.fired = true
+      fn(...a)
+    }, delay, ...args)
+    timers.push(timer)
+    watched.set(handle, timer)
+    return handle
+  }
+  const clear = (handle?: Parameters<typeof clearTimeout>[0]): void => {
+    const timer = watched.get(handle)
+    if (timer !== undefined && !timer.fired) timer.cleared = true
+    realClear(handle)
+  }
+  globalThis.setTimeout = set as unknown as typeof setTimeout
+  globalThis.clearTimeout = clear as typeof clearTimeout
+  return {
+    timers,
+    restore: () => {
+      globalThis.setTimeout = realSet
+      globalThis.clearTimeout = realClear
+    }
+  }
+}

@@ -16,7 +16,7 @@
 import assert from 'node:assert/strict'
 import type { ChordNode } from '../../src/ring/node.js'
 import type { Simulation } from '../../sim/simulate.js'
-import { bruteSuccessor, buildRing } from './helpers.js'
+import { bruteSuccessor, buildRing } from '../utils/ring.js'
 
 const IDS = [1, 8, 14, 21, 32, 38, 42, 48, 51, 56]
 

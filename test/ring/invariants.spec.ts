@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { IdSpace } from '../../src/ring/id.js'
 import { checkRing, type WalkedNode } from '../../src/ring/invariants.js'
 import type { NodeRef } from '../../src/ring/types.js'
-import { ref } from './helpers.js'
+import { ref } from '../utils/ring.js'
 
 const s8 = new IdSpace(8)
 

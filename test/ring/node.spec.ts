@@ -8,7 +8,7 @@ import { ChordNode, type RingChange } from '../../src/ring/node.js'
 import { lookup, type LookupEvent } from '../../src/ring/lookup.js'
 import { SimNetwork } from '../../sim/network.js'
 import type { Simulation } from '../../sim/simulate.js'
-import { bruteSuccessor, buildRing, ref } from './helpers.js'
+import { bruteSuccessor, buildRing, ref } from '../utils/ring.js'
 
 const ids = (list: readonly { id: bigint }[]): number[] => list.map(n => Number(n.id))
 
@@ -24,7 +24,8 @@ async function events (gen: AsyncGenerator<LookupEvent>): Promise<LookupEvent[]>
   return out
 }
 
-const trace = (evs: LookupEvent[]): string[] => evs.map(e => e.type === 'found' ? `found ${ids(e.nodes).join(',')}` : e.type === 'failed' ? 'failed' : `${e.type} ${e.node.id}`)
+const trace = (evs: LookupEvent[]): string[] => evs.map(e =>
+  e.type === 'found' ? `found ${ids(e.nodes).join(',')}` : e.type === 'failed' ? 'failed' : `${e.type} ${e.node.id}`)
 
 describe('ring/node ChordNode', () => {
   describe('tiny rings', () => {

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import type { ChordNode } from '../../src/ring/node.js'
 import type { Simulation } from '../../sim/simulate.js'
-import { bruteSuccessor, bruteSuccessors, buildRing } from './helpers.js'
+import { bruteSuccessor, bruteSuccessors, buildRing } from '../utils/ring.js'
 
 const M = 8
 /** Cases per property; FC_RUNS=1000 for a long soak. */
@@ -17,7 +17,8 @@ async function assertLookups (sim: Simulation, live: readonly bigint[], origins:
   for (const from of origins) {
     for (let key = 0n; key < 1n << BigInt(M); key++) {
       const { nodes } = await from.findOwner(key)
-      assert.equal(nodes[0].id, bruteSuccessor(live, key), `lookup of ${key} from ${from.self.id} in ring ${[...live].sort((a, b) => Number(a - b))}`)
+      assert.equal(nodes[0].id, bruteSuccessor(live, key),
+        `lookup of ${key} from ${from.self.id} in ring ${[...live].sort((a, b) => Number(a - b))}`)
     }
   }
 }
@@ -39,7 +40,8 @@ async function assertRing (sim: Simulation, live: readonly bigint[], r: number):
   assert.equal(check.members.length, live.length)
 }
 
-const ringIds = (max: number, min = 1): fc.Arbitrary<number[]> => fc.uniqueArray(fc.integer({ min: 0, max: (1 << M) - 1 }), { minLength: min, maxLength: max, size: 'max' })
+const ringIds = (max: number, min = 1): fc.Arbitrary<number[]> =>
+  fc.uniqueArray(fc.integer({ min: 0, max: (1 << M) - 1 }), { minLength: min, maxLength: max, size: 'max' })
 
 describe('ring properties (fast-check, m = 8)', function () {
   this.timeout(120_000)
@@ -83,7 +85,11 @@ describe('ring properties (fast-check, m = 8)', function () {
   })
 
   it('lookups made right after the failures, before any repair, still find the owner', async () => {
-    const scenario = fc.record({ ids: ringIds(40, 8), seed: fc.nat(1000), failures: fc.array(fc.boolean(), { minLength: 40, maxLength: 40 }) })
+    const scenario = fc.record({
+      ids: ringIds(40, 8),
+      seed: fc.nat(1000),
+      failures: fc.array(fc.boolean(), { minLength: 40, maxLength: 40 })
+    })
     await fc.assert(fc.asyncProperty(scenario, async ({ ids, seed, failures }) => {
       const r = 4
       const sim = await buildRing(ids, { m: M, r, seed })

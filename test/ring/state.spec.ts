@@ -5,7 +5,7 @@ import { IdSpace } from '../../src/ring/id.js'
 import { normalizeSuccessors } from '../../src/ring/successor-list.js'
 import { FingerTable } from '../../src/ring/finger-table.js'
 import { ChordState } from '../../src/ring/chord-state.js'
-import { ref } from './helpers.js'
+import { ref } from '../utils/ring.js'
 
 const s8 = new IdSpace(8)
 const ids = (list: readonly { id: bigint }[]): number[] => list.map(n => Number(n.id))

@@ -133,7 +133,11 @@ export function describeBlobStore<S extends BlobStore> (name: string, factory: B
 
     it('lists every blob with its size', async () => {
       assert.deepEqual(await listAll(store), [])
-      const infos = [await store.put(chunks(randomBytes(10))), await store.put(chunks(randomBytes(0))), await store.put(chunks(randomBytes(3000)))]
+      const infos = [
+        await store.put(chunks(randomBytes(10))),
+        await store.put(chunks(randomBytes(0))),
+        await store.put(chunks(randomBytes(3000)))
+      ]
       assert.deepEqual(await listAll(store), [...infos].sort((a, b) => a.hash < b.hash ? -1 : 1))
     })
 
@@ -148,7 +152,8 @@ export function describeBlobStore<S extends BlobStore> (name: string, factory: B
 
     it('stores with a matching expected hash and size', async () => {
       const bytes = randomBytes(4321)
-      assert.deepEqual(await store.put(chunks(bytes), { expectedHash: sha256(bytes), expectedSize: 4321 }), { hash: sha256(bytes), size: 4321 })
+      assert.deepEqual(await store.put(chunks(bytes), { expectedHash: sha256(bytes), expectedSize: 4321 }),
+        { hash: sha256(bytes), size: 4321 })
       assert.deepEqual(await collect(store.get(sha256(bytes))), bytes)
     })
 

@@ -6,8 +6,8 @@ import { randomBytes } from 'node:crypto'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { waitFor } from '../../src/testnet.js'
-import { Processes, type Daemon } from '../utils/processes.js'
+import { Processes, type Daemon } from '../../harness/processes.js'
+import { waitFor } from '../utils/wait.js'
 import type { ListJson, LocateJson, LookupJson, PutJson, RingJson, StatusJson } from '../../src/api/types.js'
 
 describe('system: chord-peer processes', function () {
@@ -62,7 +62,9 @@ describe('system: chord-peer processes', function () {
       assert.deepEqual(await readFile(out), await readFile(src))
       const ls = await procs.cli(['ls', '--json', '--all', '--data-dir', boot.dataDir])
       assert.ok((JSON.parse(ls.stdout) as ListJson).files.some(f => f.name === 'reports/q3 report.bin' && f.hash === putJson.file.hash))
-      const locate = JSON.parse((await procs.cli(['locate', 'reports/q3 report.bin', '--json', '--data-dir', peers[0].dataDir])).stdout) as LocateJson
+      const locate = JSON.parse(
+        (await procs.cli(['locate', 'reports/q3 report.bin', '--json', '--data-dir', peers[0].dataDir])).stdout
+      ) as LocateJson
       assert.equal(locate.holders.filter(h => h.has).length, 3)
       assert.equal((await procs.cli(['rm', 'reports/q3 report.bin', '--data-dir', peers[1].dataDir])).code, 0)
       const gone = await procs.cli(['get', 'reports/q3 report.bin', '-o', join(dir, 'gone.bin'), '--data-dir', peers[3].dataDir])

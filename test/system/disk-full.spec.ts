@@ -6,7 +6,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Processes } from '../utils/processes.js'
+import { Processes } from '../../harness/processes.js'
 import type { ErrorJson } from '../../src/api/types.js'
 
 const LIMIT = 8 * 1024 * 1024
@@ -49,7 +49,8 @@ describe('system: an upload larger than the disk allows', function () {
     const ls = await cli('ls', '--json')
     assert.deepEqual((JSON.parse(ls.stdout) as { files: Array<{ name: string }> }).files.map(f => f.name), ['small.bin'])
     const kept = await fetch(`${node.apiUrl}/api/files/small.bin`)
-    assert.equal(createHash('sha256').update(Buffer.from(await kept.arrayBuffer())).digest('hex'), createHash('sha256').update(small).digest('hex'))
+    assert.equal(createHash('sha256').update(Buffer.from(await kept.arrayBuffer())).digest('hex'),
+      createHash('sha256').update(small).digest('hex'))
     // Still serving: a file that fits goes in.
     const after = await cli('put', smallPath, '--name', 'after.bin')
     assert.equal(after.code, 0, after.stderr)

@@ -3,8 +3,8 @@
 // Needs `npm run build`.
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
-import { waitFor } from '../../src/testnet.js'
-import { Processes, type Daemon } from '../utils/processes.js'
+import { Processes, type Daemon } from '../../harness/processes.js'
+import { waitFor } from '../utils/wait.js'
 import type { LocateJson, PutJson } from '../../src/api/types.js'
 
 const peerIdOf = (d: Daemon): string => d.multiaddr.slice(d.multiaddr.lastIndexOf('/') + 1)
@@ -19,9 +19,11 @@ describe('system: holders crash', function () {
     const peers = await Promise.all(Array.from({ length: 5 }, async () => procs.daemon(['--connect', boot.multiaddr])))
     const nodes = [boot, ...peers]
     const body = randomBytes(3 * 1024 * 1024 + 5)
-    const locate = async (via: Daemon): Promise<LocateJson> => await (await fetch(`${via.apiUrl}/api/locate/crash.bin`)).json() as LocateJson
+    const locate = async (via: Daemon): Promise<LocateJson> =>
+      await (await fetch(`${via.apiUrl}/api/locate/crash.bin`)).json() as LocateJson
     // Joins settle first, so that the copies sit on the placement the ring will keep.
-    await waitFor(async () => (await (await fetch(`${boot.apiUrl}/api/ring`)).json() as { members: unknown[] }).members.length === 6, { timeoutMs: 60_000, intervalMs: 500, what: 'a 6-member ring' })
+    await waitFor(async () => (await (await fetch(`${boot.apiUrl}/api/ring`)).json() as { members: unknown[] }).members.length === 6,
+      { timeoutMs: 60_000, intervalMs: 500, what: 'a 6-member ring' })
     const put = await fetch(`${peers[0].apiUrl}/api/files/crash.bin`, { method: 'PUT', body })
     if (put.status !== 201) assert.fail(`put: ${put.status} ${await put.text()}`)
     const { file } = await put.json() as PutJson

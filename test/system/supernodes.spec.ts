@@ -3,8 +3,8 @@
 // started during the failover; the old leader restarts with its identity and follows; a graceful shutdown of
 // the leader hands over. Needs `npm run build`.
 import assert from 'node:assert/strict'
-import { waitFor } from '../../src/testnet.js'
-import { Processes, type Daemon } from '../utils/processes.js'
+import { Processes, type Daemon } from '../../harness/processes.js'
+import { waitFor } from '../utils/wait.js'
 import type { LeaderJson, RingJson } from '../../src/api/types.js'
 
 describe('system: 3 supernodes and 6 peers as processes', function () {
@@ -45,7 +45,8 @@ describe('system: 3 supernodes and 6 peers as processes', function () {
     const peers = await Promise.all(Array.from({ length: 6 }, async () => procs.daemon(viaAll(supers))))
     await waitFor(async () => ringOk(first, 9), { timeoutMs: 60_000, intervalMs: 500, what: 'a 9-member ring' })
     let leader = ''
-    await waitFor(async () => (leader = await agreedLeader([...supers, peers[0]]) ?? '') !== '', { timeoutMs: 20_000, intervalMs: 200, what: 'one acting leader' })
+    await waitFor(async () => (leader = await agreedLeader([...supers, peers[0]]) ?? '') !== '',
+      { timeoutMs: 20_000, intervalMs: 200, what: 'one acting leader' })
 
     // The CLI: the leader, its epoch and three live supernodes, from a peer's daemon too.
     const cli = await procs.cli(['leader', '--json', '--api', peers[0].apiUrl])
@@ -66,7 +67,8 @@ describe('system: 3 supernodes and 6 peers as processes', function () {
     const joining = procs.daemon(viaAll(supers), { timeoutMs: 30_000 })
     let next = ''
     // How fast is a figure of bench/election.ts; here only that it happens.
-    await waitFor(async () => { next = await agreedLeader(survivors) ?? ''; return next !== '' && next !== leader }, { timeoutMs: 20_000, intervalMs: 50, what: 'a new acting leader' })
+    await waitFor(async () => { next = await agreedLeader(survivors) ?? ''; return next !== '' && next !== leader },
+      { timeoutMs: 20_000, intervalMs: 50, what: 'a new acting leader' })
     assert.ok((await leaderOf(survivors[0]))!.epoch > epoch)
     const late = await joining
     await waitFor(async () => ringOk(late, 9), { timeoutMs: 60_000, intervalMs: 500, what: 'the ring with the late joiner' })
@@ -74,7 +76,8 @@ describe('system: 3 supernodes and 6 peers as processes', function () {
     // The old leader restarts with its identity: it joins and follows.
     const back = await procs.daemon(['--bootstrap', '--connect', survivors[0].multiaddr], { dataDir: old.dataDir })
     const group = [...survivors, back]
-    await waitFor(async () => (await agreedLeader(group)) === next, { timeoutMs: 20_000, intervalMs: 200, what: 'the old leader following' })
+    await waitFor(async () => (await agreedLeader(group)) === next,
+      { timeoutMs: 20_000, intervalMs: 200, what: 'the old leader following' })
     const backView = (await leaderOf(back))!
     assert.equal(backView.role, 'follower')
     assert.equal(backView.supernodes.length, 3)
@@ -83,7 +86,8 @@ describe('system: 3 supernodes and 6 peers as processes', function () {
     const current = group.find(d => peerIdOf(d) === next)!
     const rest = group.filter(d => d !== current)
     assert.equal(await procs.kill(current, 'SIGTERM'), 0)
-    await waitFor(async () => { const l = await agreedLeader(rest); return l !== undefined && l !== next }, { timeoutMs: 20_000, intervalMs: 50, what: 'a leader after the handover' })
+    await waitFor(async () => { const l = await agreedLeader(rest); return l !== undefined && l !== next },
+      { timeoutMs: 20_000, intervalMs: 50, what: 'a leader after the handover' })
     const after = (await leaderOf(rest[0]))!
     assert.equal(after.supernodes.length, 2, 'the leader that shut down left the view')
     await waitFor(async () => ringOk(rest[0], 9), { timeoutMs: 60_000, intervalMs: 500, what: 'the ring after the handover' })

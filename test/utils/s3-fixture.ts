@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import type { S3BlobStoreConfig } from '../../src/storage/s3-blob-store.js'
+import type { S3Config } from '../../src/config.js'
 
 /** The slice of s3rver's API we use (it ships no types). */
 export interface S3rverInstance {
@@ -30,8 +30,8 @@ export interface S3Fixture {
   /** http://127.0.0.1:<port> */
   endpoint: string
   bucket: string
-  /** A ready S3BlobStore configuration (path-style, s3rver's fixed credentials). */
-  config: S3BlobStoreConfig
+  /** A ready S3 configuration (path-style, s3rver's fixed credentials). */
+  config: S3Config
   stop: () => Promise<void>
 }
 

@@ -6,13 +6,13 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { createServer, type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { S3BlobStoreConfig } from '../../src/storage/s3-blob-store.js'
+import type { S3Config } from '../../src/config.js'
 
 import { S3rver, type S3rverInstance } from './s3-fixture.js'
 
 export interface FlakyS3 {
   endpoint: string
-  config: S3BlobStoreConfig
+  config: S3Config
   /** Start s3rver on the reserved port (the bucket and its objects persist across down/up). */
   up (): Promise<void>
   /** Stop it, dropping open connections. */

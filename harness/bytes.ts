@@ -1,4 +1,5 @@
-// Deterministic test content of any size, streamed (never held whole in memory), and helpers to hash streams.
+// Deterministic content of any size for tests and benchmarks, streamed (never held whole in memory), and helpers
+// to hash and collect streams.
 import { createHash } from 'node:crypto'
 
 /** `size` bytes of a seeded pseudo-random stream, in pieces of `piece` bytes. */

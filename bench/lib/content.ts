@@ -1,8 +1,6 @@
-// Shared by the transfer benchmark (bench/transfer.ts) and its child processes (bench/transfer-child.ts): the
-// pseudo-random file content and readers of a process's memory and CPU from /proc. Node built-ins only, because
-// the children run this file compiled, outside the repository (see transfer.ts).
+// The transfer benchmark's file content, shared by the bench (bench/transfer.ts, lib/http.ts) and its child
+// processes (lib/child.ts): deterministic pseudo-random bytes that cost the sender no CPU, and their hash.
 import { createCipheriv, createHash } from 'node:crypto'
-import { readFileSync, writeFileSync } from 'node:fs'
 
 export const MiB = 1024 * 1024
 /** Size of every write of the generator (and so of the raw stream's send() calls). */
@@ -44,41 +42,4 @@ export function expectedHash (size: number, seed = 1): string {
   const sha = createHash('sha256')
   for (const chunk of pseudoRandomChunks(size, seed)) sha.update(chunk)
   return sha.digest('hex')
-}
-
-// ---- /proc readers (Linux) -----------------------------------------------------------------------------------
-
-/** Resident set (VmRSS) and its peak since start or the last resetPeak (VmHWM), in bytes; undefined when gone. */
-export function memoryOf (pid: number): { rss: number, peak: number } | undefined {
-  let text: string
-  try {
-    text = readFileSync(`/proc/${pid}/status`, 'utf8')
-  } catch {
-    return undefined
-  }
-  const kib = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? NaN) * 1024
-  return { rss: kib('VmRSS'), peak: kib('VmHWM') }
-}
-
-/** Reset the process's VmHWM to its current RSS (`5` > clear_refs, Linux ≥ 4.0); false when not allowed. */
-export function resetPeak (pid: number): boolean {
-  try {
-    writeFileSync(`/proc/${pid}/clear_refs`, '5')
-    return true
-  } catch {
-    return false
-  }
-}
-
-/** User + system CPU seconds the process has used (clock ticks of 1/100 s); undefined when gone. */
-export function cpuSecondsOf (pid: number): number | undefined {
-  let text: string
-  try {
-    text = readFileSync(`/proc/${pid}/stat`, 'utf8')
-  } catch {
-    return undefined
-  }
-  // Fields after "(comm)": state is field 3, utime 14 and stime 15 (1-based).
-  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ')
-  return (Number(fields[11]) + Number(fields[12])) / 100
 }

@@ -1,12 +1,13 @@
-// Spawning real `chord-peer` processes for system tests: each daemon gets its own temp data dir and listens on
-// 127.0.0.1; every process and dir is cleaned up by `stopAll`, also when a test fails.
+// Real `chord-peer` processes for system tests and benchmarks: each daemon runs the command line (bin/, so the
+// compiled dist/ tree) with its own temp data dir, listening on 127.0.0.1; `stopAll` removes every process and
+// dir, also when a test fails.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { waitFor } from '../../src/testnet.js'
+import { waitFor } from '../src/testnet.js'
 
-export const BIN = resolve(import.meta.dirname, '../../bin/chord-peer.js')
+export const BIN = resolve(import.meta.dirname, '../bin/chord-peer.js')
 
 export interface Daemon {
   proc: ChildProcess
@@ -14,6 +15,8 @@ export interface Daemon {
   output: () => string
   /** The first multiaddr it printed (with /p2p/). */
   multiaddr: string
+  /** Its PeerId, the last part of `multiaddr`. */
+  peerId: string
   apiUrl: string
 }
 
@@ -27,22 +30,29 @@ export class Processes {
    * Start a daemon with `args` (plus --listen on 127.0.0.1 and a temp --data-dir, or the given one to restart a
    * node with its identity) and wait until it is up.
    */
-  async daemon (args: string[], options: { timeoutMs?: number, dataDir?: string, wrap?: string[], nodeFlags?: string[] } = {}): Promise<Daemon> {
+  async daemon (
+    args: string[],
+    options: { timeoutMs?: number, dataDir?: string, wrap?: string[], nodeFlags?: string[] } = {}
+  ): Promise<Daemon> {
     const dataDir = options.dataDir ?? await mkdtemp(join(tmpdir(), 'chord-peer-sys-'))
     if (options.dataDir === undefined) this.dirs.push(dataDir)
     let out = ''
     // `wrap` runs the daemon under another command (e.g. prlimit), which must exec it; `nodeFlags` go to node.
-    const command = [...(options.wrap ?? []), process.execPath, ...(options.nodeFlags ?? []), BIN, ...args, '--listen', '/ip4/127.0.0.1/tcp/0', '--data-dir', dataDir]
+    const command = [
+      ...(options.wrap ?? []), process.execPath, ...(options.nodeFlags ?? []), BIN,
+      ...args, '--listen', '/ip4/127.0.0.1/tcp/0', '--data-dir', dataDir
+    ]
     const proc = spawn(command[0], command.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] })
     proc.stdout.on('data', (d: Buffer) => { out += d.toString() })
     proc.stderr.on('data', (d: Buffer) => { out += d.toString() })
-    const daemon: Daemon = { proc, dataDir, output: () => out, multiaddr: '', apiUrl: '' }
+    const daemon: Daemon = { proc, dataDir, output: () => out, multiaddr: '', peerId: '', apiUrl: '' }
     this.daemons.push(daemon)
     await waitFor(() => {
       if (proc.exitCode !== null) throw new Error(`chord-peer exited with ${proc.exitCode}:\n${out}`)
       return /\/p2p\/\w+/.test(out) && /http:\/\/127\.0\.0\.1:\d+/.test(out)
     }, { timeoutMs: options.timeoutMs ?? 20_000, what: `chord-peer ${args.join(' ')} to start` })
     daemon.multiaddr = /\/ip4\/127\.0\.0\.1\/tcp\/\d+\/p2p\/\w+/.exec(out)![0]
+    daemon.peerId = daemon.multiaddr.slice(daemon.multiaddr.lastIndexOf('/') + 1)
     daemon.apiUrl = (await readFile(join(dataDir, 'api'), 'utf8')).trim()
     return daemon
   }

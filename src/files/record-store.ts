@@ -11,10 +11,10 @@
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ClassicLevel } from 'classic-level'
-import { compareVersions, type FileRecord } from '../files/record.js'
+import { compareVersions, type FileRecord } from './record.js'
 import { StorageError } from '../errors.js'
-import { assertHash } from './blob-store.js'
-import type { AbortOptions } from './blob-store.js'
+import { assertHash } from '../storage/blob-store.js'
+import type { AbortOptions } from '../storage/blob-store.js'
 
 export interface ListOptions extends AbortOptions {
   /** Only keys greater than this. */

@@ -10,7 +10,11 @@ export const PEER_A = '12D3KooWGzh8TmnAVG2ePq9mrWR8GAXxTvyPdmXcKEESKfsXMB8x'
 export const PEER_B = '12D3KooWBxAXaKoVC4HF2uxjKMHBnrCZbdUnmd6rYThPNVvqJ8jw'
 export const PEER_C = '12D3KooWNvSZnPi3RrhrTwEY4LuuBeB6K6facKUCJcyWG1aoDd2p'
 
-export const NODE_A: NodeJson = { id: hexId('3f2a9c1b'), peerId: PEER_A, addrs: [`/ip4/127.0.0.1/tcp/4001/p2p/${PEER_A}`, `/ip4/10.0.0.5/tcp/4001/p2p/${PEER_A}`] }
+export const NODE_A: NodeJson = {
+  id: hexId('3f2a9c1b'),
+  peerId: PEER_A,
+  addrs: [`/ip4/127.0.0.1/tcp/4001/p2p/${PEER_A}`, `/ip4/10.0.0.5/tcp/4001/p2p/${PEER_A}`]
+}
 export const NODE_B: NodeJson = { id: hexId('7c00aa01'), peerId: PEER_B }
 export const NODE_C: NodeJson = { id: hexId('c1d2e3f4'), peerId: PEER_C }
 

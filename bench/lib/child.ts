@@ -1,6 +1,6 @@
-// One process of the transfer benchmark. bench/transfer.ts compiles this file (and transfer-data.ts) to plain
-// JavaScript over the built `dist/` tree and starts it with plain `node`, so a child's memory is that of the
-// product, without the ≈ 47 MB a tsx loader thread adds. Modes:
+// One process of the transfer benchmark (bench/transfer.ts starts it through lib/children.ts, as
+// `node --single-threaded-gc --import tsx --import ./src/polyfill.ts bench/lib/child.ts <mode> …`, so it runs the
+// current src/ without a build). Modes:
 //   peer <json>            a chord-peer node (createPeer) with its HTTP API on 127.0.0.1: the daemon minus the CLI;
 //                          a stdin line {"read": name} makes it read that file from the ring itself (no HTTP)
 //   raw-recv               a bare libp2p host (tcp + noise + yamux) that SHA-256-hashes one stream and replies
@@ -9,14 +9,14 @@
 //                          send()s with onDrain() backpressure, then reports the time until the receiver's reply
 // Messages to the parent are stdout lines `@@{json}`. A child stops when its stdin closes (the parent went away,
 // however it died) or on SIGTERM.
-import '../src/polyfill.js'
+import '../../src/polyfill.js'
 import { createHash } from 'node:crypto'
 import { createInterface } from 'node:readline'
 import { multiaddr } from '@multiformats/multiaddr'
-import { createHost } from '../src/net/host.js'
-import { newKey } from '../src/net/identity.js'
-import { createPeer } from '../src/peer.js'
-import { RAW_PROTOCOL, pseudoRandomChunks } from './transfer-data.js'
+import { createHost } from '../../src/net/host.js'
+import { newKey } from '../../src/net/identity.js'
+import { createPeer } from '../../src/peer.js'
+import { RAW_PROTOCOL, pseudoRandomChunks } from './content.js'
 
 export interface PeerArgs { bootstrap?: boolean, connect?: string[], k?: number, dataDir: string }
 export interface PeerReady { ready: true, peerId: string, id: string, multiaddrs: string[], apiUrl: string }

@@ -1,9 +1,9 @@
-// The daemon's file routes for the stub daemon (helpers.ts): files kept in a Map, hashed here with SHA-256, in
+// The daemon's file routes for the stub daemon (cli.ts): files kept in a Map, hashed here with SHA-256, in
 // the shapes of src/api/types.ts. Hooks let a test tamper with the etag, hold a download half-way, or watch
 // an upload arrive chunk by chunk.
 import { createHash } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { NODE_A, NODE_B, NODE_C, PEER_A } from './fixtures.js'
+import { NODE_A, NODE_B, NODE_C, PEER_A } from './cli-fixtures.js'
 import type { DeleteJson, ErrorJson, FileJson, ListJson, LocateJson, PutJson } from '../../src/api/types.js'
 
 export const sha256 = (bytes: Uint8Array | string): string => createHash('sha256').update(bytes).digest('hex')

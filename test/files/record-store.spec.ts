@@ -4,7 +4,7 @@ import assert from 'node:assert/strict'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { RecordStore } from '../../src/storage/record-store.js'
+import { RecordStore } from '../../src/files/record-store.js'
 import type { FileRecord, Version } from '../../src/files/record.js'
 
 /** A 64-hex key whose first byte is `first` and the rest zeros (so the ring order is easy to read). */
@@ -125,7 +125,9 @@ describe('RecordStore', () => {
     await assert.rejects(store!.get('nope'), { name: 'InvalidInputError' })
     await assert.rejects(store!.put(record('ABC')), { name: 'InvalidInputError' })
     await assert.rejects(store!.delete('g'.repeat(64)), { name: 'InvalidInputError' })
-    await assert.rejects(async () => { for await (const _ of store!.listRange('x', key(1))) { /* empty */ } }, { name: 'InvalidInputError' })
+    await assert.rejects(async () => {
+      for await (const _ of store!.listRange('x', key(1))) { /* empty */ }
+    }, { name: 'InvalidInputError' })
   })
 
   it('keeps its records across close and reopen', async () => {

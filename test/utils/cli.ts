@@ -64,7 +64,9 @@ export interface StubDaemon {
  * Serve `routes[pathname]` (a reply or a function of the request URL), and the file routes when `files` is
  * given; anything else is a 404 ErrorJson.
  */
-export async function startStubDaemon (routes: Record<string, Reply | ((url: URL) => Reply)>, options: { files?: FileStore } = {}): Promise<StubDaemon> {
+export async function startStubDaemon (
+  routes: Record<string, Reply | ((url: URL) => Reply)>, options: { files?: FileStore } = {}
+): Promise<StubDaemon> {
   const requests: URL[] = []
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://stub')
@@ -111,14 +113,5 @@ export class ByteCapture extends Writable {
 
   get bytes (): Buffer {
     return Buffer.concat(this.chunks)
-  }
-}
-
-/** Wait until `predicate` holds, checking every few ms, with a deadline (for effects with no event to await). */
-export async function waitUntil (predicate: () => boolean | Promise<boolean>, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`)
-    await new Promise(resolve => setTimeout(resolve, 5))
   }
 }

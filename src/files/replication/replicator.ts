@@ -1,0 +1,135 @@
+// Replica maintenance as a service: it runs the passes of this directory one at a time, never overlapping.
+// A pass starts when the ring around this node changes (its range, its successor list), and on a jittered
+// timer, which is the anti-entropy catching anything an event missed. Each pass syncs the range with its
+// replicas (sync.ts, which also restores from the durable tier: restore.ts); every `surplusMs` a pass also
+// drops the copies this node no longer needs (surplus.ts). A graceful leave first hands the range to the
+// successor (handoff.ts). Time comes from `now`, so the passes are testable with a clock of their own.
+import { TaskSet, type Service, type StopOptions } from '../../lifecycle.js'
+import { handOff } from './handoff.js'
+import { DurableRestore } from './restore.js'
+import { dropSurplus } from './surplus.js'
+import { syncPass } from './sync.js'
+import type { Replication, SyncReport } from './copies.js'
+
+/** Mean interval of the anti-entropy pass when nothing in the ring changes. */
+export const DEFAULT_REPLICATION_INTERVAL_MS = 10_000
+export const DEFAULT_SURPLUS_MS = 60_000
+/** The longest a graceful leave spends handing its range over. */
+export const HAND_OFF_MS = 30_000
+
+export interface ReplicatorInit extends Replication {
+  /** Mean interval of the anti-entropy pass, ms. */
+  intervalMs: number
+  /** Scan the durable tier's records of an unchanged range this often, ms (default 5 min). */
+  durableScanMs?: number
+  /** Look for copies this node no longer needs this often, ms (default 1 min). */
+  surplusMs?: number
+  /** The clock, ms. */
+  now: () => number
+}
+
+export class Replicator implements Service {
+  /** Totals since start, for status and tests. */
+  readonly totals: SyncReport = { pulled: 0, pushed: 0, restored: 0, errors: 0 }
+  private readonly tasks: TaskSet
+  private readonly restore: DurableRestore
+  private dirty = false
+  private running: Promise<void> | undefined
+  private timer: NodeJS.Timeout | undefined
+  /** When dropSurplus last ran; ring events counted, so a drop can see the ring moved under it. */
+  private surplusAt: number
+  private ringChanges = 0
+  private readonly onRingChange = (): void => { this.ringChanges++; this.kick() }
+
+  constructor (private readonly init: ReplicatorInit) {
+    this.tasks = new TaskSet(init.ctx.log)
+    this.restore = new DurableRestore(init, init.durableScanMs)
+    this.surplusAt = init.now()
+  }
+
+  async start (): Promise<void> {
+    const events = this.init.ctx.ring.events
+    events.addEventListener('range:change', this.onRingChange)
+    events.addEventListener('successors:change', this.onRingChange)
+    const tick = (): void => {
+      this.timer = setTimeout(() => { this.kick(); tick() }, this.init.intervalMs * (0.5 + Math.random()))
+      this.timer.unref()
+    }
+    tick()
+    this.kick()
+  }
+
+  /** Stop passes; with `leave`, first hand the range to the successor (bounded by HAND_OFF_MS). */
+  async stop (options: StopOptions = {}): Promise<void> {
+    const events = this.init.ctx.ring.events
+    events.removeEventListener('range:change', this.onRingChange)
+    events.removeEventListener('successors:change', this.onRingChange)
+    clearTimeout(this.timer)
+    this.timer = undefined
+    if (options.leave === true) {
+      try {
+        const n = await handOff(this.init, AbortSignal.any([this.tasks.signal, AbortSignal.timeout(HAND_OFF_MS)]))
+        if (n > 0) this.init.ctx.log('handed %d records to the successor', n)
+      } catch (err) {
+        this.init.ctx.log('hand-off incomplete: %e', err)
+      }
+    }
+    await this.tasks.stop()
+  }
+
+  /** Run a pass soon; passes never overlap, and a change during a pass causes one more. */
+  kick (): void {
+    this.dirty = true
+    if (this.running !== undefined || this.tasks.stopped) return
+    // loop() clears `running` as it returns, in the same step as its last look at `dirty`: no kick is lost.
+    const loop = this.running = this.loop()
+    this.tasks.run('replication', async () => { await loop })
+  }
+
+  /** Resolves once no pass is running or due. */
+  async settled (): Promise<void> {
+    while (this.running !== undefined) await this.running
+  }
+
+  /** One sync pass over this node's range, now. */
+  async syncOnce (signal: AbortSignal = this.tasks.signal): Promise<SyncReport> {
+    return await syncPass(this.init, this.restore, this.init.now(), signal)
+  }
+
+  /** Drop the copies this node no longer needs, now; the number dropped. */
+  async dropSurplus (signal: AbortSignal = this.tasks.signal): Promise<number> {
+    const changes = this.ringChanges
+    return await dropSurplus(this.init, () => this.ringChanges !== changes, signal)
+  }
+
+  private async loop (): Promise<void> {
+    const signal = this.tasks.signal
+    try {
+      while (this.dirty && !signal.aborted) {
+        this.dirty = false
+        try {
+          await this.pass(signal)
+        } catch (err) {
+          if (!signal.aborted) this.init.ctx.log('replica sync failed: %e', err)
+        }
+      }
+    } finally {
+      this.running = undefined
+    }
+  }
+
+  private async pass (signal: AbortSignal): Promise<void> {
+    const r = await this.syncOnce(signal)
+    this.totals.pulled += r.pulled
+    this.totals.pushed += r.pushed
+    this.totals.restored += r.restored
+    this.totals.errors += r.errors
+    if (r.restored > 0) this.dirty = true // push the restored records to the replicas
+    const now = this.init.now()
+    if (now - this.surplusAt >= (this.init.surplusMs ?? DEFAULT_SURPLUS_MS)) {
+      this.surplusAt = now
+      const n = await this.dropSurplus(signal)
+      if (n > 0) this.init.ctx.log('dropped %d copies this node no longer needs', n)
+    }
+  }
+}

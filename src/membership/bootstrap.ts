@@ -1,0 +1,143 @@
+// How a node enters the ring, decided before any ring service starts: join through a supernode, or found a ring.
+// - The supernodes asked are the ones given (`--connect`), then the ones this node learnt before: a peer's
+//   `<data-dir>/supernodes.json`, a supernode's stored view (`<data-dir>/view.json` and, with S3, the bucket's),
+//   so a node restarts through any live supernode even if the one it was first pointed at is gone.
+// - A supernode with nobody to ask founds a ring. Recovering a cluster from a stored view, a supernode first asks
+//   the stored supernodes (so it rejoins a group that is still running); if none answers, the one with the
+//   highest id starts the ring again after RECOVERY_PROBE_MS with the stored settings, epoch and members, and
+//   the others join it, or start alone only after the join timeout.
+// - A joiner takes the ring's settings from its admission (and refuses invalid ones); a founder uses its own.
+import { readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { DEFAULT_SETTINGS, validateSettings, type RingSettings } from '../config.js'
+import { newerView, viewFromJson, viewToJson, withNode, type View, type ViewJson, type ViewStore } from './view.js'
+import type { MembershipClient } from './client.js'
+import type { PeerDirectory } from '../chord/wire.js'
+import type { NodeRef } from '../ring/index.js'
+import type { Logger } from '@libp2p/logger'
+import type { Multiaddr } from '@multiformats/multiaddr'
+
+/** A peer's list of the supernodes it learnt, in its data dir. */
+export const SUPERNODES_FILE = 'supernodes.json'
+/** How long the stored supernode with the highest id looks for its group before it restarts the ring. */
+export const RECOVERY_PROBE_MS = 2_000
+
+export interface BootstrapInit {
+  peers: PeerDirectory
+  client: MembershipClient
+  self: NodeRef
+  /** Start as a supernode. */
+  supernode: boolean
+  /** Supernodes to join through, as given. */
+  connect: Multiaddr[]
+  /** Where `supernodes.json` lives (a peer), if anywhere. */
+  dataDir?: string
+  /** Where a supernode's view is kept. */
+  viewStores: ViewStore[]
+  /** The settings of a ring this node founds: the defaults with `requested` over them. */
+  requested: Partial<RingSettings>
+  joinTimeoutMs: number
+  log: Logger
+}
+
+export interface Entry {
+  settings: RingSettings
+  /** The successor list to enter the ring with; empty for a ring of one. */
+  successors: NodeRef[]
+  /** The supernodes this node knows. */
+  supernodes: NodeRef[]
+  /** A supernode's first view, and the leader it follows (joined a running group) or the epochs taken. */
+  supernode?: { view: View, follow?: { leader: NodeRef, epoch: number }, startEpoch: number }
+}
+
+/** Join through a supernode or found a ring, as the module header says. */
+export async function joinOrFound (init: BootstrapInit): Promise<Entry> {
+  const { self, supernode, connect, log } = init
+  const stored = await loadView(init)
+  const learned = !supernode && init.dataDir !== undefined ? await loadSupernodes(init.dataDir, init.peers) : []
+  const remembered = [...(stored?.supernodes ?? []), ...learned].filter(n => n.address !== self.address)
+  const via = [...connect, ...remembered.flatMap(n => dialAddrs(init.peers, n))]
+
+  let settings: RingSettings = stored?.settings ?? { ...DEFAULT_SETTINGS, ...init.requested }
+  let successors: NodeRef[] = []
+  let supernodes: NodeRef[] = [self]
+  let joined: View | undefined
+  if (via.length > 0) {
+    const highest = remembered.every(n => n.id < self.id)
+    const probing = supernode && connect.length === 0 && highest
+    try {
+      const admission = await init.client.join(via, {
+        supernode,
+        timeoutMs: probing ? Math.min(RECOVERY_PROBE_MS, init.joinTimeoutMs) : init.joinTimeoutMs,
+        onRetry: (err, attempt) => { log('join attempt %d failed: %e', attempt, err) }
+      })
+      settings = admission.settings
+      successors = admission.successors
+      supernodes = admission.supernodes
+      joined = admission.view
+    } catch (err) {
+      if (connect.length > 0 || !supernode) throw err
+      log('no supernode of the stored view answered (%e): starting the ring again alone', err)
+    }
+  }
+  if (stored !== undefined && init.requested.k !== undefined && init.requested.k !== settings.k) {
+    log('warning: the ring was created with k = %d; --k %d is ignored', settings.k, init.requested.k)
+  }
+  validateSettings(settings)
+  if (!supernode) {
+    if (init.dataDir !== undefined) await saveSupernodes(init.dataDir, init.peers, supernodes)
+    return { settings, successors, supernodes }
+  }
+  // A new ring (or one restarted from its stored view) starts a view of its own, in a later epoch than the
+  // stored one; a supernode that joined a group starts from the leader's view and follows that leader.
+  const view: View = joined ?? {
+    version: (stored?.version ?? 0) + 1,
+    epoch: stored?.epoch ?? 0,
+    settings,
+    supernodes: [self],
+    members: withNode(stored?.members ?? [], self)
+  }
+  const follow = joined?.leader !== undefined ? { leader: joined.leader, epoch: joined.epoch } : undefined
+  return {
+    settings,
+    successors,
+    supernodes: view.supernodes,
+    supernode: { view, ...(follow !== undefined ? { follow } : {}), startEpoch: view.epoch }
+  }
+}
+
+/** The newest view in the stores, or undefined; a store that fails to load is logged and skipped. */
+async function loadView (init: BootstrapInit): Promise<View | undefined> {
+  let best: View | undefined
+  for (const store of init.viewStores) {
+    try {
+      const json = await store.load()
+      if (json === undefined) continue
+      const view = viewFromJson(init.peers, json)
+      if (best === undefined || newerView(view, best)) best = view
+    } catch (err) {
+      init.log('cannot load the view from %s: %e', store.where, err)
+    }
+  }
+  return best
+}
+
+async function loadSupernodes (dataDir: string, peers: PeerDirectory): Promise<NodeRef[]> {
+  const text = await readFile(join(dataDir, SUPERNODES_FILE), 'utf8').catch(() => undefined)
+  if (text === undefined) return []
+  try {
+    const json = JSON.parse(text) as Pick<ViewJson, 'supernodes'>
+    return viewFromJson(peers, { version: 0, epoch: 0, settings: DEFAULT_SETTINGS, supernodes: json.supernodes, members: [] }).supernodes
+  } catch {
+    return []
+  }
+}
+
+async function saveSupernodes (dataDir: string, peers: PeerDirectory, supernodes: NodeRef[]): Promise<void> {
+  const json = viewToJson(peers, { version: 0, epoch: 0, settings: DEFAULT_SETTINGS, supernodes, members: [] })
+  await writeFile(join(dataDir, SUPERNODES_FILE), JSON.stringify({ supernodes: json.supernodes }, null, 2) + '\n')
+}
+
+function dialAddrs (peers: PeerDirectory, node: NodeRef): Multiaddr[] {
+  return peers.addrs(node).map(a => a.encapsulate(`/p2p/${node.address}`))
+}

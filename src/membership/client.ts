@@ -1,0 +1,225 @@
+// The client side of /chord-peer/membership/2.0.0: every request a node sends to a supernode, with the request's
+// defaults filled in one place. A joiner asks for admission, a leaving node says so, a member reports a node it
+// found dead, a supernode forwards requests to its leader and pushes views. `PeerMembership` is the part a
+// plain peer runs as a service: it reports members its ring finds dead (a peer's ring neighbours are often
+// peers, which no supernode watches) and announces its graceful leave.
+import { logger } from '@libp2p/logger'
+import { MembershipRequest, MembershipResponse, type RingSettings } from '../../protocols/membership.js'
+import { JoinFailedError } from '../errors.js'
+import { backoff, sleep, TaskSet, type Service, type StopOptions } from '../lifecycle.js'
+import { RpcClient, type RpcLimits, type Target } from '../net/rpc.js'
+import { MAX_ADDRS, type PeerDirectory } from '../chord/wire.js'
+import { viewFromWire, viewToWire, type View } from './view.js'
+import type { Ring } from '../chord/ring.js'
+import type { NodeRef } from '../ring/index.js'
+import type { Libp2p } from '@libp2p/interface'
+import type { Logger } from '@libp2p/logger'
+import type { Multiaddr } from '@multiformats/multiaddr'
+
+export const MEMBERSHIP_PROTOCOL = '/chord-peer/membership/2.0.0'
+export const MEMBERSHIP_LIMITS: RpcLimits = { maxMessageBytes: 1024 * 1024, timeoutMs: 10_000 }
+export const Status = MembershipResponse.Status
+
+/** Backoff between rounds of join attempts: 250 ms doubling to 2 s. */
+export const JOIN_BACKOFF = { minMs: 250, maxMs: 2_000 }
+
+export interface Admission {
+  settings: RingSettings
+  successors: NodeRef[]
+  supernodes: NodeRef[]
+  /** For a supernode: the view it starts from. */
+  view?: View
+}
+
+export interface JoinOptions {
+  /** Join the supernode group too. */
+  supernode?: boolean
+  /** Keep retrying unreachable supernodes until this long has passed (ms). */
+  timeoutMs: number
+  /** Called after each failed round, with the error. */
+  onRetry?: (err: Error, attempt: number) => void
+  signal?: AbortSignal
+}
+
+export class MembershipClient {
+  private readonly rpc: RpcClient<MembershipRequest, MembershipResponse>
+
+  constructor (private readonly host: Libp2p, private readonly peers: PeerDirectory) {
+    // A fresh stream per request: membership requests are rare, and a joiner is not on the ring yet.
+    this.rpc = new RpcClient<MembershipRequest, MembershipResponse>({
+      host,
+      protocol: MEMBERSHIP_PROTOCOL,
+      request: MembershipRequest,
+      response: MembershipResponse,
+      limits: MEMBERSHIP_LIMITS,
+      maxIdlePerPeer: 0
+    })
+  }
+
+  /** Send one request (defaults filled in) and return the reply, whatever its status. */
+  async ask (
+    to: Target, req: Partial<MembershipRequest> & Pick<MembershipRequest, 'type'>, signal?: AbortSignal
+  ): Promise<MembershipResponse> {
+    const full: MembershipRequest = { peerId: new Uint8Array(0), addrs: [], supernode: false, forwarded: false, ...req }
+    return await this.rpc.request(to, full, { signal })
+  }
+
+  /**
+   * Ask the supernodes at `bootstrap` in turn until one admits this node. An unreachable supernode, or one
+   * without an acting leader (RETRY_LATER), is retried with backoff until `timeoutMs`; any other refusal is
+   * final (JoinFailedError).
+   */
+  async join (bootstrap: Multiaddr[], options: JoinOptions): Promise<Admission> {
+    const deadline = Date.now() + options.timeoutMs
+    const req = {
+      type: MembershipRequest.Type.JOIN,
+      peerId: this.host.peerId.toMultihash().bytes,
+      addrs: this.host.getMultiaddrs().slice(0, MAX_ADDRS).map(a => a.decapsulateCode(421).bytes),
+      supernode: options.supernode === true
+    }
+    let lastError: Error = new JoinFailedError('no supernode given')
+    let answered = false
+    for (let attempt = 1; ; attempt++) {
+      let wait = 0
+      for (const addr of bootstrap) {
+        options.signal?.throwIfAborted()
+        let res: MembershipResponse
+        try {
+          res = await this.ask([addr], req, options.signal)
+        } catch (err) {
+          lastError = err as Error
+          continue
+        }
+        if (res.status === Status.OK) return this.admission(res)
+        if (res.status === Status.RETRY_LATER) {
+          answered = true
+          lastError = new JoinFailedError(`supernode ${addr.toString()}: ${res.error}`)
+          wait = Math.max(wait, res.retryAfterMs)
+          continue
+        }
+        throw new JoinFailedError(`supernode ${addr.toString()} refused the join (${res.status}): ${res.error}`)
+      }
+      options.onRetry?.(lastError, attempt)
+      const remaining = deadline - Date.now()
+      if (remaining <= 0) {
+        const what = answered ? 'no supernode could admit us (no acting leader)' : 'no supernode answered'
+        throw new JoinFailedError(`${what} within ${Math.round(options.timeoutMs / 1000)} s: ${lastError.message}`, { cause: lastError })
+      }
+      // The last try lands on the deadline.
+      await sleep(Math.min(Math.max(wait, backoff(JOIN_BACKOFF, attempt)), JOIN_BACKOFF.maxMs, remaining), options.signal)
+    }
+  }
+
+  /** Tell the leader, through the first of `supernodes` that answers, that this node leaves. Best effort. */
+  async leave (supernodes: readonly NodeRef[], signal: AbortSignal): Promise<boolean> {
+    return await this.tellAny(supernodes, { type: MembershipRequest.Type.LEAVE, peerId: this.host.peerId.toMultihash().bytes }, signal)
+  }
+
+  /** Tell the first of `supernodes` that takes it that `node` stopped answering (REPORT_DEAD). */
+  async reportDead (supernodes: readonly NodeRef[], node: NodeRef, signal: AbortSignal): Promise<boolean> {
+    const others = supernodes.filter(s => s.address !== node.address)
+    return await this.tellAny(others, { type: MembershipRequest.Type.REPORT_DEAD, peerId: this.peers.toWire(node).peerId }, signal)
+  }
+
+  /** `node`'s view (GET_VIEW). */
+  async fetchView (node: NodeRef, signal: AbortSignal): Promise<View> {
+    const res = await this.ask(this.peers.dialTarget(node), { type: MembershipRequest.Type.GET_VIEW }, signal)
+    if (res.status !== Status.OK) throw new JoinFailedError(`${node.address} refused GET_VIEW (${res.status}): ${res.error}`)
+    return viewFromWire(this.peers, res.view)
+  }
+
+  /** Offer `view` to the supernode `node` (PUSH_VIEW); resolves with its reply. */
+  async pushView (node: NodeRef, view: View, signal: AbortSignal): Promise<MembershipResponse> {
+    return await this.ask(this.peers.dialTarget(node), {
+      type: MembershipRequest.Type.PUSH_VIEW,
+      view: viewToWire(this.peers, view)
+    }, signal)
+  }
+
+  /** Relay a request this supernode has checked to the leader (`forwarded`). */
+  async forward (leader: NodeRef, req: MembershipRequest, signal: AbortSignal): Promise<MembershipResponse> {
+    return await this.ask(this.peers.dialTarget(leader), { ...req, forwarded: true }, signal)
+  }
+
+  close (): void {
+    this.rpc.close()
+  }
+
+  private admission (res: MembershipResponse): Admission {
+    if (res.settings === undefined || res.successors.length === 0) throw new JoinFailedError('the supernode sent an incomplete admission')
+    return {
+      settings: res.settings,
+      successors: this.peers.fromWireList(res.successors),
+      supernodes: this.peers.fromWireList(res.supernodes),
+      ...(res.view !== undefined ? { view: viewFromWire(this.peers, res.view) } : {})
+    }
+  }
+
+  /** Send `req` to each of `supernodes` in turn until one answers OK; false when none did before `signal`. */
+  private async tellAny (
+    supernodes: readonly NodeRef[], req: Partial<MembershipRequest> & Pick<MembershipRequest, 'type'>, signal: AbortSignal
+  ): Promise<boolean> {
+    for (const node of supernodes) {
+      try {
+        const res = await this.ask(this.peers.dialTarget(node), req, signal)
+        if (res.status === Status.OK) return true
+      } catch {
+        if (signal.aborted) return false
+      }
+    }
+    return false
+  }
+}
+
+/** How long a leaving node waits for the leader to note it. */
+export const LEAVE_NOTICE_MS = 2_000
+/** How long a peer tries the supernodes with one dead-node report. */
+export const REPORT_DEAD_MS = 10_000
+
+export interface PeerMembershipInit {
+  ring: Ring
+  client: MembershipClient
+  /** The supernodes this peer knows (from its admission). */
+  supernodes: readonly NodeRef[]
+  log?: Logger
+}
+
+/** A plain peer's part in membership: report dead members, announce a graceful leave. */
+export class PeerMembership implements Service {
+  private readonly log: Logger
+  private readonly tasks: TaskSet
+  /** Members being reported now: one report at a time per node. */
+  private readonly reporting = new Set<string>()
+  private readonly onDead = (e: CustomEvent<{ node: NodeRef }>): void => { this.report(e.detail.node) }
+
+  constructor (private readonly init: PeerMembershipInit) {
+    this.log = init.log ?? logger('chord-peer:membership')
+    this.tasks = new TaskSet(this.log)
+  }
+
+  async start (): Promise<void> {
+    this.init.ring.events.addEventListener('node:dead', this.onDead)
+  }
+
+  async stop (options: StopOptions = {}): Promise<void> {
+    this.init.ring.events.removeEventListener('node:dead', this.onDead)
+    await this.tasks.stop()
+    if (options.leave === true) {
+      const told = await this.init.client.leave(this.init.supernodes, AbortSignal.timeout(LEAVE_NOTICE_MS))
+      if (!told) this.log('no supernode took the leave notice; the ring will notice the departure')
+    }
+    this.init.client.close()
+  }
+
+  private report (node: NodeRef): void {
+    if (this.reporting.has(node.address) || this.init.supernodes.some(s => s.address === node.address)) return
+    this.reporting.add(node.address)
+    this.tasks.run(`report ${node.address} dead`, async signal => {
+      try {
+        await this.init.client.reportDead(this.init.supernodes, node, AbortSignal.any([signal, AbortSignal.timeout(REPORT_DEAD_MS)]))
+      } finally {
+        this.reporting.delete(node.address)
+      }
+    })
+  }
+}

@@ -1,0 +1,340 @@
+// The supernode side of /chord-peer/membership/2.0.0: admission to and departure from the ring, coordinated by
+// the leader of the supernodes, and the membership view the leader replicates (protocols/README.md §6).
+// - A JOIN or LEAVE may go to any supernode. The one that receives it checks that `peer_id` is the connection's
+//   authenticated peer, then forwards it to the leader (`forwarded`, which the leader accepts only from a known
+//   supernode). With no acting leader (an election is running) the answer is RETRY_LATER with `retry_after_ms`,
+//   and the joiner asks again.
+// - The leader handles JOINs and LEAVEs one at a time. It admits a joiner with the ring settings, its successor
+//   list (a lookup of its id; the joiner copies it before notifying anyone, Zave) and the supernodes, records it
+//   in the view, raises the view's version, pushes the view to every supernode (PUSH_VIEW) and persists it.
+// - A supernode accepts a pushed view only from a known supernode and only when it is newer (`newerView`).
+// - It follows the election through its events: when this node starts acting as the leader of a new epoch it
+//   takes the view over, and a follower whose heartbeat ack shows an older view version is pushed the view.
+// - Members found dead by this node's ring, or reported by a member (REPORT_DEAD), leave the view once this
+//   node's own PING fails too.
+import { logger } from '@libp2p/logger'
+import { MembershipRequest, MembershipResponse } from '../../protocols/membership.js'
+import { backoff, sleep, TaskSet, type Service, type StopOptions } from '../lifecycle.js'
+import { byType, serveRpc } from '../net/rpc.js'
+import { decodeAddrs, decodePeerId } from '../chord/wire.js'
+import { LEAVE_NOTICE_MS, MEMBERSHIP_LIMITS, MEMBERSHIP_PROTOCOL, MembershipClient, Status } from './client.js'
+import { newerView, viewFromWire, viewToJson, viewToWire, withNode, withoutNode, type View, type ViewStore } from './view.js'
+import type { Ring } from '../chord/ring.js'
+import type { ElectionService } from '../election/service.js'
+import type { NodeRef } from '../ring/index.js'
+import type { Connection, Libp2p } from '@libp2p/interface'
+import type { Logger } from '@libp2p/logger'
+import type { Multiaddr } from '@multiformats/multiaddr'
+
+/** What a supernode without an acting leader tells a joiner to wait before it asks again. */
+export const RETRY_AFTER_MS = 300
+/** How often a supernode tries to get a dead member out of the view before it leaves it to the next report. */
+const REPORT_ATTEMPTS = 8
+/** Waits between those tries: 300 ms doubling to 4.8 s. */
+const REPORT_BACKOFF = { minMs: RETRY_AFTER_MS, maxMs: 16 * RETRY_AFTER_MS }
+/** How long one chord PING may take to prove a reported node alive. */
+const CONFIRM_DEAD_MS = 1_000
+
+export interface MembershipServerInit {
+  host: Libp2p
+  ring: Ring
+  /** The view to start from: this node alone for a new ring, or the view received when it joined. */
+  view: View
+  election: ElectionService
+  /** Where the view is kept between runs (data dir, S3). */
+  stores?: ViewStore[]
+  log?: Logger
+}
+
+type Reply = MembershipResponse
+
+const reply = (status: MembershipResponse.Status, error = ''): Reply => ({ status, error, successors: [], supernodes: [], retryAfterMs: 0 })
+const ok = (): Reply => reply(Status.OK)
+const retryLater = (error: string): Reply => ({ ...reply(Status.RETRY_LATER, error), retryAfterMs: RETRY_AFTER_MS })
+
+/** The supernode side: serve JOIN, LEAVE, GET_VIEW, PUSH_VIEW and REPORT_DEAD; lead membership when elected. */
+export class MembershipServer implements Service {
+  private view: View
+  private readonly log: Logger
+  private readonly client: MembershipClient
+  private readonly tasks: TaskSet
+  /** Serialises the leader's changes to the view. */
+  private queue: Promise<unknown> = Promise.resolve()
+  private persisting: Promise<void> = Promise.resolve()
+  private stopped = false
+  /** The epoch this node last took the view over in. */
+  private ledEpoch = -1
+  /** Members whose death this node is confirming or reporting now. */
+  private readonly reporting = new Set<string>()
+
+  private readonly onActing = (e: CustomEvent<{ acting: boolean, epoch: number }>): void => {
+    if (!e.detail.acting || e.detail.epoch === this.ledEpoch) return
+    this.ledEpoch = e.detail.epoch
+    this.tasks.run('taking over the view', async () => { await this.lead() })
+  }
+
+  private readonly onAck = (e: CustomEvent<{ from: NodeRef, viewVersion: number }>): void => {
+    if (this.init.election.acting() && e.detail.viewVersion < this.view.version) void this.push(this.view, [e.detail.from])
+  }
+
+  private readonly onDead = (e: CustomEvent<{ node: NodeRef }>): void => { this.reportDead(e.detail.node) }
+
+  constructor (private readonly init: MembershipServerInit) {
+    this.view = init.view
+    this.log = init.log ?? logger('chord-peer:membership')
+    this.tasks = new TaskSet(this.log)
+    this.client = new MembershipClient(init.host, init.ring.peers)
+    init.election.viewVersion = this.view.version
+    // Subscribed before the election starts, so no change of leadership is missed.
+    init.election.events.addEventListener('acting:change', this.onActing)
+    init.election.events.addEventListener('ack', this.onAck)
+  }
+
+  get current (): View {
+    return this.view
+  }
+
+  async start (): Promise<void> {
+    this.persist(this.view) // the view we start from (a joiner's first view is not pushed to it again)
+    this.init.ring.events.addEventListener('node:dead', this.onDead)
+    const handler = byType<MembershipRequest.Type, MembershipRequest, [Connection, AbortSignal], Reply>(MEMBERSHIP_PROTOCOL, {
+      [MembershipRequest.Type.GET_VIEW]: async () => ({ ...ok(), view: viewToWire(this.init.ring.peers, this.view) }),
+      [MembershipRequest.Type.PUSH_VIEW]: async (req, connection) => this.onPushView(req, connection.remotePeer.toString()),
+      [MembershipRequest.Type.JOIN]: async (req, connection, signal) => this.onJoinOrLeave(req, connection.remotePeer.toString(), signal),
+      [MembershipRequest.Type.LEAVE]: async (req, connection, signal) => this.onJoinOrLeave(req, connection.remotePeer.toString(), signal),
+      [MembershipRequest.Type.REPORT_DEAD]: async (req, connection) => this.onReportDead(req, connection.remotePeer.toString())
+    })
+    await serveRpc<MembershipRequest, Reply>(this.init.host, {
+      protocol: MEMBERSHIP_PROTOCOL,
+      request: MembershipRequest,
+      response: MembershipResponse,
+      ...MEMBERSHIP_LIMITS,
+      log: this.log,
+      handler
+    })
+  }
+
+  /** With `leave`, first leave the view: through the leader, or directly when this node leads. */
+  async stop (options: StopOptions = {}): Promise<void> {
+    if (options.leave === true && !this.stopped) {
+      await this.leave().catch(err => { this.log('leave notice failed: %e', err) })
+    }
+    this.stopped = true
+    this.init.election.events.removeEventListener('acting:change', this.onActing)
+    this.init.election.events.removeEventListener('ack', this.onAck)
+    this.init.ring.events.removeEventListener('node:dead', this.onDead)
+    await this.tasks.stop()
+    this.client.close()
+    await this.init.host.unhandle(MEMBERSHIP_PROTOCOL).catch(() => {})
+    await this.persisting
+  }
+
+  /**
+   * This node became the acting leader of a new epoch: take over the view (ours is a replica of the last
+   * leader's), and push it so every supernode knows who writes it now.
+   */
+  private async lead (): Promise<void> {
+    await this.change(view => ({ ...view, epoch: this.init.election.epoch(), leader: this.init.ring.self }))
+  }
+
+  private async leave (): Promise<void> {
+    const self = this.init.ring.self
+    if (this.init.election.acting()) {
+      const view = await this.change(v => ({
+        ...v,
+        supernodes: withoutNode(v.supernodes, self.address),
+        members: withoutNode(v.members, self.address)
+      }))
+      // The others learn of it from this push (and elect at once): wait for it, briefly, before stopping.
+      await Promise.race([Promise.all(this.push(view)), sleep(LEAVE_NOTICE_MS)])
+      return
+    }
+    const others = this.view.supernodes.filter(n => n.address !== self.address)
+    await this.client.leave(others, AbortSignal.timeout(LEAVE_NOTICE_MS))
+  }
+
+  // ---- handlers ------------------------------------------------------------------------------------------------
+
+  private onPushView (req: MembershipRequest, from: string): Reply {
+    if (!this.isSupernode(from)) return this.refuse(Status.NOT_SUPERNODE, `a view pushed by ${from}, not a known supernode`)
+    const view = viewFromWire(this.init.ring.peers, req.view)
+    if (!newerView(view, this.view)) return this.refuse(Status.STALE_VIEW,
+      `a stale view (epoch ${view.epoch}, version ${view.version}) from ${from}`)
+    this.adopt(view)
+    return ok()
+  }
+
+  private async onJoinOrLeave (req: MembershipRequest, from: string, signal: AbortSignal): Promise<Reply> {
+    const { ring, election } = this.init
+    const join = req.type === MembershipRequest.Type.JOIN
+    const subject = decodePeerId(req.peerId)
+    if (req.forwarded) {
+      if (!this.isSupernode(from)) return this.refuse(Status.NOT_SUPERNODE, `a forwarded request from ${from}, not a known supernode`)
+    } else if (subject.toString() !== from) {
+      return this.refuse(Status.WRONG_PEER, `the ${join ? 'join' : 'leave'} request names another peer than the connection`)
+    }
+    const addrs = decodeAddrs(req.addrs)
+    if (election.acting()) {
+      const node = ring.peers.learn(subject)
+      return join ? await this.admit(node, addrs, req.supernode, signal) : await this.remove(node)
+    }
+    const leader = election.leader()
+    if (req.forwarded || leader === undefined || leader.address === ring.self.address) return retryLater(
+      'no acting leader: an election is in progress')
+    try {
+      return await this.client.forward(leader, req, signal)
+    } catch (err) {
+      return retryLater(`the leader did not answer: ${(err as Error).message}`)
+    }
+  }
+
+  private onReportDead (req: MembershipRequest, from: string): Reply {
+    // Any member may say a node stopped answering (a peer's ring neighbours are often peers); the view
+    // changes only if this supernode's own PING fails too, so a false report removes no one.
+    if (!this.view.members.some(m => m.address === from)) return this.refuse(Status.NOT_MEMBER,
+      `a dead-node report from ${from}, not a member`)
+    this.reportDead(this.init.ring.peers.learn(decodePeerId(req.peerId)))
+    return ok()
+  }
+
+  private refuse (status: MembershipResponse.Status, why: string): Reply {
+    this.log('rejected %s', why)
+    return reply(status, why)
+  }
+
+  private isSupernode (address: string): boolean {
+    return this.view.supernodes.some(n => n.address === address)
+  }
+
+  // ---- dead members ----------------------------------------------------------------------------------------------
+
+  /**
+   * This node's ring found `node` dead, or a member said so. If one chord PING from here confirms it, the
+   * leader takes it out of the view; a follower sends the leader a forwarded LEAVE. Reports of a node that is
+   * not a member, or that answers, change nothing. Supernodes are left alone: they leave the election ring
+   * only by a graceful LEAVE, so a crash never shrinks the majority.
+   */
+  private reportDead (node: NodeRef): void {
+    if (this.stopped || this.isSupernode(node.address) || !this.view.members.some(m => m.address === node.address)) return
+    if (this.reporting.has(node.address)) return
+    this.reporting.add(node.address)
+    this.tasks.run(`confirming ${node.address} dead`, async signal => {
+      try {
+        await this.confirmDead(node, signal)
+      } finally {
+        this.reporting.delete(node.address)
+      }
+    })
+  }
+
+  private async confirmDead (node: NodeRef, signal: AbortSignal): Promise<void> {
+    const { ring, election } = this.init
+    try {
+      await ring.ping(node, { signal: AbortSignal.any([signal, AbortSignal.timeout(CONFIRM_DEAD_MS)]) })
+      return
+    } catch {
+      signal.throwIfAborted() // no answer: it is gone
+    }
+    // Without an acting leader right now (an election, a lease that lapsed under load), try again for a while.
+    for (let attempt = 1; attempt <= REPORT_ATTEMPTS; attempt++) {
+      if (election.acting()) {
+        await this.remove(node)
+        return
+      }
+      const leader = election.leader()
+      if (leader !== undefined && leader.address !== ring.self.address) {
+        const leave: MembershipRequest = {
+          type: MembershipRequest.Type.LEAVE, peerId: ring.peers.toWire(node).peerId, addrs: [], supernode: false, forwarded: true
+        }
+        const res = await this.client.forward(leader, leave, signal).catch(() => undefined)
+        if (res?.status === Status.OK) return
+      }
+      await sleep(backoff(REPORT_BACKOFF, attempt), signal)
+    }
+  }
+
+  // ---- the leader's changes ---------------------------------------------------------------------------------------
+
+  /** The leader admits `joiner`: place it, record it, answer. */
+  private async admit (joiner: NodeRef, addrs: Multiaddr[], supernode: boolean, signal: AbortSignal): Promise<Reply> {
+    const { ring } = this.init
+    return await this.serialised(async () => {
+      if (!this.init.election.acting()) return retryLater('the leader lost its majority')
+      ring.peers.learn(ring.peers.peerId(joiner.address), addrs)
+      let successors: NodeRef[]
+      try {
+        successors = await ring.successorsFor(joiner.id, { signal })
+      } catch (err) {
+        return this.refuse(Status.CANNOT_PLACE, `cannot place the joiner: ${(err as Error).message}`)
+      }
+      const view = this.changeNow(v => ({
+        ...v,
+        members: withNode(v.members, joiner),
+        supernodes: supernode ? withNode(v.supernodes, joiner) : v.supernodes
+      }))
+      this.log('admitted %s%s before %s', joiner.address, supernode ? ' (supernode)' : '', successors[0]?.address)
+      return {
+        ...ok(),
+        settings: view.settings,
+        successors: successors.map(n => ring.peers.toWire(n)),
+        supernodes: view.supernodes.map(n => ring.peers.toWire(n)),
+        ...(supernode ? { view: viewToWire(ring.peers, view) } : {})
+      }
+    })
+  }
+
+  private async remove (node: NodeRef): Promise<Reply> {
+    if (!this.view.members.some(m => m.address === node.address) && !this.isSupernode(node.address)) return ok()
+    await this.change(v => ({ ...v, members: withoutNode(v.members, node.address), supernodes: withoutNode(v.supernodes, node.address) }))
+    this.log('%s left the view', node.address)
+    return ok()
+  }
+
+  private async serialised<T> (fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn)
+    this.queue = run.catch(() => {})
+    return await run
+  }
+
+  /** Apply `edit` as the leader (serialised with joins and leaves). */
+  private async change (edit: (view: View) => View): Promise<View> {
+    return await this.serialised(async () => this.changeNow(edit))
+  }
+
+  private changeNow (edit: (view: View) => View): View {
+    const next = { ...edit(this.view), version: this.view.version + 1 }
+    this.adopt(next)
+    void this.push(next)
+    return next
+  }
+
+  private adopt (view: View): void {
+    const supernodesChanged = view.supernodes.map(n => n.address).join() !== this.view.supernodes.map(n => n.address).join()
+    this.view = view
+    this.init.election.viewVersion = view.version
+    if (supernodesChanged) this.init.election.setSupernodes(view.supernodes)
+    this.persist(view)
+  }
+
+  /**
+   * Send `view` to every other supernode in the background, best effort: a supernode that misses it catches up
+   * on the next heartbeat. The pushes settle when they have been answered or have failed.
+   */
+  private push (view: View, to: readonly NodeRef[] = view.supernodes): Array<Promise<void>> {
+    return to.filter(node => node.address !== this.init.ring.self.address).map(node =>
+      this.tasks.run(`pushing view ${view.version} to ${node.address}`, async signal => {
+        const res = await this.client.pushView(node, view, signal)
+        if (res.status !== Status.OK) this.log('%s refused view %d (%s): %s', node.address, view.version, res.status, res.error)
+      }))
+  }
+
+  private persist (view: View): void {
+    const stores = this.init.stores ?? []
+    if (stores.length === 0 || this.stopped) return
+    const json = viewToJson(this.init.ring.peers, view)
+    // Writes are chained, so the last one written is the newest view.
+    this.persisting = this.persisting.then(async () => {
+      await Promise.all(stores.map(async s => s.save(json).catch(err => { this.log('cannot save the view to %s: %e', s.where, err) })))
+    })
+  }
+}
