@@ -95,7 +95,7 @@ async function processes (runs: number): Promise<number[]> {
     try {
       const first = await procs.daemon(['--bootstrap', '--k', '3'])
       const all = [first]
-      for (let i = 0; i < 2; i++) all.push(await procs.daemon(['--bootstrap', '--connect', first.multiaddr]))
+      for (let i = 0; i < 2; i++) all.push(await procs.supernode(first))
       let leader = ''
       await waitFor(async () => (leader = await agreed(all) ?? '') !== '', { timeoutMs: 20_000, intervalMs: 50, what: 'one leader' })
       const victim = all.find(d => d.peerId === leader)!

@@ -13,7 +13,9 @@
 //      process — the like-for-like of the raw stream (one SHA-256 pass on the receiving side in both);
 //   4. the same bytes through Helia 7 (bitswap; unixfs, 1 MiB raw leaves) between two processes, when the separate
 //      package bench/helia is installed (`npm ci --prefix bench/helia`); otherwise that row is skipped;
-//   5. the peak RSS (VmHWM, reset before each transfer) and CPU seconds of every process, this one included.
+//   5. last, the k = 1 put and gets again on a ring whose two processes share a swarm key (a private network:
+//      every byte also goes through the pre-shared-key cipher, src/net/pnet.ts), and their MB/s against step 2's;
+//   6. the peak RSS (VmHWM, reset before each transfer) and CPU seconds of every process, this one included.
 // --size takes MiB (default 1024; a comma list runs each size); --quick makes the default 64 MiB and writes no file.
 // Results (MB = 10^6 bytes) go to stdout and, unless --quick, to bench/transfer-results.md; how to read them is in
 // BENCHMARKS.md. A transfer that fails is reported as FAILED with the error and the nodes' log lines; when a put
@@ -30,6 +32,7 @@ import { measure, transferTimeout, tsxOverhead } from './lib/measure.js'
 import { failure, farName, startRing, stopRing } from './lib/peers.js'
 import { MB, codeVersion, cpuLines, machine, mbps, medianRow, rssSummary, table, type Row, type Targets } from './lib/report.js'
 import { fmt, median } from './lib/stats.js'
+import { newSwarmKey } from '../src/cli/swarm-key.js'
 import type { ReadDone } from './lib/child.js'
 
 const RESULTS = join(ROOT, 'bench', 'transfer-results.md')
@@ -39,13 +42,20 @@ const TARGETS: Targets = { getRatio: 0.9, helia: 3, rss: 200 * MB }
 const RAW_RUNS = 3
 const GET_RUNS = 5
 
-/** Put, then GET_RUNS gets over HTTP and inside the entry, on a ring of k + 1 processes whose entry holds no copy. */
-async function ringRuns (size: number, hash: string, k: number): Promise<Row[]> {
+/** What the rows of the ring with a swarm key start with (they are not held to the get target). */
+const PNET_PREFIX = 'swarm key: '
+
+/**
+ * Put, then GET_RUNS gets over HTTP and inside the entry, on a ring of k + 1 processes whose entry holds no copy;
+ * with `swarmKey`, a private network (the rows then start with PNET_PREFIX).
+ */
+async function ringRuns (size: number, hash: string, k: number, options: { swarmKey?: Uint8Array } = {}): Promise<Row[]> {
   const n = k + 1
-  const ring = await startRing(n, k)
+  const ring = await startRing(n, k, options)
+  const prefix = options.swarmKey === undefined ? '' : PNET_PREFIX
   try {
     const entry = ring.nodes[0]
-    const { name, holders } = await farName(`transfer-${size}-k${k}`, entry, ring.nodes, k)
+    const { name, holders } = await farName(`transfer-${size}-k${k}${prefix === '' ? '' : '-pnet'}`, entry, ring.nodes, k)
     const label = (c: Child): string => c === entry.child
       ? 'entry'
       : k === 1 ? 'holder' : holders[0].child === c ? 'primary' : `replica${holders.findIndex(h => h.child === c)}`
@@ -64,7 +74,7 @@ async function ringRuns (size: number, hash: string, k: number): Promise<Row[]> 
       }
       return res
     })
-    const putRow: Row = { what: `put, k = ${k} (${n} processes)`, size, ms: put.ms, procs: put.procs }
+    const putRow: Row = { what: `${prefix}put, k = ${k} (${n} processes)`, size, ms: put.ms, procs: put.procs }
     if (put.value !== undefined) {
       putRow.note = `acked by ${put.value.holders.length}/${k}; node-side ${fmt(put.value.ms / 1000, 1)} s`
     } else {
@@ -76,7 +86,7 @@ async function ringRuns (size: number, hash: string, k: number): Promise<Row[]> 
       } catch (err) {
         putRow.failed += ` — putting it through the primary failed too: ${(err as Error).message.replace(/\s+/g, ' ').slice(0, 200)}`
         const notStored = 'not measured: the file could not be stored'
-        rows.push(putRow, { what: `get, k = ${k} (from a non-holder)`, size, ms: NaN, procs: [], failed: notStored })
+        rows.push(putRow, { what: `${prefix}get, k = ${k} (from a non-holder)`, size, ms: NaN, procs: [], failed: notStored })
         return rows
       }
     }
@@ -95,7 +105,7 @@ async function ringRuns (size: number, hash: string, k: number): Promise<Row[]> 
         return res
       })
       http.push({
-        what: `get, k = ${k} (from a non-holder)`,
+        what: `${prefix}get, k = ${k} (from a non-holder)`,
         size,
         ms: get.ms,
         procs: get.procs,
@@ -112,7 +122,7 @@ async function ringRuns (size: number, hash: string, k: number): Promise<Row[]> 
         return done
       })
       inside.push({
-        what: `get, k = ${k}, node-side (read inside the entry, no HTTP)`,
+        what: `${prefix}get, k = ${k}, node-side (read inside the entry, no HTTP)`,
         size,
         ms: read.value?.ms ?? read.ms,
         procs: read.procs,
@@ -142,7 +152,7 @@ async function main (): Promise<void> {
   const argv = process.argv.slice(2)
   const quick = argv.includes('--quick')
   const sizes = parseSizes(argv)
-  // --only raw|k1|k3|helia: one part, for debugging (the ratios need the raw part).
+  // --only raw|k1|k3|pnet|helia: one part, for debugging (the ratios need the raw part; the swarm key's cost, k1).
   const only = argv.includes('--only') ? argv[argv.indexOf('--only') + 1] : undefined
   const t0 = performance.now()
   const loadStart = loadavg()[0]
@@ -162,6 +172,12 @@ async function main (): Promise<void> {
     if (want('raw')) say(await rawRun(size, hash, 'run 2'))
     if (want('k3')) for (const r of await ringRuns(size, hash, 3)) say(r)
     if (want('raw')) for (let i = 3; i <= RAW_RUNS; i++) say(await rawRun(size, hash, `run ${i}`))
+    // Last, so that the rows above run as they did before private networks existed (same order, same state of
+    // this process), and before/after comparisons of them stay like for like.
+    if (want('pnet')) {
+      const swarmKey = new TextEncoder().encode(await newSwarmKey())
+      for (const r of await ringRuns(size, hash, 1, { swarmKey })) say(r)
+    }
     if (want('helia')) {
       // Bitswap now and then stalls for good (the fetcher gives up after 30 s without a block): one more try.
       let helia = await heliaRun(size, hash)
@@ -184,7 +200,8 @@ async function main (): Promise<void> {
     'MB = 10^6 bytes. × raw stream = MB/s ÷ the median raw-stream MB/s of the same size in this run. ' +
       rssSummary(rows, TARGETS, overhead),
     '',
-    cpuLines(rows, raw)
+    cpuLines(rows, raw),
+    ...pnetLines(rows)
   ].join('\n')
   console.log(text)
   if (quick) {
@@ -205,6 +222,19 @@ async function main (): Promise<void> {
   ]
   await writeFile(RESULTS, [...header, text, ''].join('\n'))
   console.log(`\nwritten to ${RESULTS} (${fmt(seconds, 0)} s)`)
+}
+
+/** The swarm key's cost: each k = 1 row with the key against the same row without it, as a ratio of MB/s. */
+function pnetLines (rows: Row[]): string[] {
+  const ok = (r: Row | undefined): r is Row => r !== undefined && r.failed === undefined
+  const lines = rows.filter(r => r.what.startsWith(PNET_PREFIX)).flatMap(r => {
+    const plain = rows.find(p => p.size === r.size && p.what === r.what.slice(PNET_PREFIX.length))
+    if (!ok(r) || !ok(plain)) return []
+    const what = r.what.slice(PNET_PREFIX.length)
+    return [`- ${what}, ${r.size / MiB} MiB: ${fmt(mbps(r), 0)} MB/s with the key, ${fmt(mbps(plain), 0)} without ` +
+      `(× ${fmt(mbps(r) / mbps(plain))})`]
+  })
+  return lines.length === 0 ? [] : ['', 'Private network (swarm key) against the same ring without it:', ...lines]
 }
 
 runMain(main, 20 * 60_000)

@@ -70,6 +70,18 @@ export class Processes {
     })
   }
 
+  /** An invite token minted by `via` (a supernode) with `chord-peer invite`, for one supernode by default. */
+  async invite (via: Daemon, options: { supernode?: boolean } = {}): Promise<string> {
+    const res = await this.cli(['invite', ...(options.supernode === false ? [] : ['--supernode']), '--json', '--api', via.apiUrl])
+    if (res.code !== 0) throw new Error(`chord-peer invite exited with ${res.code}: ${res.stderr}`)
+    return (JSON.parse(res.stdout) as { token: string }).token
+  }
+
+  /** Start a supernode that joins through `via` with an invite `via` mints. */
+  async supernode (via: Daemon, args: string[] = [], options: { timeoutMs?: number } = {}): Promise<Daemon> {
+    return this.daemon(['--bootstrap', '--connect', via.multiaddr, '--invite', await this.invite(via), ...args], options)
+  }
+
   /** Send `signal` and wait for the exit code. */
   async kill (daemon: Daemon, signal: NodeJS.Signals): Promise<number | null> {
     if (daemon.proc.exitCode !== null || daemon.proc.signalCode !== null) return daemon.proc.exitCode

@@ -6,6 +6,7 @@ import type { Uint8ArrayList } from 'uint8arraylist'
 export interface Peer {
   peerId: Uint8Array<ArrayBuffer>
   addrs: Uint8Array<ArrayBuffer>[]
+  cert: Uint8Array<ArrayBuffer>
 }
 
 export namespace Peer {
@@ -30,13 +31,19 @@ export namespace Peer {
           }
         }
 
+        if ((obj.cert != null && obj.cert.byteLength > 0)) {
+          w.uint32(26)
+          w.bytes(obj.cert)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
       }, (reader, length, opts = {}) => {
         const obj: any = {
           peerId: uint8ArrayAlloc(0),
-          addrs: []
+          addrs: [],
+          cert: uint8ArrayAlloc(0)
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -55,6 +62,10 @@ export namespace Peer {
               }
 
               obj.addrs.push(reader.bytes())
+              break
+            }
+            case 3: {
+              obj.cert = reader.bytes()
               break
             }
             default: {
@@ -98,6 +109,13 @@ export namespace Peer {
 
               break
             }
+            case 3: {
+              yield {
+                field: `${prefix}.cert`,
+                value: reader.bytes()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -121,6 +139,11 @@ export namespace Peer {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface PeerCertFieldEvent {
+    field: '$.cert'
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export function encode (obj: Partial<Peer>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Peer.codec())
   }
@@ -129,7 +152,7 @@ export namespace Peer {
     return decodeMessage(buf, Peer.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Peer>): Generator<PeerPeerIdFieldEvent | PeerAddrsFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Peer>): Generator<PeerPeerIdFieldEvent | PeerAddrsFieldEvent | PeerCertFieldEvent> {
     return streamMessage(buf, Peer.codec(), opts)
   }
 }
@@ -365,6 +388,11 @@ export namespace ChordRequest {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface ChordRequestPredecessorCertFieldEvent {
+    field: '$.predecessor.cert'
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export interface ChordRequestSuccessorsPeerIdFieldEvent {
     field: '$.successors[].peerId'
     value: Uint8Array<ArrayBuffer>
@@ -377,6 +405,12 @@ export namespace ChordRequest {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface ChordRequestSuccessorsCertFieldEvent {
+    field: '$.successors[].cert'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
   export function encode (obj: Partial<ChordRequest>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, ChordRequest.codec())
   }
@@ -385,7 +419,7 @@ export namespace ChordRequest {
     return decodeMessage(buf, ChordRequest.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ChordRequest>): Generator<ChordRequestTypeFieldEvent | ChordRequestKeyFieldEvent | ChordRequestAddrsFieldEvent | ChordRequestPredecessorPeerIdFieldEvent | ChordRequestPredecessorAddrsFieldEvent | ChordRequestSuccessorsPeerIdFieldEvent | ChordRequestSuccessorsAddrsFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ChordRequest>): Generator<ChordRequestTypeFieldEvent | ChordRequestKeyFieldEvent | ChordRequestAddrsFieldEvent | ChordRequestPredecessorPeerIdFieldEvent | ChordRequestPredecessorAddrsFieldEvent | ChordRequestPredecessorCertFieldEvent | ChordRequestSuccessorsPeerIdFieldEvent | ChordRequestSuccessorsAddrsFieldEvent | ChordRequestSuccessorsCertFieldEvent> {
     return streamMessage(buf, ChordRequest.codec(), opts)
   }
 }
@@ -576,6 +610,12 @@ export namespace ChordResponse {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface ChordResponseNodesCertFieldEvent {
+    field: '$.nodes[].cert'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
   export interface ChordResponsePredecessorPeerIdFieldEvent {
     field: '$.predecessor.peerId'
     value: Uint8Array<ArrayBuffer>
@@ -584,6 +624,11 @@ export namespace ChordResponse {
   export interface ChordResponsePredecessorAddrsFieldEvent {
     field: '$.predecessor.addrs[]'
     index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface ChordResponsePredecessorCertFieldEvent {
+    field: '$.predecessor.cert'
     value: Uint8Array<ArrayBuffer>
   }
 
@@ -599,6 +644,12 @@ export namespace ChordResponse {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface ChordResponseSuccessorsCertFieldEvent {
+    field: '$.successors[].cert'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
   export function encode (obj: Partial<ChordResponse>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, ChordResponse.codec())
   }
@@ -607,7 +658,7 @@ export namespace ChordResponse {
     return decodeMessage(buf, ChordResponse.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ChordResponse>): Generator<ChordResponseFoundFieldEvent | ChordResponseNodesPeerIdFieldEvent | ChordResponseNodesAddrsFieldEvent | ChordResponsePredecessorPeerIdFieldEvent | ChordResponsePredecessorAddrsFieldEvent | ChordResponseSuccessorsPeerIdFieldEvent | ChordResponseSuccessorsAddrsFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ChordResponse>): Generator<ChordResponseFoundFieldEvent | ChordResponseNodesPeerIdFieldEvent | ChordResponseNodesAddrsFieldEvent | ChordResponseNodesCertFieldEvent | ChordResponsePredecessorPeerIdFieldEvent | ChordResponsePredecessorAddrsFieldEvent | ChordResponsePredecessorCertFieldEvent | ChordResponseSuccessorsPeerIdFieldEvent | ChordResponseSuccessorsAddrsFieldEvent | ChordResponseSuccessorsCertFieldEvent> {
     return streamMessage(buf, ChordResponse.codec(), opts)
   }
 }

@@ -6,6 +6,7 @@ import type { Uint8ArrayList } from 'uint8arraylist'
 export interface Peer {
   peerId: Uint8Array<ArrayBuffer>
   addrs: Uint8Array<ArrayBuffer>[]
+  cert: Uint8Array<ArrayBuffer>
 }
 
 export namespace Peer {
@@ -30,13 +31,19 @@ export namespace Peer {
           }
         }
 
+        if ((obj.cert != null && obj.cert.byteLength > 0)) {
+          w.uint32(26)
+          w.bytes(obj.cert)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
       }, (reader, length, opts = {}) => {
         const obj: any = {
           peerId: uint8ArrayAlloc(0),
-          addrs: []
+          addrs: [],
+          cert: uint8ArrayAlloc(0)
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -55,6 +62,10 @@ export namespace Peer {
               }
 
               obj.addrs.push(reader.bytes())
+              break
+            }
+            case 3: {
+              obj.cert = reader.bytes()
               break
             }
             default: {
@@ -98,6 +109,13 @@ export namespace Peer {
 
               break
             }
+            case 3: {
+              yield {
+                field: `${prefix}.cert`,
+                value: reader.bytes()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -121,6 +139,11 @@ export namespace Peer {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface PeerCertFieldEvent {
+    field: '$.cert'
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export function encode (obj: Partial<Peer>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Peer.codec())
   }
@@ -129,7 +152,7 @@ export namespace Peer {
     return decodeMessage(buf, Peer.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Peer>): Generator<PeerPeerIdFieldEvent | PeerAddrsFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Peer>): Generator<PeerPeerIdFieldEvent | PeerAddrsFieldEvent | PeerCertFieldEvent> {
     return streamMessage(buf, Peer.codec(), opts)
   }
 }
@@ -281,6 +304,7 @@ export interface FileRecord {
   contentType: string
   created: bigint
   modified: bigint
+  signature: Uint8Array<ArrayBuffer>
 }
 
 export namespace FileRecord {
@@ -350,6 +374,11 @@ export namespace FileRecord {
           w.uint64(obj.modified)
         }
 
+        if ((obj.signature != null && obj.signature.byteLength > 0)) {
+          w.uint32(98)
+          w.bytes(obj.signature)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -364,7 +393,8 @@ export namespace FileRecord {
           tombstone: false,
           contentType: '',
           created: 0n,
-          modified: 0n
+          modified: 0n,
+          signature: uint8ArrayAlloc(0)
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -421,6 +451,10 @@ export namespace FileRecord {
             }
             case 11: {
               obj.modified = reader.uint64()
+              break
+            }
+            case 12: {
+              obj.signature = reader.bytes()
               break
             }
             default: {
@@ -527,6 +561,13 @@ export namespace FileRecord {
               }
               break
             }
+            case 12: {
+              yield {
+                field: `${prefix}.signature`,
+                value: reader.bytes()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -605,6 +646,11 @@ export namespace FileRecord {
     value: bigint
   }
 
+  export interface FileRecordSignatureFieldEvent {
+    field: '$.signature'
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export function encode (obj: Partial<FileRecord>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, FileRecord.codec())
   }
@@ -613,8 +659,315 @@ export namespace FileRecord {
     return decodeMessage(buf, FileRecord.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<FileRecord>): Generator<FileRecordNameFieldEvent | FileRecordKeyFieldEvent | FileRecordSizeFieldEvent | FileRecordHashFieldEvent | FileRecordChunkSizeFieldEvent | FileRecordChunkHashesFieldEvent | FileRecordVersionTimeFieldEvent | FileRecordVersionCounterFieldEvent | FileRecordVersionWriterFieldEvent | FileRecordTombstoneFieldEvent | FileRecordContentTypeFieldEvent | FileRecordCreatedFieldEvent | FileRecordModifiedFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<FileRecord>): Generator<FileRecordNameFieldEvent | FileRecordKeyFieldEvent | FileRecordSizeFieldEvent | FileRecordHashFieldEvent | FileRecordChunkSizeFieldEvent | FileRecordChunkHashesFieldEvent | FileRecordVersionTimeFieldEvent | FileRecordVersionCounterFieldEvent | FileRecordVersionWriterFieldEvent | FileRecordTombstoneFieldEvent | FileRecordContentTypeFieldEvent | FileRecordCreatedFieldEvent | FileRecordModifiedFieldEvent | FileRecordSignatureFieldEvent> {
     return streamMessage(buf, FileRecord.codec(), opts)
+  }
+}
+
+export interface SignedVersion {
+  key: Uint8Array<ArrayBuffer>
+  version?: Version
+  size: bigint
+  hash: Uint8Array<ArrayBuffer>
+  chunkRoot: Uint8Array<ArrayBuffer>
+  tombstone: boolean
+  chunkSize: number
+  contentType: string
+  created: bigint
+  modified: bigint
+}
+
+export namespace SignedVersion {
+  let _codec: Codec<SignedVersion>
+
+  export const codec = (): Codec<SignedVersion> => {
+    if (_codec == null) {
+      _codec = message<SignedVersion>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.key != null && obj.key.byteLength > 0)) {
+          w.uint32(10)
+          w.bytes(obj.key)
+        }
+
+        if (obj.version != null) {
+          w.uint32(18)
+          Version.codec().encode(obj.version, w)
+        }
+
+        if ((obj.size != null && obj.size !== 0n)) {
+          w.uint32(24)
+          w.uint64(obj.size)
+        }
+
+        if ((obj.hash != null && obj.hash.byteLength > 0)) {
+          w.uint32(34)
+          w.bytes(obj.hash)
+        }
+
+        if ((obj.chunkRoot != null && obj.chunkRoot.byteLength > 0)) {
+          w.uint32(42)
+          w.bytes(obj.chunkRoot)
+        }
+
+        if ((obj.tombstone != null && obj.tombstone !== false)) {
+          w.uint32(48)
+          w.bool(obj.tombstone)
+        }
+
+        if ((obj.chunkSize != null && obj.chunkSize !== 0)) {
+          w.uint32(56)
+          w.uint32(obj.chunkSize)
+        }
+
+        if ((obj.contentType != null && obj.contentType !== '')) {
+          w.uint32(66)
+          w.string(obj.contentType)
+        }
+
+        if ((obj.created != null && obj.created !== 0n)) {
+          w.uint32(72)
+          w.uint64(obj.created)
+        }
+
+        if ((obj.modified != null && obj.modified !== 0n)) {
+          w.uint32(80)
+          w.uint64(obj.modified)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          key: uint8ArrayAlloc(0),
+          size: 0n,
+          hash: uint8ArrayAlloc(0),
+          chunkRoot: uint8ArrayAlloc(0),
+          tombstone: false,
+          chunkSize: 0,
+          contentType: '',
+          created: 0n,
+          modified: 0n
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.key = reader.bytes()
+              break
+            }
+            case 2: {
+              obj.version = Version.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.version
+              })
+              break
+            }
+            case 3: {
+              obj.size = reader.uint64()
+              break
+            }
+            case 4: {
+              obj.hash = reader.bytes()
+              break
+            }
+            case 5: {
+              obj.chunkRoot = reader.bytes()
+              break
+            }
+            case 6: {
+              obj.tombstone = reader.bool()
+              break
+            }
+            case 7: {
+              obj.chunkSize = reader.uint32()
+              break
+            }
+            case 8: {
+              obj.contentType = reader.string()
+              break
+            }
+            case 9: {
+              obj.created = reader.uint64()
+              break
+            }
+            case 10: {
+              obj.modified = reader.uint64()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.key`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 2: {
+              yield * Version.codec().stream(reader, reader.uint32(), `${prefix}.version`, {
+                limits: opts.limits?.version
+              })
+
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.size`,
+                value: reader.uint64()
+              }
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.hash`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 5: {
+              yield {
+                field: `${prefix}.chunkRoot`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 6: {
+              yield {
+                field: `${prefix}.tombstone`,
+                value: reader.bool()
+              }
+              break
+            }
+            case 7: {
+              yield {
+                field: `${prefix}.chunkSize`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 8: {
+              yield {
+                field: `${prefix}.contentType`,
+                value: reader.string()
+              }
+              break
+            }
+            case 9: {
+              yield {
+                field: `${prefix}.created`,
+                value: reader.uint64()
+              }
+              break
+            }
+            case 10: {
+              yield {
+                field: `${prefix}.modified`,
+                value: reader.uint64()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface SignedVersionKeyFieldEvent {
+    field: '$.key'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface SignedVersionVersionTimeFieldEvent {
+    field: '$.version.time'
+    value: bigint
+  }
+
+  export interface SignedVersionVersionCounterFieldEvent {
+    field: '$.version.counter'
+    value: number
+  }
+
+  export interface SignedVersionVersionWriterFieldEvent {
+    field: '$.version.writer'
+    value: string
+  }
+
+  export interface SignedVersionSizeFieldEvent {
+    field: '$.size'
+    value: bigint
+  }
+
+  export interface SignedVersionHashFieldEvent {
+    field: '$.hash'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface SignedVersionChunkRootFieldEvent {
+    field: '$.chunkRoot'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface SignedVersionTombstoneFieldEvent {
+    field: '$.tombstone'
+    value: boolean
+  }
+
+  export interface SignedVersionChunkSizeFieldEvent {
+    field: '$.chunkSize'
+    value: number
+  }
+
+  export interface SignedVersionContentTypeFieldEvent {
+    field: '$.contentType'
+    value: string
+  }
+
+  export interface SignedVersionCreatedFieldEvent {
+    field: '$.created'
+    value: bigint
+  }
+
+  export interface SignedVersionModifiedFieldEvent {
+    field: '$.modified'
+    value: bigint
+  }
+
+  export function encode (obj: Partial<SignedVersion>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, SignedVersion.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SignedVersion>): SignedVersion {
+    return decodeMessage(buf, SignedVersion.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SignedVersion>): Generator<SignedVersionKeyFieldEvent | SignedVersionVersionTimeFieldEvent | SignedVersionVersionCounterFieldEvent | SignedVersionVersionWriterFieldEvent | SignedVersionSizeFieldEvent | SignedVersionHashFieldEvent | SignedVersionChunkRootFieldEvent | SignedVersionTombstoneFieldEvent | SignedVersionChunkSizeFieldEvent | SignedVersionContentTypeFieldEvent | SignedVersionCreatedFieldEvent | SignedVersionModifiedFieldEvent> {
+    return streamMessage(buf, SignedVersion.codec(), opts)
   }
 }
 
@@ -797,6 +1150,11 @@ export namespace StoreHeader {
     value: bigint
   }
 
+  export interface StoreHeaderRecordSignatureFieldEvent {
+    field: '$.record.signature'
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export interface StoreHeaderChainPeerIdFieldEvent {
     field: '$.chain[].peerId'
     value: Uint8Array<ArrayBuffer>
@@ -809,6 +1167,12 @@ export namespace StoreHeader {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface StoreHeaderChainCertFieldEvent {
+    field: '$.chain[].cert'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
   export function encode (obj: Partial<StoreHeader>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, StoreHeader.codec())
   }
@@ -817,7 +1181,7 @@ export namespace StoreHeader {
     return decodeMessage(buf, StoreHeader.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<StoreHeader>): Generator<StoreHeaderRecordNameFieldEvent | StoreHeaderRecordKeyFieldEvent | StoreHeaderRecordSizeFieldEvent | StoreHeaderRecordHashFieldEvent | StoreHeaderRecordChunkSizeFieldEvent | StoreHeaderRecordChunkHashesFieldEvent | StoreHeaderRecordVersionTimeFieldEvent | StoreHeaderRecordVersionCounterFieldEvent | StoreHeaderRecordVersionWriterFieldEvent | StoreHeaderRecordTombstoneFieldEvent | StoreHeaderRecordContentTypeFieldEvent | StoreHeaderRecordCreatedFieldEvent | StoreHeaderRecordModifiedFieldEvent | StoreHeaderChainPeerIdFieldEvent | StoreHeaderChainAddrsFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<StoreHeader>): Generator<StoreHeaderRecordNameFieldEvent | StoreHeaderRecordKeyFieldEvent | StoreHeaderRecordSizeFieldEvent | StoreHeaderRecordHashFieldEvent | StoreHeaderRecordChunkSizeFieldEvent | StoreHeaderRecordChunkHashesFieldEvent | StoreHeaderRecordVersionTimeFieldEvent | StoreHeaderRecordVersionCounterFieldEvent | StoreHeaderRecordVersionWriterFieldEvent | StoreHeaderRecordTombstoneFieldEvent | StoreHeaderRecordContentTypeFieldEvent | StoreHeaderRecordCreatedFieldEvent | StoreHeaderRecordModifiedFieldEvent | StoreHeaderRecordSignatureFieldEvent | StoreHeaderChainPeerIdFieldEvent | StoreHeaderChainAddrsFieldEvent | StoreHeaderChainCertFieldEvent> {
     return streamMessage(buf, StoreHeader.codec(), opts)
   }
 }
@@ -826,6 +1190,7 @@ export interface StoreTrailer {
   size: bigint
   hash: Uint8Array<ArrayBuffer>
   chunkHashes: Uint8Array<ArrayBuffer>[]
+  signature: Uint8Array<ArrayBuffer>
 }
 
 export namespace StoreTrailer {
@@ -855,6 +1220,11 @@ export namespace StoreTrailer {
           }
         }
 
+        if ((obj.signature != null && obj.signature.byteLength > 0)) {
+          w.uint32(34)
+          w.bytes(obj.signature)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -862,7 +1232,8 @@ export namespace StoreTrailer {
         const obj: any = {
           size: 0n,
           hash: uint8ArrayAlloc(0),
-          chunkHashes: []
+          chunkHashes: [],
+          signature: uint8ArrayAlloc(0)
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -885,6 +1256,10 @@ export namespace StoreTrailer {
               }
 
               obj.chunkHashes.push(reader.bytes())
+              break
+            }
+            case 4: {
+              obj.signature = reader.bytes()
               break
             }
             default: {
@@ -935,6 +1310,13 @@ export namespace StoreTrailer {
 
               break
             }
+            case 4: {
+              yield {
+                field: `${prefix}.signature`,
+                value: reader.bytes()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -963,6 +1345,11 @@ export namespace StoreTrailer {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface StoreTrailerSignatureFieldEvent {
+    field: '$.signature'
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export function encode (obj: Partial<StoreTrailer>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, StoreTrailer.codec())
   }
@@ -971,7 +1358,7 @@ export namespace StoreTrailer {
     return decodeMessage(buf, StoreTrailer.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<StoreTrailer>): Generator<StoreTrailerSizeFieldEvent | StoreTrailerHashFieldEvent | StoreTrailerChunkHashesFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<StoreTrailer>): Generator<StoreTrailerSizeFieldEvent | StoreTrailerHashFieldEvent | StoreTrailerChunkHashesFieldEvent | StoreTrailerSignatureFieldEvent> {
     return streamMessage(buf, StoreTrailer.codec(), opts)
   }
 }
@@ -987,14 +1374,16 @@ export namespace StoreResult {
     OK = 'OK',
     MISMATCH = 'MISMATCH',
     NO_SPACE = 'NO_SPACE',
-    FAILED = 'FAILED'
+    FAILED = 'FAILED',
+    BAD_SIGNATURE = 'BAD_SIGNATURE'
   }
 
   enum __StatusValues {
     OK = 0,
     MISMATCH = 1,
     NO_SPACE = 2,
-    FAILED = 3
+    FAILED = 3,
+    BAD_SIGNATURE = 4
   }
 
   export namespace Status {
@@ -1148,6 +1537,12 @@ export namespace StoreResult {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface StoreResultStoredCertFieldEvent {
+    field: '$.stored[].cert'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
   export function encode (obj: Partial<StoreResult>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, StoreResult.codec())
   }
@@ -1156,7 +1551,7 @@ export namespace StoreResult {
     return decodeMessage(buf, StoreResult.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<StoreResult>): Generator<StoreResultStatusFieldEvent | StoreResultErrorFieldEvent | StoreResultStoredPeerIdFieldEvent | StoreResultStoredAddrsFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<StoreResult>): Generator<StoreResultStatusFieldEvent | StoreResultErrorFieldEvent | StoreResultStoredPeerIdFieldEvent | StoreResultStoredAddrsFieldEvent | StoreResultStoredCertFieldEvent> {
     return streamMessage(buf, StoreResult.codec(), opts)
   }
 }
@@ -1480,6 +1875,11 @@ export namespace FetchHeader {
     value: bigint
   }
 
+  export interface FetchHeaderRecordSignatureFieldEvent {
+    field: '$.record.signature'
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export function encode (obj: Partial<FetchHeader>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, FetchHeader.codec())
   }
@@ -1488,7 +1888,7 @@ export namespace FetchHeader {
     return decodeMessage(buf, FetchHeader.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<FetchHeader>): Generator<FetchHeaderFoundFieldEvent | FetchHeaderRecordNameFieldEvent | FetchHeaderRecordKeyFieldEvent | FetchHeaderRecordSizeFieldEvent | FetchHeaderRecordHashFieldEvent | FetchHeaderRecordChunkSizeFieldEvent | FetchHeaderRecordChunkHashesFieldEvent | FetchHeaderRecordVersionTimeFieldEvent | FetchHeaderRecordVersionCounterFieldEvent | FetchHeaderRecordVersionWriterFieldEvent | FetchHeaderRecordTombstoneFieldEvent | FetchHeaderRecordContentTypeFieldEvent | FetchHeaderRecordCreatedFieldEvent | FetchHeaderRecordModifiedFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<FetchHeader>): Generator<FetchHeaderFoundFieldEvent | FetchHeaderRecordNameFieldEvent | FetchHeaderRecordKeyFieldEvent | FetchHeaderRecordSizeFieldEvent | FetchHeaderRecordHashFieldEvent | FetchHeaderRecordChunkSizeFieldEvent | FetchHeaderRecordChunkHashesFieldEvent | FetchHeaderRecordVersionTimeFieldEvent | FetchHeaderRecordVersionCounterFieldEvent | FetchHeaderRecordVersionWriterFieldEvent | FetchHeaderRecordTombstoneFieldEvent | FetchHeaderRecordContentTypeFieldEvent | FetchHeaderRecordCreatedFieldEvent | FetchHeaderRecordModifiedFieldEvent | FetchHeaderRecordSignatureFieldEvent> {
     return streamMessage(buf, FetchHeader.codec(), opts)
   }
 }
@@ -1943,6 +2343,12 @@ export namespace IndexResponse {
     index: number
   }
 
+  export interface IndexResponseRecordsSignatureFieldEvent {
+    field: '$.records[].signature'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
   export interface IndexResponseMoreFieldEvent {
     field: '$.more'
     value: boolean
@@ -1966,7 +2372,7 @@ export namespace IndexResponse {
     return decodeMessage(buf, IndexResponse.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<IndexResponse>): Generator<IndexResponseRecordsNameFieldEvent | IndexResponseRecordsKeyFieldEvent | IndexResponseRecordsSizeFieldEvent | IndexResponseRecordsHashFieldEvent | IndexResponseRecordsChunkSizeFieldEvent | IndexResponseRecordsChunkHashesFieldEvent | IndexResponseRecordsVersionTimeFieldEvent | IndexResponseRecordsVersionCounterFieldEvent | IndexResponseRecordsVersionWriterFieldEvent | IndexResponseRecordsTombstoneFieldEvent | IndexResponseRecordsContentTypeFieldEvent | IndexResponseRecordsCreatedFieldEvent | IndexResponseRecordsModifiedFieldEvent | IndexResponseMoreFieldEvent | IndexResponseDigestFieldEvent | IndexResponseCountFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<IndexResponse>): Generator<IndexResponseRecordsNameFieldEvent | IndexResponseRecordsKeyFieldEvent | IndexResponseRecordsSizeFieldEvent | IndexResponseRecordsHashFieldEvent | IndexResponseRecordsChunkSizeFieldEvent | IndexResponseRecordsChunkHashesFieldEvent | IndexResponseRecordsVersionTimeFieldEvent | IndexResponseRecordsVersionCounterFieldEvent | IndexResponseRecordsVersionWriterFieldEvent | IndexResponseRecordsTombstoneFieldEvent | IndexResponseRecordsContentTypeFieldEvent | IndexResponseRecordsCreatedFieldEvent | IndexResponseRecordsModifiedFieldEvent | IndexResponseRecordsSignatureFieldEvent | IndexResponseMoreFieldEvent | IndexResponseDigestFieldEvent | IndexResponseCountFieldEvent> {
     return streamMessage(buf, IndexResponse.codec(), opts)
   }
 }

@@ -6,6 +6,7 @@ import type { Uint8ArrayList } from 'uint8arraylist'
 export interface Peer {
   peerId: Uint8Array<ArrayBuffer>
   addrs: Uint8Array<ArrayBuffer>[]
+  cert: Uint8Array<ArrayBuffer>
 }
 
 export namespace Peer {
@@ -30,13 +31,19 @@ export namespace Peer {
           }
         }
 
+        if ((obj.cert != null && obj.cert.byteLength > 0)) {
+          w.uint32(26)
+          w.bytes(obj.cert)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
       }, (reader, length, opts = {}) => {
         const obj: any = {
           peerId: uint8ArrayAlloc(0),
-          addrs: []
+          addrs: [],
+          cert: uint8ArrayAlloc(0)
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -55,6 +62,10 @@ export namespace Peer {
               }
 
               obj.addrs.push(reader.bytes())
+              break
+            }
+            case 3: {
+              obj.cert = reader.bytes()
               break
             }
             default: {
@@ -98,6 +109,13 @@ export namespace Peer {
 
               break
             }
+            case 3: {
+              yield {
+                field: `${prefix}.cert`,
+                value: reader.bytes()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -121,6 +139,11 @@ export namespace Peer {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface PeerCertFieldEvent {
+    field: '$.cert'
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export function encode (obj: Partial<Peer>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Peer.codec())
   }
@@ -129,7 +152,7 @@ export namespace Peer {
     return decodeMessage(buf, Peer.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Peer>): Generator<PeerPeerIdFieldEvent | PeerAddrsFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Peer>): Generator<PeerPeerIdFieldEvent | PeerAddrsFieldEvent | PeerCertFieldEvent> {
     return streamMessage(buf, Peer.codec(), opts)
   }
 }
@@ -140,9 +163,26 @@ export interface RingSettings {
   stabilizeIntervalMs: number
   fixFingersIntervalMs: number
   checkPredecessorIntervalMs: number
+  admission: RingSettings.Admission
 }
 
 export namespace RingSettings {
+  export enum Admission {
+    OPEN = 'OPEN',
+    INVITE = 'INVITE'
+  }
+
+  enum __AdmissionValues {
+    OPEN = 0,
+    INVITE = 1
+  }
+
+  export namespace Admission {
+    export const codec = (): Codec<Admission> => {
+      return enumeration<Admission>(__AdmissionValues)
+    }
+  }
+
   let _codec: Codec<RingSettings>
 
   export const codec = (): Codec<RingSettings> => {
@@ -177,6 +217,11 @@ export namespace RingSettings {
           w.uint32(obj.checkPredecessorIntervalMs)
         }
 
+        if (obj.admission != null && __AdmissionValues[obj.admission] !== 0) {
+          w.uint32(48)
+          RingSettings.Admission.codec().encode(obj.admission, w)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -186,7 +231,8 @@ export namespace RingSettings {
           r: 0,
           stabilizeIntervalMs: 0,
           fixFingersIntervalMs: 0,
-          checkPredecessorIntervalMs: 0
+          checkPredecessorIntervalMs: 0,
+          admission: Admission.OPEN
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -213,6 +259,10 @@ export namespace RingSettings {
             }
             case 5: {
               obj.checkPredecessorIntervalMs = reader.uint32()
+              break
+            }
+            case 6: {
+              obj.admission = RingSettings.Admission.codec().decode(reader)
               break
             }
             default: {
@@ -265,6 +315,13 @@ export namespace RingSettings {
               }
               break
             }
+            case 6: {
+              yield {
+                field: `${prefix}.admission`,
+                value: RingSettings.Admission.codec().decode(reader)
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -302,6 +359,11 @@ export namespace RingSettings {
     value: number
   }
 
+  export interface RingSettingsAdmissionFieldEvent {
+    field: '$.admission'
+    value: RingSettings.Admission
+  }
+
   export function encode (obj: Partial<RingSettings>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, RingSettings.codec())
   }
@@ -310,8 +372,120 @@ export namespace RingSettings {
     return decodeMessage(buf, RingSettings.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<RingSettings>): Generator<RingSettingsKFieldEvent | RingSettingsRFieldEvent | RingSettingsStabilizeIntervalMsFieldEvent | RingSettingsFixFingersIntervalMsFieldEvent | RingSettingsCheckPredecessorIntervalMsFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<RingSettings>): Generator<RingSettingsKFieldEvent | RingSettingsRFieldEvent | RingSettingsStabilizeIntervalMsFieldEvent | RingSettingsFixFingersIntervalMsFieldEvent | RingSettingsCheckPredecessorIntervalMsFieldEvent | RingSettingsAdmissionFieldEvent> {
     return streamMessage(buf, RingSettings.codec(), opts)
+  }
+}
+
+export interface UsedInvite {
+  nonce: Uint8Array<ArrayBuffer>
+  expires: bigint
+}
+
+export namespace UsedInvite {
+  let _codec: Codec<UsedInvite>
+
+  export const codec = (): Codec<UsedInvite> => {
+    if (_codec == null) {
+      _codec = message<UsedInvite>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.nonce != null && obj.nonce.byteLength > 0)) {
+          w.uint32(10)
+          w.bytes(obj.nonce)
+        }
+
+        if ((obj.expires != null && obj.expires !== 0n)) {
+          w.uint32(16)
+          w.uint64(obj.expires)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          nonce: uint8ArrayAlloc(0),
+          expires: 0n
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.nonce = reader.bytes()
+              break
+            }
+            case 2: {
+              obj.expires = reader.uint64()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.nonce`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.expires`,
+                value: reader.uint64()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface UsedInviteNonceFieldEvent {
+    field: '$.nonce'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface UsedInviteExpiresFieldEvent {
+    field: '$.expires'
+    value: bigint
+  }
+
+  export function encode (obj: Partial<UsedInvite>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, UsedInvite.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<UsedInvite>): UsedInvite {
+    return decodeMessage(buf, UsedInvite.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<UsedInvite>): Generator<UsedInviteNonceFieldEvent | UsedInviteExpiresFieldEvent> {
+    return streamMessage(buf, UsedInvite.codec(), opts)
   }
 }
 
@@ -322,6 +496,8 @@ export interface MembershipView {
   settings?: RingSettings
   supernodes: Peer[]
   members: Peer[]
+  usedInvites: UsedInvite[]
+  authorised: Uint8Array<ArrayBuffer>[]
 }
 
 export namespace MembershipView {
@@ -368,6 +544,20 @@ export namespace MembershipView {
           }
         }
 
+        if (obj.usedInvites != null && obj.usedInvites.length > 0) {
+          for (const value of obj.usedInvites) {
+            w.uint32(58)
+            UsedInvite.codec().encode(value, w)
+          }
+        }
+
+        if (obj.authorised != null && obj.authorised.length > 0) {
+          for (const value of obj.authorised) {
+            w.uint32(66)
+            w.bytes(value)
+          }
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -377,7 +567,9 @@ export namespace MembershipView {
           epoch: 0n,
           leader: uint8ArrayAlloc(0),
           supernodes: [],
-          members: []
+          members: [],
+          usedInvites: [],
+          authorised: []
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -424,6 +616,24 @@ export namespace MembershipView {
               }))
               break
             }
+            case 7: {
+              if (opts.limits?.usedInvites != null && obj.usedInvites.length === opts.limits.usedInvites) {
+                throw new MaxLengthError('Decode error - repeated field "usedInvites" had too many elements')
+              }
+
+              obj.usedInvites.push(UsedInvite.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.usedInvites$
+              }))
+              break
+            }
+            case 8: {
+              if (opts.limits?.authorised != null && obj.authorised.length === opts.limits.authorised) {
+                throw new MaxLengthError('Decode error - repeated field "authorised" had too many elements')
+              }
+
+              obj.authorised.push(reader.bytes())
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -435,7 +645,9 @@ export namespace MembershipView {
       }, function * (reader, length, prefix, opts = {}) {
         const obj = {
           supernodes: 0,
-          members: 0
+          members: 0,
+          usedInvites: 0,
+          authorised: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -508,6 +720,39 @@ export namespace MembershipView {
 
               break
             }
+            case 7: {
+              if (opts.limits?.usedInvites != null && obj.usedInvites === opts.limits.usedInvites) {
+                throw new MaxLengthError('Streaming decode error - repeated field "usedInvites" had too many elements')
+              }
+
+              for (const evt of UsedInvite.codec().stream(reader, reader.uint32(), `${prefix}.usedInvites[]`, {
+                limits: opts.limits?.usedInvites$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.usedInvites
+                }
+              }
+
+              obj.usedInvites++
+
+              break
+            }
+            case 8: {
+              if (opts.limits?.authorised != null && obj.authorised === opts.limits.authorised) {
+                throw new MaxLengthError('Streaming decode error - repeated field "authorised" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.authorised[]`,
+                index: obj.authorised,
+                value: reader.bytes()
+              }
+
+              obj.authorised++
+
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -560,6 +805,11 @@ export namespace MembershipView {
     value: number
   }
 
+  export interface MembershipViewSettingsAdmissionFieldEvent {
+    field: '$.settings.admission'
+    value: RingSettings.Admission
+  }
+
   export interface MembershipViewSupernodesPeerIdFieldEvent {
     field: '$.supernodes[].peerId'
     value: Uint8Array<ArrayBuffer>
@@ -570,6 +820,12 @@ export namespace MembershipView {
     field: '$.supernodes[].addrs[]'
     index: number
     value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface MembershipViewSupernodesCertFieldEvent {
+    field: '$.supernodes[].cert'
+    value: Uint8Array<ArrayBuffer>
+    index: number
   }
 
   export interface MembershipViewMembersPeerIdFieldEvent {
@@ -584,6 +840,30 @@ export namespace MembershipView {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface MembershipViewMembersCertFieldEvent {
+    field: '$.members[].cert'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface MembershipViewUsedInvitesNonceFieldEvent {
+    field: '$.usedInvites[].nonce'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface MembershipViewUsedInvitesExpiresFieldEvent {
+    field: '$.usedInvites[].expires'
+    value: bigint
+    index: number
+  }
+
+  export interface MembershipViewAuthorisedFieldEvent {
+    field: '$.authorised[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export function encode (obj: Partial<MembershipView>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, MembershipView.codec())
   }
@@ -592,7 +872,7 @@ export namespace MembershipView {
     return decodeMessage(buf, MembershipView.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<MembershipView>): Generator<MembershipViewVersionFieldEvent | MembershipViewEpochFieldEvent | MembershipViewLeaderFieldEvent | MembershipViewSettingsKFieldEvent | MembershipViewSettingsRFieldEvent | MembershipViewSettingsStabilizeIntervalMsFieldEvent | MembershipViewSettingsFixFingersIntervalMsFieldEvent | MembershipViewSettingsCheckPredecessorIntervalMsFieldEvent | MembershipViewSupernodesPeerIdFieldEvent | MembershipViewSupernodesAddrsFieldEvent | MembershipViewMembersPeerIdFieldEvent | MembershipViewMembersAddrsFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<MembershipView>): Generator<MembershipViewVersionFieldEvent | MembershipViewEpochFieldEvent | MembershipViewLeaderFieldEvent | MembershipViewSettingsKFieldEvent | MembershipViewSettingsRFieldEvent | MembershipViewSettingsStabilizeIntervalMsFieldEvent | MembershipViewSettingsFixFingersIntervalMsFieldEvent | MembershipViewSettingsCheckPredecessorIntervalMsFieldEvent | MembershipViewSettingsAdmissionFieldEvent | MembershipViewSupernodesPeerIdFieldEvent | MembershipViewSupernodesAddrsFieldEvent | MembershipViewSupernodesCertFieldEvent | MembershipViewMembersPeerIdFieldEvent | MembershipViewMembersAddrsFieldEvent | MembershipViewMembersCertFieldEvent | MembershipViewUsedInvitesNonceFieldEvent | MembershipViewUsedInvitesExpiresFieldEvent | MembershipViewAuthorisedFieldEvent> {
     return streamMessage(buf, MembershipView.codec(), opts)
   }
 }
@@ -604,6 +884,7 @@ export interface MembershipRequest {
   supernode: boolean
   forwarded: boolean
   view?: MembershipView
+  invite: Uint8Array<ArrayBuffer>
 }
 
 export namespace MembershipRequest {
@@ -612,7 +893,8 @@ export namespace MembershipRequest {
     LEAVE = 'LEAVE',
     GET_VIEW = 'GET_VIEW',
     PUSH_VIEW = 'PUSH_VIEW',
-    REPORT_DEAD = 'REPORT_DEAD'
+    REPORT_DEAD = 'REPORT_DEAD',
+    RENEW = 'RENEW'
   }
 
   enum __TypeValues {
@@ -620,7 +902,8 @@ export namespace MembershipRequest {
     LEAVE = 1,
     GET_VIEW = 2,
     PUSH_VIEW = 3,
-    REPORT_DEAD = 4
+    REPORT_DEAD = 4,
+    RENEW = 5
   }
 
   export namespace Type {
@@ -670,6 +953,11 @@ export namespace MembershipRequest {
           MembershipView.codec().encode(obj.view, w)
         }
 
+        if ((obj.invite != null && obj.invite.byteLength > 0)) {
+          w.uint32(58)
+          w.bytes(obj.invite)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -679,7 +967,8 @@ export namespace MembershipRequest {
           peerId: uint8ArrayAlloc(0),
           addrs: [],
           supernode: false,
-          forwarded: false
+          forwarded: false,
+          invite: uint8ArrayAlloc(0)
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -716,6 +1005,10 @@ export namespace MembershipRequest {
               obj.view = MembershipView.codec().decode(reader, reader.uint32(), {
                 limits: opts.limits?.view
               })
+              break
+            }
+            case 7: {
+              obj.invite = reader.bytes()
               break
             }
             default: {
@@ -785,6 +1078,13 @@ export namespace MembershipRequest {
                 limits: opts.limits?.view
               })
 
+              break
+            }
+            case 7: {
+              yield {
+                field: `${prefix}.invite`,
+                value: reader.bytes()
+              }
               break
             }
             default: {
@@ -865,6 +1165,11 @@ export namespace MembershipRequest {
     value: number
   }
 
+  export interface MembershipRequestViewSettingsAdmissionFieldEvent {
+    field: '$.view.settings.admission'
+    value: RingSettings.Admission
+  }
+
   export interface MembershipRequestViewSupernodesPeerIdFieldEvent {
     field: '$.view.supernodes[].peerId'
     value: Uint8Array<ArrayBuffer>
@@ -875,6 +1180,12 @@ export namespace MembershipRequest {
     field: '$.view.supernodes[].addrs[]'
     index: number
     value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface MembershipRequestViewSupernodesCertFieldEvent {
+    field: '$.view.supernodes[].cert'
+    value: Uint8Array<ArrayBuffer>
+    index: number
   }
 
   export interface MembershipRequestViewMembersPeerIdFieldEvent {
@@ -889,6 +1200,35 @@ export namespace MembershipRequest {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface MembershipRequestViewMembersCertFieldEvent {
+    field: '$.view.members[].cert'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface MembershipRequestViewUsedInvitesNonceFieldEvent {
+    field: '$.view.usedInvites[].nonce'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface MembershipRequestViewUsedInvitesExpiresFieldEvent {
+    field: '$.view.usedInvites[].expires'
+    value: bigint
+    index: number
+  }
+
+  export interface MembershipRequestViewAuthorisedFieldEvent {
+    field: '$.view.authorised[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface MembershipRequestInviteFieldEvent {
+    field: '$.invite'
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export function encode (obj: Partial<MembershipRequest>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, MembershipRequest.codec())
   }
@@ -897,7 +1237,7 @@ export namespace MembershipRequest {
     return decodeMessage(buf, MembershipRequest.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<MembershipRequest>): Generator<MembershipRequestTypeFieldEvent | MembershipRequestPeerIdFieldEvent | MembershipRequestAddrsFieldEvent | MembershipRequestSupernodeFieldEvent | MembershipRequestForwardedFieldEvent | MembershipRequestViewVersionFieldEvent | MembershipRequestViewEpochFieldEvent | MembershipRequestViewLeaderFieldEvent | MembershipRequestViewSettingsKFieldEvent | MembershipRequestViewSettingsRFieldEvent | MembershipRequestViewSettingsStabilizeIntervalMsFieldEvent | MembershipRequestViewSettingsFixFingersIntervalMsFieldEvent | MembershipRequestViewSettingsCheckPredecessorIntervalMsFieldEvent | MembershipRequestViewSupernodesPeerIdFieldEvent | MembershipRequestViewSupernodesAddrsFieldEvent | MembershipRequestViewMembersPeerIdFieldEvent | MembershipRequestViewMembersAddrsFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<MembershipRequest>): Generator<MembershipRequestTypeFieldEvent | MembershipRequestPeerIdFieldEvent | MembershipRequestAddrsFieldEvent | MembershipRequestSupernodeFieldEvent | MembershipRequestForwardedFieldEvent | MembershipRequestViewVersionFieldEvent | MembershipRequestViewEpochFieldEvent | MembershipRequestViewLeaderFieldEvent | MembershipRequestViewSettingsKFieldEvent | MembershipRequestViewSettingsRFieldEvent | MembershipRequestViewSettingsStabilizeIntervalMsFieldEvent | MembershipRequestViewSettingsFixFingersIntervalMsFieldEvent | MembershipRequestViewSettingsCheckPredecessorIntervalMsFieldEvent | MembershipRequestViewSettingsAdmissionFieldEvent | MembershipRequestViewSupernodesPeerIdFieldEvent | MembershipRequestViewSupernodesAddrsFieldEvent | MembershipRequestViewSupernodesCertFieldEvent | MembershipRequestViewMembersPeerIdFieldEvent | MembershipRequestViewMembersAddrsFieldEvent | MembershipRequestViewMembersCertFieldEvent | MembershipRequestViewUsedInvitesNonceFieldEvent | MembershipRequestViewUsedInvitesExpiresFieldEvent | MembershipRequestViewAuthorisedFieldEvent | MembershipRequestInviteFieldEvent> {
     return streamMessage(buf, MembershipRequest.codec(), opts)
   }
 }
@@ -910,6 +1250,7 @@ export interface MembershipResponse {
   supernodes: Peer[]
   retryAfterMs: number
   view?: MembershipView
+  cert: Uint8Array<ArrayBuffer>
 }
 
 export namespace MembershipResponse {
@@ -920,7 +1261,14 @@ export namespace MembershipResponse {
     NOT_MEMBER = 'NOT_MEMBER',
     WRONG_PEER = 'WRONG_PEER',
     STALE_VIEW = 'STALE_VIEW',
-    CANNOT_PLACE = 'CANNOT_PLACE'
+    CANNOT_PLACE = 'CANNOT_PLACE',
+    NEEDS_INVITE = 'NEEDS_INVITE',
+    INVITE_INVALID = 'INVITE_INVALID',
+    INVITE_EXPIRED = 'INVITE_EXPIRED',
+    INVITE_USED = 'INVITE_USED',
+    FULL = 'FULL',
+    NOT_LEADER = 'NOT_LEADER',
+    BAD_SETTINGS = 'BAD_SETTINGS'
   }
 
   enum __StatusValues {
@@ -930,7 +1278,14 @@ export namespace MembershipResponse {
     NOT_MEMBER = 3,
     WRONG_PEER = 4,
     STALE_VIEW = 5,
-    CANNOT_PLACE = 6
+    CANNOT_PLACE = 6,
+    NEEDS_INVITE = 7,
+    INVITE_INVALID = 8,
+    INVITE_EXPIRED = 9,
+    INVITE_USED = 10,
+    FULL = 11,
+    NOT_LEADER = 12,
+    BAD_SETTINGS = 13
   }
 
   export namespace Status {
@@ -987,6 +1342,11 @@ export namespace MembershipResponse {
           MembershipView.codec().encode(obj.view, w)
         }
 
+        if ((obj.cert != null && obj.cert.byteLength > 0)) {
+          w.uint32(66)
+          w.bytes(obj.cert)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -996,7 +1356,8 @@ export namespace MembershipResponse {
           error: '',
           successors: [],
           supernodes: [],
-          retryAfterMs: 0
+          retryAfterMs: 0,
+          cert: uint8ArrayAlloc(0)
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -1047,6 +1408,10 @@ export namespace MembershipResponse {
               obj.view = MembershipView.codec().decode(reader, reader.uint32(), {
                 limits: opts.limits?.view
               })
+              break
+            }
+            case 8: {
+              obj.cert = reader.bytes()
               break
             }
             default: {
@@ -1140,6 +1505,13 @@ export namespace MembershipResponse {
 
               break
             }
+            case 8: {
+              yield {
+                field: `${prefix}.cert`,
+                value: reader.bytes()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -1187,6 +1559,11 @@ export namespace MembershipResponse {
     value: number
   }
 
+  export interface MembershipResponseSettingsAdmissionFieldEvent {
+    field: '$.settings.admission'
+    value: RingSettings.Admission
+  }
+
   export interface MembershipResponseSuccessorsPeerIdFieldEvent {
     field: '$.successors[].peerId'
     value: Uint8Array<ArrayBuffer>
@@ -1199,6 +1576,12 @@ export namespace MembershipResponse {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface MembershipResponseSuccessorsCertFieldEvent {
+    field: '$.successors[].cert'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
   export interface MembershipResponseSupernodesPeerIdFieldEvent {
     field: '$.supernodes[].peerId'
     value: Uint8Array<ArrayBuffer>
@@ -1209,6 +1592,12 @@ export namespace MembershipResponse {
     field: '$.supernodes[].addrs[]'
     index: number
     value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface MembershipResponseSupernodesCertFieldEvent {
+    field: '$.supernodes[].cert'
+    value: Uint8Array<ArrayBuffer>
+    index: number
   }
 
   export interface MembershipResponseRetryAfterMsFieldEvent {
@@ -1256,6 +1645,11 @@ export namespace MembershipResponse {
     value: number
   }
 
+  export interface MembershipResponseViewSettingsAdmissionFieldEvent {
+    field: '$.view.settings.admission'
+    value: RingSettings.Admission
+  }
+
   export interface MembershipResponseViewSupernodesPeerIdFieldEvent {
     field: '$.view.supernodes[].peerId'
     value: Uint8Array<ArrayBuffer>
@@ -1266,6 +1660,12 @@ export namespace MembershipResponse {
     field: '$.view.supernodes[].addrs[]'
     index: number
     value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface MembershipResponseViewSupernodesCertFieldEvent {
+    field: '$.view.supernodes[].cert'
+    value: Uint8Array<ArrayBuffer>
+    index: number
   }
 
   export interface MembershipResponseViewMembersPeerIdFieldEvent {
@@ -1280,6 +1680,35 @@ export namespace MembershipResponse {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface MembershipResponseViewMembersCertFieldEvent {
+    field: '$.view.members[].cert'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface MembershipResponseViewUsedInvitesNonceFieldEvent {
+    field: '$.view.usedInvites[].nonce'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface MembershipResponseViewUsedInvitesExpiresFieldEvent {
+    field: '$.view.usedInvites[].expires'
+    value: bigint
+    index: number
+  }
+
+  export interface MembershipResponseViewAuthorisedFieldEvent {
+    field: '$.view.authorised[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface MembershipResponseCertFieldEvent {
+    field: '$.cert'
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export function encode (obj: Partial<MembershipResponse>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, MembershipResponse.codec())
   }
@@ -1288,7 +1717,7 @@ export namespace MembershipResponse {
     return decodeMessage(buf, MembershipResponse.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<MembershipResponse>): Generator<MembershipResponseStatusFieldEvent | MembershipResponseErrorFieldEvent | MembershipResponseSettingsKFieldEvent | MembershipResponseSettingsRFieldEvent | MembershipResponseSettingsStabilizeIntervalMsFieldEvent | MembershipResponseSettingsFixFingersIntervalMsFieldEvent | MembershipResponseSettingsCheckPredecessorIntervalMsFieldEvent | MembershipResponseSuccessorsPeerIdFieldEvent | MembershipResponseSuccessorsAddrsFieldEvent | MembershipResponseSupernodesPeerIdFieldEvent | MembershipResponseSupernodesAddrsFieldEvent | MembershipResponseRetryAfterMsFieldEvent | MembershipResponseViewVersionFieldEvent | MembershipResponseViewEpochFieldEvent | MembershipResponseViewLeaderFieldEvent | MembershipResponseViewSettingsKFieldEvent | MembershipResponseViewSettingsRFieldEvent | MembershipResponseViewSettingsStabilizeIntervalMsFieldEvent | MembershipResponseViewSettingsFixFingersIntervalMsFieldEvent | MembershipResponseViewSettingsCheckPredecessorIntervalMsFieldEvent | MembershipResponseViewSupernodesPeerIdFieldEvent | MembershipResponseViewSupernodesAddrsFieldEvent | MembershipResponseViewMembersPeerIdFieldEvent | MembershipResponseViewMembersAddrsFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<MembershipResponse>): Generator<MembershipResponseStatusFieldEvent | MembershipResponseErrorFieldEvent | MembershipResponseSettingsKFieldEvent | MembershipResponseSettingsRFieldEvent | MembershipResponseSettingsStabilizeIntervalMsFieldEvent | MembershipResponseSettingsFixFingersIntervalMsFieldEvent | MembershipResponseSettingsCheckPredecessorIntervalMsFieldEvent | MembershipResponseSettingsAdmissionFieldEvent | MembershipResponseSuccessorsPeerIdFieldEvent | MembershipResponseSuccessorsAddrsFieldEvent | MembershipResponseSuccessorsCertFieldEvent | MembershipResponseSupernodesPeerIdFieldEvent | MembershipResponseSupernodesAddrsFieldEvent | MembershipResponseSupernodesCertFieldEvent | MembershipResponseRetryAfterMsFieldEvent | MembershipResponseViewVersionFieldEvent | MembershipResponseViewEpochFieldEvent | MembershipResponseViewLeaderFieldEvent | MembershipResponseViewSettingsKFieldEvent | MembershipResponseViewSettingsRFieldEvent | MembershipResponseViewSettingsStabilizeIntervalMsFieldEvent | MembershipResponseViewSettingsFixFingersIntervalMsFieldEvent | MembershipResponseViewSettingsCheckPredecessorIntervalMsFieldEvent | MembershipResponseViewSettingsAdmissionFieldEvent | MembershipResponseViewSupernodesPeerIdFieldEvent | MembershipResponseViewSupernodesAddrsFieldEvent | MembershipResponseViewSupernodesCertFieldEvent | MembershipResponseViewMembersPeerIdFieldEvent | MembershipResponseViewMembersAddrsFieldEvent | MembershipResponseViewMembersCertFieldEvent | MembershipResponseViewUsedInvitesNonceFieldEvent | MembershipResponseViewUsedInvitesExpiresFieldEvent | MembershipResponseViewAuthorisedFieldEvent | MembershipResponseCertFieldEvent> {
     return streamMessage(buf, MembershipResponse.codec(), opts)
   }
 }

@@ -1,14 +1,16 @@
 // Everything a node is configured with, in one place: the options of createPeer and their defaults, the ring
 // settings a node accepts (from its options or from an admitting supernode), the parsing of supernode addresses,
 // and the S3 settings with where they come from (environment variables and a `.env` file). Plain data and
-// parsing only: nothing here talks to the network or S3 or starts anything, so the CLI loads it cheaply.
+// parsing only: nothing here talks to the network or S3 or starts anything, so the CLI loads it cheaply. Also the
+// swarm key file of a private network (Kubo's `swarm.key` format), read and checked before anything starts.
+import { readFileSync, statSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { isIP } from 'node:net'
 import { join } from 'node:path'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { parse as parseDotenv } from 'dotenv'
 import { InvalidInputError } from './errors.js'
-import type { RingSettings } from '../protocols/membership.js'
+import { RingSettings } from '../protocols/membership.js'
 import type { ElectionConfig } from './election/chang-roberts.js'
 import type { PrivateKey } from '@libp2p/interface'
 
@@ -118,6 +120,36 @@ export interface PeerOptions {
   s3?: S3Config
   /** Election timers of a supernode (defaults in src/election/chang-roberts.ts: DEFAULT_ELECTION_CONFIG). */
   election?: Partial<Omit<ElectionConfig, 'self' | 'startEpoch'>>
+  /**
+   * An invite token (`chord-peer invite`): needed to join as a further supernode, and to join as a peer when the
+   * ring's admission is `invite`.
+   */
+  invite?: string
+  /** Who may join as a peer: `open` (anyone; default) or `invite` (supernode starting a ring). */
+  admission?: 'open' | 'invite'
+  /** Lifetime of the membership certificates this supernode issues, ms (default 10 min; tests shorten it). */
+  certTtlMs?: number
+  /**
+   * How long this node turns away a member that keeps sending requests over their rates, ms (default 60 000,
+   * src/trust/bans.ts: BAN_MS; tests shorten it).
+   */
+  banMs?: number
+  /** JOIN requests a supernode takes per remote IP address: a burst, then so many per second (default 64, 2). */
+  joinRate?: { burst: number, perSecond: number }
+  /** Most members a ring admits (supernode; default and largest 4 096, what a view may list). */
+  maxMembers?: number
+  /** How long a newly admitted member has to answer on the ring before the leader drops it (default 20 000 ms). */
+  enterDeadlineMs?: number
+  /**
+   * A private network's swarm key: a key file's bytes (`readSwarmKey`). Every connection is then protected with
+   * it before noise, so only nodes with the same key can connect at all. Default none (any peer may connect).
+   */
+  swarmKey?: Uint8Array
+  /**
+   * Most bytes of file content this node stores (`parseSize` reads `10GiB`, `500MB`, plain bytes); a copy that
+   * would go over is refused (QuotaError) and counts as a missing copy. Default: no limit but the disk's.
+   */
+  maxStorage?: number
 }
 
 /** Longest successor list: replies carry r + 1 nodes and must stay within the wire's MAX_PEERS. */
@@ -134,7 +166,8 @@ export const DEFAULT_SETTINGS: RingSettings = {
   r: 16,
   stabilizeIntervalMs: 1_000,
   fixFingersIntervalMs: 500,
-  checkPredecessorIntervalMs: 2_000
+  checkPredecessorIntervalMs: 2_000,
+  admission: RingSettings.Admission.OPEN
 }
 
 /** The ring settings `options` set explicitly (a supernode founding a ring uses them over the defaults). */
@@ -145,6 +178,7 @@ export function requestedSettings (o: PeerOptions): Partial<RingSettings> {
   if (o.stabilizeIntervalMs !== undefined) out.stabilizeIntervalMs = o.stabilizeIntervalMs
   if (o.fixFingersIntervalMs !== undefined) out.fixFingersIntervalMs = o.fixFingersIntervalMs
   if (o.checkPredecessorIntervalMs !== undefined) out.checkPredecessorIntervalMs = o.checkPredecessorIntervalMs
+  if (o.admission !== undefined) out.admission = o.admission === 'invite' ? RingSettings.Admission.INVITE : RingSettings.Admission.OPEN
   return out
 }
 
@@ -158,6 +192,40 @@ export function validateSettings (s: RingSettings): void {
   positive('stabilizeIntervalMs', s.stabilizeIntervalMs, MAX_INTERVAL_MS)
   positive('fixFingersIntervalMs', s.fixFingersIntervalMs, MAX_INTERVAL_MS)
   positive('checkPredecessorIntervalMs', s.checkPredecessorIntervalMs, MAX_INTERVAL_MS)
+  if (!Object.values(RingSettings.Admission).includes(s.admission)) throw new InvalidInputError(`unknown admission ${String(s.admission)}`)
+}
+
+/** Do two rings' settings agree in every field? (Settings never change once a ring is founded.) */
+export function sameSettings (a: RingSettings, b: RingSettings): boolean {
+  return a.k === b.k && a.r === b.r && a.stabilizeIntervalMs === b.stabilizeIntervalMs &&
+    a.fixFingersIntervalMs === b.fixFingersIntervalMs && a.checkPredecessorIntervalMs === b.checkPredecessorIntervalMs &&
+    a.admission === b.admission
+}
+
+const SIZE_UNITS: Readonly<Record<string, number>> = {
+  b: 1,
+  kb: 1e3,
+  mb: 1e6,
+  gb: 1e9,
+  tb: 1e12,
+  kib: 2 ** 10,
+  mib: 2 ** 20,
+  gib: 2 ** 30,
+  tib: 2 ** 40
+}
+
+/**
+ * A number of bytes from `10GiB`, `1.5 GB`, `500MB`, `4096` (plain bytes): decimal units (kB, MB, GB, TB) and
+ * binary ones (KiB, MiB, GiB, TiB), any case, rounded down to whole bytes. InvalidInputError unless it is a
+ * positive whole number of bytes.
+ */
+export function parseSize (text: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text)
+  const unit = SIZE_UNITS[(m?.[2] ?? '').toLowerCase() || 'b']
+  const bytes = m === null || unit === undefined ? NaN : Math.floor(Number(m[1]) * unit)
+  if (!(Number.isSafeInteger(bytes) && bytes > 0)) throw new InvalidInputError(
+    `a size must be a positive number of bytes, optionally with a unit (kB, MB, GB, TB, KiB, MiB, GiB, TiB), got "${text}"`)
+  return bytes
 }
 
 /** A supernode's address to join through: a multiaddr that names its peer (/p2p/<id>). */
@@ -177,4 +245,63 @@ export function parseConnect (addr: string): Multiaddr {
 export function isLoopback (host: string): boolean {
   const h = host.replace(/^\[|\]$/g, '')
   return h === 'localhost' || h === '::1' || (isIP(h) === 4 && h.startsWith('127.'))
+}
+
+// ---- swarm key (private network) ------------------------------------------------------------------------------
+
+/** First line of a swarm key file (the pre-shared key format of Kubo and @libp2p/pnet). */
+export const SWARM_KEY_HEADER = '/key/swarm/psk/1.0.0/'
+/** A swarm key file's encoding line: @libp2p/pnet reads only base16 (Kubo also knows `/base64/` and `/bin/`). */
+export const SWARM_KEY_ENCODING = '/base16/'
+/** Largest file `readSwarmKey` reads: a key file is 95 bytes, a bigger one is surely the wrong file. */
+const MAX_SWARM_KEY_FILE_BYTES = 4096
+
+/**
+ * Check a swarm key file's content (three lines: the header, `/base16/`, a 256-bit key in hex) and return it in
+ * canonical form (`\n` line ends, lower-case hex, no trailing newline), which is what HostInit.swarmKey takes.
+ * InvalidInputError saying what is wrong with `file` (a name for messages) otherwise.
+ */
+export function parseSwarmKey (content: Uint8Array, file = 'the swarm key'): Uint8Array {
+  const fail = (why: string): never => {
+    throw new InvalidInputError(`${file} is not a swarm key: ${why} (expected the lines ${SWARM_KEY_HEADER}, ` +
+      `${SWARM_KEY_ENCODING} and 64 hex digits; chord-peer swarm-key makes one)`)
+  }
+  let text: string
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(content)
+  } catch {
+    return fail('it is not text')
+  }
+  const lines = text.split(/\r\n|\r|\n/).map(line => line.trim())
+  while (lines.length > 0 && lines[lines.length - 1] === '') lines.pop()
+  if (lines[0] !== SWARM_KEY_HEADER) return fail(`its first line is not ${SWARM_KEY_HEADER}`)
+  if (lines[1] !== SWARM_KEY_ENCODING) {
+    return fail(lines[1] === '/base64/' || lines[1] === '/bin/'
+      ? `its key is in ${lines[1]}, and only ${SWARM_KEY_ENCODING} is supported`
+      : `its second line is not ${SWARM_KEY_ENCODING}`)
+  }
+  if (!/^[0-9a-fA-F]{64}$/.test(lines[2] ?? '')) return fail('its third line is not a key of 64 hex digits')
+  if (lines.length > 3) return fail('it has more than three lines')
+  return new TextEncoder().encode(`${SWARM_KEY_HEADER}\n${SWARM_KEY_ENCODING}\n${lines[2].toLowerCase()}`)
+}
+
+/**
+ * Read and check a swarm key file (`parseSwarmKey`). Synchronous: it runs once, while the daemon's flags are
+ * checked. InvalidInputError naming the file when it is missing, unreadable or not a swarm key.
+ */
+export function readSwarmKey (path: string): Uint8Array {
+  let content: Uint8Array
+  try {
+    const { size } = statSync(path)
+    if (size > MAX_SWARM_KEY_FILE_BYTES) {
+      throw new InvalidInputError(`${path} is not a swarm key: it has ${size} bytes, a swarm key file about 95`)
+    }
+    content = readFileSync(path)
+  } catch (err) {
+    if (err instanceof InvalidInputError) throw err
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === 'ENOENT') throw new InvalidInputError(`swarm key file ${path} does not exist`, { cause: err })
+    throw new InvalidInputError(`cannot read swarm key file ${path}: ${(err as Error).message}`, { cause: err })
+  }
+  return parseSwarmKey(content, path)
 }

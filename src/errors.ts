@@ -32,6 +32,11 @@ export class JoinFailedError extends ChordPeerError {
   static override readonly code = 'ERR_JOIN_FAILED'
 }
 
+/** A peer that holds no valid membership certificate asked for (or was about to be sent) what only members may. */
+export class NotMemberError extends ChordPeerError {
+  static override readonly code = 'ERR_NOT_MEMBER'
+}
+
 /** Bad input from a user: a flag, an argument, an HTTP parameter. */
 export class InvalidInputError extends ChordPeerError {
   static override readonly code = 'ERR_INVALID_INPUT'
@@ -83,7 +88,22 @@ export class StorageError extends ChordPeerError {
 
 /** A disk write failed for want of space: a full disk, a quota, a file size limit (ENOSPC, EDQUOT, EFBIG). */
 export class NoSpaceError extends StorageError {
-  static override readonly code = 'ERR_NO_SPACE'
+  static override readonly code: string = 'ERR_NO_SPACE'
+}
+
+/** A blob would take this node's blob store past its storage quota (`maxStorage`, `--max-storage`). */
+export class QuotaError extends NoSpaceError {
+  static override readonly code = 'ERR_QUOTA'
+}
+
+/** This node has no room for a transfer now (its memory budget for inbound transfers is spent); try later. */
+export class BusyError extends ChordPeerError {
+  static override readonly code = 'ERR_BUSY'
+}
+
+/** A peer sent requests of one kind faster than this node serves them to one peer. */
+export class RateLimitError extends ChordPeerError {
+  static override readonly code = 'ERR_RATE_LIMITED'
 }
 
 /** An HTTP request used a method its route does not serve. */
@@ -99,4 +119,20 @@ export class RangeNotSatisfiableError extends ChordPeerError {
 /** Fewer nodes than the write quorum acknowledged a put or delete. */
 export class QuorumError extends ChordPeerError {
   static override readonly code = 'ERR_QUORUM'
+}
+
+/** A file version whose signature is not its writer's signature of it (or that carries none). */
+export class BadSignatureError extends ChordPeerError {
+  static override readonly code = 'ERR_BAD_SIGNATURE'
+}
+
+/** A write or delete of a name whose live version another member wrote; `owner` is that member's PeerId. */
+export class NotOwnerError extends ChordPeerError {
+  static override readonly code = 'ERR_NOT_OWNER'
+  readonly owner: string
+
+  constructor (message: string, init: { owner: string }, options?: ErrorOptions) {
+    super(message, options)
+    this.owner = init.owner
+  }
 }

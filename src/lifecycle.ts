@@ -2,6 +2,7 @@
 // composition root starts them in order and stops them in reverse, on shutdown and after a failed start alike
 // (`Services`). Work a service starts and does not await belongs to its `TaskSet`, which `stop()` aborts and
 // awaits, so a stopped node leaves no promise, timer or stream behind. `sleep` and `backoff` are the only waits.
+import { setMaxListeners } from 'node:events'
 import type { Logger } from '@libp2p/logger'
 
 export interface StopOptions {
@@ -46,7 +47,10 @@ export class TaskSet {
   private readonly controller = new AbortController()
   private readonly running = new Set<Promise<void>>()
 
-  constructor (private readonly log: Logger) {}
+  constructor (private readonly log: Logger) {
+    // Every task listens to the one signal: as many listeners as tasks is expected, not a leak.
+    setMaxListeners(Infinity, this.controller.signal)
+  }
 
   /** Aborted when the set stops. */
   get signal (): AbortSignal {

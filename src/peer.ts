@@ -1,7 +1,8 @@
 // The composition root: createPeer() builds one node's services and starts them in order — stores, libp2p host,
-// the way in (join or found: membership/bootstrap.ts), files, the ring, replication, on a supernode the election
-// and the membership server (on a peer its membership client), the HTTP API — and stops them in reverse, on
-// shutdown and after a failed start alike. The CLI daemon, the test-net helper and scripts start nodes here.
+// view stores, the members-only gate, the way in (join or found: membership/bootstrap.ts), files, the ring,
+// replication, on a supernode the election and the membership server (on a peer its membership client), the HTTP
+// API — and stops them in reverse, on shutdown and after a failed start alike. The CLI daemon, the test-net
+// helper and scripts start nodes here.
 import { logger } from '@libp2p/logger'
 import { daemonApi, lookupJson } from './api/daemon-api.js'
 import { ApiServer } from './api/server.js'
@@ -22,6 +23,10 @@ import { ViewStores } from './membership/view.js'
 import { createHost, type Host } from './net/host.js'
 import { loadOrCreateKey, newKey } from './net/identity.js'
 import { IdSpace, type NodeRef } from './ring/index.js'
+import { CERT_TTL_MS, CertVerifier, Role } from './trust/certs.js'
+import { Bans } from './trust/bans.js'
+import { MemberGate } from './trust/gate.js'
+import { DEFAULT_INVITE_TTL_MS, inviteBytes, MAX_INVITE_TTL_MS } from './trust/invites.js'
 import type { LookupJson } from './api/types.js'
 
 export { DEFAULT_SETTINGS, type PeerOptions } from './config.js'
@@ -43,6 +48,11 @@ export interface Peer {
   supernodes (): readonly NodeRef[]
   readonly chord: ChordService
   readonly files: FilesService
+  /**
+   * Mint an invite (a supernode only): to join as a supernode, or as a peer of an invite-only ring. Single use,
+   * valid for `ttlMs` (default an hour, at most a week).
+   */
+  invite (options?: { supernode?: boolean, ttlMs?: number }): Promise<{ token: string, expires: number }>
   /** The owner of a name's key (or of a raw 64-hex key) and the lookup's path. */
   lookup (query: { name: string } | { id: string }, options?: { signal?: AbortSignal }): Promise<LookupJson>
   /** Leave gracefully (tell the neighbours) and shut down; `{ leave: false }` just stops, like a crash. */
@@ -60,13 +70,29 @@ export async function createPeer (options: PeerOptions = {}): Promise<Peer> {
   const apiListen = options.api === false ? undefined : parseHostPort(options.api ?? '127.0.0.1:0', { allowZero: true })
   const dataDir = options.dataDir
   const privateKey = options.privateKey ?? (dataDir === undefined ? await newKey() : await loadOrCreateKey(dataDir))
+  const invite = options.invite === undefined ? undefined : inviteBytes(options.invite)
+  if (options.invite !== undefined && invite === undefined) {
+    throw new InvalidInputError('the invite is not a token (`chord-peer invite` makes one)')
+  }
+  const { maxStorage } = options
+  if (maxStorage !== undefined && !(Number.isSafeInteger(maxStorage) && maxStorage > 0)) {
+    throw new InvalidInputError(`maxStorage must be a positive number of bytes, got ${maxStorage}`)
+  }
 
   const services = new Services()
   try {
-    const stores = await services.start(new NodeStores(dataDir))
-    const host = await services.start(await createHost({ privateKey, listen: options.listen, start: false }))
+    const stores = await services.start(new NodeStores(dataDir, { maxStorage }))
+    // Peers turned away for flooding (src/trust/bans.ts): the host's gater refuses their connections, the gate and
+    // the index server report them.
+    const bans = new Bans({ banMs: options.banMs })
+    const host = await services.start(await createHost({
+      privateKey, listen: options.listen, start: false, swarmKey: options.swarmKey, connectionGater: bans.gater
+    }))
+    bans.attach(host)
     const views = await services.start(new ViewStores(supernode ? { dataDir, s3: options.s3 } : {}))
-    const peers = new PeerDirectory(new IdSpace(), host)
+    const peers = new PeerDirectory(new IdSpace(), host, new CertVerifier(Date.now, options.certTtlMs ?? CERT_TTL_MS))
+    // The members-only gate serves this node's certificate and checks everyone else's (src/trust/gate.ts).
+    const gate = await services.start(new MemberGate({ host, members: peers, bans }))
     const client = new MembershipClient(host, peers)
     const entry = await joinOrFound({
       peers,
@@ -77,17 +103,22 @@ export async function createPeer (options: PeerOptions = {}): Promise<Peer> {
       dataDir,
       viewStores: views.list,
       requested: requestedSettings(options),
+      invite,
       joinTimeoutMs: options.joinTimeoutMs ?? DEFAULT_JOIN_TIMEOUT_MS,
       log
     })
+    if (entry.cert !== undefined) gate.setOwn(entry.cert)
     const { settings } = entry
     const limits = { ...DEFAULT_LIMITS, timeoutMs: options.rpcTimeoutMs ?? DEFAULT_LIMITS.timeoutMs }
-    const chord = new ChordService({ host, peers, join: entry.successors, ...settings, limits })
+    const chord = new ChordService({ host, peers, join: entry.successors, ...settings, limits, gate: gate.check })
     const { blobs, records } = stores
     const { chunkSize, replicationIntervalMs, s3 } = options
     const durable = s3 === undefined ? undefined : new S3Tier({ s3, local: blobs, dir: stores.dir, log: logger('chord-peer:s3') })
     const { k } = settings
-    const files = new FilesService({ host, ring: chord, blobs, records, k, chunkSize, replicationIntervalMs, durable, now: Date.now })
+    const files = new FilesService({
+      host, ring: chord, blobs, records, k, chunkSize, replicationIntervalMs, durable, now: Date.now, key: privateKey, gate: gate.check,
+      isSupernode: (address: string) => peers.verifier.isRoot(address), bans
+    })
     // Files serve before the ring is joined, so the nodes that route to this one find its protocols there.
     await services.start(files)
     await services.start(chord)
@@ -95,16 +126,24 @@ export async function createPeer (options: PeerOptions = {}): Promise<Peer> {
     await services.start(files.replicator)
     let election: ElectionService | undefined
     let membership: MembershipServer | undefined
+    let peerMembership: PeerMembership | undefined
     if (entry.supernode !== undefined) {
       const { view, follow, startEpoch } = entry.supernode
       const start = follow !== undefined ? { follow } : { startEpoch }
-      election = new ElectionService({ host, ring: chord, supernodes: view.supernodes, ...start, config: options.election })
+      const { supernodes } = view
+      election = new ElectionService({ host, ring: chord, supernodes, ...start, config: options.election, gate: gate.check })
       // Made before the election starts: it listens to the election's events from the first one.
-      membership = new MembershipServer({ host, ring: chord, view, election, stores: views.list })
+      membership = new MembershipServer({
+        host, ring: chord, key: privateKey, view, election, setOwnCert: c => { gate.setOwn(c) }, stores: views.list,
+        joinRate: options.joinRate, bans, maxMembers: options.maxMembers, enterDeadlineMs: options.enterDeadlineMs
+      })
       await services.start(election)
       await services.start(membership)
     } else {
-      await services.start(new PeerMembership({ ring: chord, client, supernodes: entry.supernodes }))
+      const setOwnCert = (c: Uint8Array<ArrayBuffer>): void => { gate.setOwn(c) }
+      const member = new PeerMembership({ ring: chord, client, supernodes: entry.supernodes, bootstrap: connect, setOwnCert })
+      peerMembership = await services.start(member)
+      peers.verifier.onRootsStale = () => { member.refreshRoots() }
     }
 
     let api: ApiServer | undefined
@@ -119,7 +158,15 @@ export async function createPeer (options: PeerOptions = {}): Promise<Peer> {
       host,
       election,
       membership,
-      supernodes: () => membership?.current.supernodes ?? entry.supernodes,
+      supernodes: () => membership?.current.supernodes ?? peerMembership?.supernodes ?? entry.supernodes,
+      invite: async (opts = {}) => {
+        if (membership === undefined) throw new InvalidInputError('only a supernode mints invites')
+        const ttlMs = opts.ttlMs ?? DEFAULT_INVITE_TTL_MS
+        if (!(ttlMs > 0 && ttlMs <= MAX_INVITE_TTL_MS)) {
+          throw new InvalidInputError(`an invite's lifetime must be in (0, ${MAX_INVITE_TTL_MS}] ms`)
+        }
+        return await membership.invite(opts.supernode === true ? Role.SUPERNODE : Role.PEER, ttlMs)
+      },
       chord,
       files,
       lookup: async (query, opts) => await lookupJson(chord, query, opts?.signal),

@@ -23,12 +23,21 @@ export interface TestnetOptions {
   concurrency?: number
   /** Election timers of every supernode (defaults: src/election/chang-roberts.ts). */
   election?: PeerOptions['election']
+  /** A private network: every node gets this swarm key (PeerOptions.swarmKey; default none). */
+  swarmKey?: Uint8Array
+  /** Who may join as a peer (default open); with `invite`, `add` mints each peer an invite. */
+  admission?: PeerOptions['admission']
+  /** Lifetime of the membership certificates, ms (default: PeerOptions' default). */
+  certTtlMs?: number
 }
 
 export interface Testnet {
   /** Every live node, supernodes first. */
   readonly nodes: Peer[]
-  /** Start one more peer joining through the supernodes. */
+  /**
+   * Start one more node joining through the supernodes. A further supernode (`bootstrap: true`) gets an invite
+   * from a running supernode, and so does a peer of an invite-only ring, unless `invite` is given.
+   */
   add (options?: Partial<PeerOptions>): Promise<Peer>
   /** Stop one node: gracefully (leave) or as a crash. It is removed from `nodes`. */
   remove (peer: Peer, options?: { leave?: boolean }): Promise<void>
@@ -51,6 +60,8 @@ export async function createTestnet (options: TestnetOptions = {}): Promise<Test
     replicationIntervalMs: options.replicationIntervalMs ?? 1_000,
     s3: options.s3,
     election: options.election,
+    swarmKey: options.swarmKey,
+    certTtlMs: options.certTtlMs,
     joinTimeoutMs: 10_000
   }
   const nodes: Peer[] = []
@@ -60,7 +71,11 @@ export async function createTestnet (options: TestnetOptions = {}): Promise<Test
   const testnet: Testnet = {
     nodes,
     add: async (extra = {}) => {
-      const peer = await createPeer({ ...base, connect: entry(), ...extra })
+      const inviter = nodes.find(p => p.role === 'supernode')
+      const needsInvite = extra.bootstrap === true || options.admission === 'invite'
+      const minted = needsInvite && inviter !== undefined ? await inviter.invite({ supernode: extra.bootstrap === true }) : undefined
+      const invite = extra.invite ?? minted?.token
+      const peer = await createPeer({ ...base, connect: entry(), ...extra, ...(invite !== undefined ? { invite } : {}) })
       nodes.push(peer)
       return peer
     },
@@ -80,7 +95,7 @@ export async function createTestnet (options: TestnetOptions = {}): Promise<Test
   }
 
   try {
-    nodes.push(await createPeer({ ...base, bootstrap: true }))
+    nodes.push(await createPeer({ ...base, bootstrap: true, admission: options.admission }))
     for (let i = 1; i < (options.supernodes ?? 1); i++) await testnet.add({ bootstrap: true })
     const concurrency = options.concurrency ?? 8
     let left = options.peers ?? 0

@@ -1,7 +1,8 @@
 // One process of the transfer benchmark (bench/transfer.ts starts it through lib/children.ts, as
 // `node --single-threaded-gc --import tsx --import ./src/polyfill.ts bench/lib/child.ts <mode> …`, so it runs the
 // current src/ without a build). Modes:
-//   peer <json>            a chord-peer node (createPeer) with its HTTP API on 127.0.0.1: the daemon minus the CLI;
+//   peer <json>            a chord-peer node (createPeer) with its HTTP API on 127.0.0.1: the daemon minus the CLI
+//                          (with `swarmKey`, the key file's bytes in hex, a node of that private network);
 //                          a stdin line {"read": name} makes it read that file from the ring itself (no HTTP)
 //   raw-recv               a bare libp2p host (tcp + noise + yamux) that SHA-256-hashes one stream and replies
 //                          with its byte count and hash
@@ -18,7 +19,7 @@ import { newKey } from '../../src/net/identity.js'
 import { createPeer } from '../../src/peer.js'
 import { RAW_PROTOCOL, pseudoRandomChunks } from './content.js'
 
-export interface PeerArgs { bootstrap?: boolean, connect?: string[], k?: number, dataDir: string }
+export interface PeerArgs { bootstrap?: boolean, connect?: string[], k?: number, dataDir: string, swarmKey?: string }
 export interface PeerReady { ready: true, peerId: string, id: string, multiaddrs: string[], apiUrl: string }
 export interface RawReady { ready: true, multiaddrs: string[] }
 export interface RawReceived { received: true, bytes: number, hash: string, ms: number }
@@ -48,7 +49,13 @@ function stopOnParentGone (stop: () => Promise<void>): void {
 }
 
 async function peer (args: PeerArgs): Promise<void> {
-  const node = await createPeer({ ...args, listen: LISTEN, api: '127.0.0.1:0' })
+  const { swarmKey, ...options } = args
+  const node = await createPeer({
+    ...options,
+    listen: LISTEN,
+    api: '127.0.0.1:0',
+    ...(swarmKey === undefined ? {} : { swarmKey: new Uint8Array(Buffer.from(swarmKey, 'hex')) })
+  })
   stopOnParentGone(async () => node.stop({ leave: false }))
   // A stdin line {"read": name}: read the file from the ring inside this node and report — a get without the
   // HTTP hop to another process. The read verifies every chunk against the record's chunk hashes (one SHA-256

@@ -12,17 +12,21 @@ import type { LocateJson, RingJson } from '../../src/api/types.js'
 export interface RingNode { child: Child, ready: PeerReady }
 export interface Ring { nodes: RingNode[], dir: string }
 
-/** `n` nodes with replication factor `k`: node0 bootstraps the ring, the others join through it. */
-export async function startRing (n: number, k: number): Promise<Ring> {
+/**
+ * `n` nodes with replication factor `k`: node0 bootstraps the ring, the others join through it. With `swarmKey`
+ * (a key file's bytes) every node is in that private network.
+ */
+export async function startRing (n: number, k: number, options: { swarmKey?: Uint8Array } = {}): Promise<Ring> {
   const dir = await makeTempDir(`chord-peer-bench-ring${n}-`)
+  const key = options.swarmKey === undefined ? {} : { swarmKey: Buffer.from(options.swarmKey).toString('hex') }
   const nodes: RingNode[] = []
   const start = async (name: string, args: PeerArgs): Promise<RingNode> => {
     const child = spawnChild(name, ['peer', JSON.stringify(args)])
     return { child, ready: await message<PeerReady>(child, 'ready', 60_000) }
   }
-  nodes.push(await start('node0', { bootstrap: true, k, dataDir: join(dir, 'node0') }))
+  nodes.push(await start('node0', { bootstrap: true, k, dataDir: join(dir, 'node0'), ...key }))
   for (let i = 1; i < n; i++) {
-    nodes.push(await start(`node${i}`, { connect: [nodes[0].ready.multiaddrs[0]], dataDir: join(dir, `node${i}`) }))
+    nodes.push(await start(`node${i}`, { connect: [nodes[0].ready.multiaddrs[0]], dataDir: join(dir, `node${i}`), ...key }))
   }
   await until(`a correct ring of ${n}`, 60_000, async () => {
     const ring = await getJson<RingJson>(nodes[0].ready.apiUrl, '/api/ring?check=1')

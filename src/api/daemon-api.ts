@@ -30,6 +30,7 @@ export interface ApiNode {
   /** Listen multiaddrs with /p2p. */
   readonly multiaddrs: string[]
   readonly apiUrl?: string
+  invite (options?: { supernode?: boolean, ttlMs?: number }): Promise<{ token: string, expires: number }>
 }
 
 /** What else the API needs: a client to ask supernodes for their views, and the clock. */
@@ -112,6 +113,10 @@ export function daemonApi (node: ApiNode, context: ApiContext): DaemonApi {
         hops: r.hops,
         ...(r.record !== undefined ? { file: fileJson(r.record) } : {})
       }
+    },
+    invite: async options => {
+      const minted = await node.invite(options)
+      return { ...minted, role: options.supernode ? 'supernode' : 'peer' }
     },
     remove: async (name, signal) => {
       const r = await files.remove(name, { signal })

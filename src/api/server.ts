@@ -8,13 +8,13 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { join } from 'node:path'
 import {
   InvalidInputError, InvalidMessageError, JoinFailedError, LookupFailedError, MethodNotAllowedError, NoSpaceError, NotFoundError,
-  QuorumError, RangeNotSatisfiableError, UnreachableError
+  NotOwnerError, QuorumError, QuotaError, RangeNotSatisfiableError, UnreachableError
 } from '../errors.js'
 import { MAX_LIST, MAX_NAME_BYTES } from '../files/record.js'
 import { API_FILE } from '../client/api-url.js'
 import type { Service } from '../lifecycle.js'
 import type {
-  DeleteJson, ErrorJson, FileJson, LeaderJson, ListJson, LocateJson, LookupJson, PutJson, RingJson, StatusJson
+  DeleteJson, ErrorJson, FileJson, InviteJson, LeaderJson, ListJson, LocateJson, LookupJson, PutJson, RingJson, StatusJson
 } from './types.js'
 
 /** An open file for GET: its description and a byte stream of [offset, offset + length). */
@@ -38,11 +38,14 @@ export interface DaemonApi {
   list (page: { after?: string, limit?: number }, signal: AbortSignal): Promise<ListJson>
   locate (name: string, signal: AbortSignal): Promise<LocateJson>
   remove (name: string, signal: AbortSignal): Promise<DeleteJson>
+  /** Mint an invite (a supernode only; InvalidInputError elsewhere). */
+  invite (options: { supernode: boolean, ttlMs?: number }): Promise<InviteJson>
 }
 
 /** The HTTP status of each error code; any other error is a 500. */
 export const HTTP_STATUS: Readonly<Record<string, number>> = {
   [InvalidInputError.code]: 400,
+  [NotOwnerError.code]: 403,
   [NotFoundError.code]: 404,
   [MethodNotAllowedError.code]: 405,
   [RangeNotSatisfiableError.code]: 416,
@@ -51,7 +54,8 @@ export const HTTP_STATUS: Readonly<Record<string, number>> = {
   [LookupFailedError.code]: 500,
   [JoinFailedError.code]: 503,
   [QuorumError.code]: 503,
-  [NoSpaceError.code]: 507
+  [NoSpaceError.code]: 507,
+  [QuotaError.code]: 507
 }
 
 const HEX_ID = /^[0-9a-f]{64}$/
@@ -131,6 +135,10 @@ async function route (api: DaemonApi, req: IncomingMessage, res: ServerResponse)
     if (url.pathname.startsWith('/api/locate/')) {
       allow(method, ['GET'])
       return send(res, 200, await api.locate(fileName(url.pathname.slice('/api/locate/'.length)), signal))
+    }
+    if (url.pathname === '/api/invites') {
+      allow(method, ['POST'])
+      return send(res, 201, await api.invite(inviteQuery(url)))
     }
     const timed = AbortSignal.any([signal, AbortSignal.timeout(REQUEST_TIMEOUT_MS)])
     allow(method, ['GET', 'HEAD'])
@@ -241,6 +249,15 @@ function listQuery (url: URL): { after?: string, limit?: number } {
   if (limit !== undefined && (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST)) throw new InvalidInputError(
     `limit must be an integer in [1, ${MAX_LIST}]`)
   return { after, limit }
+}
+
+function inviteQuery (url: URL): { supernode: boolean, ttlMs?: number } {
+  const ttlText = url.searchParams.get('ttlMs')
+  const ttlMs = ttlText === null ? undefined : Number(ttlText)
+  if (ttlMs !== undefined && !(Number.isSafeInteger(ttlMs) && ttlMs > 0)) {
+    throw new InvalidInputError('ttlMs must be a whole number of ms above 0')
+  }
+  return { supernode: flag(url, 'supernode'), ...(ttlMs !== undefined ? { ttlMs } : {}) }
 }
 
 function flag (url: URL, name: string): boolean {

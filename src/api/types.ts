@@ -163,3 +163,11 @@ export interface DeleteJson {
   version: FileJson['version']
   holders: NodeJson[]
 }
+
+/** POST /api/invites?supernode=1&ttlMs=N → 201 with this: an invite a supernode minted (single use). */
+export interface InviteJson {
+  token: string
+  role: 'supernode' | 'peer'
+  /** ms since the Unix epoch. */
+  expires: number
+}

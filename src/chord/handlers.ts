@@ -1,4 +1,4 @@
-// The inbound side of /chord-peer/chord/1.0.0: a table of handlers, one per message type, each
+// The inbound side of /chord-peer/chord/2.0.0: a table of handlers, one per message type, each
 // `(from, request) → reply` and none touching streams (kad-dht rpc/handlers). The sender of NOTIFY and LEAVE is
 // the connection's authenticated remote peer, never a field of the message, so no node can speak for another.
 import { ChordRequest, type ChordResponse } from '../../protocols/chord.js'
@@ -33,17 +33,16 @@ export function chordHandlers (node: ChordNode, peers: PeerDirectory): Handler {
     },
 
     [ChordRequest.Type.NOTIFY]: async (from, req, signal) => {
-      const candidate = peers.learn(from, decodeAddrs(req.addrs))
+      // The sender's addresses are checked but not taken: the addresses this node dials are its certificate's.
+      decodeAddrs(req.addrs)
+      const candidate = peers.learn(from)
       await node.handleNotify(candidate, { signal })
       return empty()
     },
 
     [ChordRequest.Type.LEAVE]: (from, req) => {
-      node.handleLeave({
-        leaver: peers.learn(from),
-        predecessor: req.predecessor === undefined ? undefined : peers.fromWire(req.predecessor),
-        successors: peers.fromWireList(req.successors)
-      })
+      const predecessor = req.predecessor === undefined ? [] : peers.membersFromWire([req.predecessor])
+      node.handleLeave({ leaver: peers.learn(from), predecessor: predecessor[0], successors: peers.membersFromWire(req.successors) })
       return empty()
     }
   }

@@ -1,4 +1,4 @@
-// The typed outbound side of /chord-peer/chord/1.0.0: the ring core's Transport over libp2p streams
+// The typed outbound side of /chord-peer/chord/2.0.0: the ring core's Transport over libp2p streams
 // (go-libp2p-kad-dht's protocol_messenger). Calls addressed to this node are answered locally.
 import { ChordRequest, ChordResponse } from '../../protocols/chord.js'
 import { RpcClient, type RpcLimits } from '../net/rpc.js'
@@ -7,7 +7,7 @@ import type { AbortOptions, ChordNode, FindResult, LeaveInfo, NodeRef, RemoteSta
 import type { Libp2p } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
-export const CHORD_PROTOCOL = '/chord-peer/chord/1.0.0'
+export const CHORD_PROTOCOL = '/chord-peer/chord/2.0.0'
 
 export interface MessengerInit {
   host: Libp2p
@@ -38,16 +38,14 @@ export class ChordMessenger implements Transport {
   async findSuccessor (to: NodeRef, key: bigint, options?: AbortOptions): Promise<FindResult> {
     if (this.isLocal(to)) return this.local!.handleFindSuccessor(key)
     const res = await this.call(to, { type: ChordRequest.Type.FIND_SUCCESSOR, key: this.peers.space.toBytes(key) }, options)
-    return { found: res.found, nodes: this.peers.fromWireList(res.nodes) }
+    return { found: res.found, nodes: this.peers.membersFromWire(res.nodes) }
   }
 
   async getState (to: NodeRef, options?: AbortOptions): Promise<RemoteState> {
     if (this.isLocal(to)) return this.local!.handleGetState()
     const res = await this.call(to, { type: ChordRequest.Type.GET_STATE }, options)
-    return {
-      predecessor: res.predecessor === undefined ? undefined : this.peers.fromWire(res.predecessor),
-      successors: this.peers.fromWireList(res.successors)
-    }
+    const predecessor = res.predecessor === undefined ? [] : this.peers.membersFromWire([res.predecessor])
+    return { predecessor: predecessor[0], successors: this.peers.membersFromWire(res.successors) }
   }
 
   async notify (to: NodeRef, _self: NodeRef, options?: AbortOptions): Promise<void> {

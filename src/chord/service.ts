@@ -1,10 +1,10 @@
-// The Chord ring service on a libp2p host: serves /chord-peer/chord/1.0.0, enters the ring with the successor
+// The Chord ring service on a libp2p host: serves /chord-peer/chord/2.0.0, enters the ring with the successor
 // list an admitting supernode handed over, runs the maintenance tasks, and re-emits ring changes as typed
 // events for the services built on top. It is the node's `Ring`; it never imports files or storage.
 import { logger } from '@libp2p/logger'
 import { TypedEventEmitter } from 'main-event'
 import { ChordRequest, ChordResponse } from '../../protocols/chord.js'
-import { serveRpc, type RpcLimits } from '../net/rpc.js'
+import { serveRpc, type Gate, type RpcLimits } from '../net/rpc.js'
 import {
   ChordNode, type FingerEntry, type LookupEvent, type LookupOptions, type NodeRef, type RingCheck, type WalkedNode
 } from '../ring/index.js'
@@ -36,9 +36,12 @@ export interface ChordServiceInit extends MaintenanceSettings {
   join?: readonly NodeRef[]
   /** Per-request limits (default 64 KiB, 3 s). */
   limits?: RpcLimits
+  /** Who may open chord streams (members only). */
+  gate?: Gate
 }
 
-export const DEFAULT_LIMITS: RpcLimits = { maxMessageBytes: 64 * 1024, timeoutMs: 3_000 }
+/** Requests and replies alike: a LEAVE's successor list (≤ MAX_PEERS peers) is the longest request. */
+export const DEFAULT_LIMITS: RpcLimits = { maxMessageBytes: 64 * 1024, maxRequestBytes: 64 * 1024, timeoutMs: 3_000 }
 
 /** This node's routing state, as status pages show it. */
 export interface RingSnapshot {
@@ -58,6 +61,7 @@ export class ChordService implements Ring, Service {
   private readonly host: Libp2p
   private readonly limits: RpcLimits
   private readonly join: readonly NodeRef[]
+  private readonly gate?: Gate
   private readonly log = logger('chord-peer:chord')
   private tasks: Task[] = []
   private readonly messenger: ChordMessenger
@@ -67,6 +71,7 @@ export class ChordService implements Ring, Service {
     this.peers = init.peers
     this.limits = init.limits ?? DEFAULT_LIMITS
     this.join = init.join ?? []
+    this.gate = init.gate
     this.settings = {
       r: init.r,
       stabilizeIntervalMs: init.stabilizeIntervalMs,
@@ -107,6 +112,7 @@ export class ChordService implements Ring, Service {
       response: ChordResponse,
       ...this.limits,
       log: this.log,
+      gate: this.gate,
       handler: async (req, connection, signal) => handlers(connection.remotePeer, req, signal)
     })
     if (this.join.length > 0) await this.node.join(this.join)

@@ -1,11 +1,13 @@
 // Validation of the daemon's flags, all of them before anything starts: the result is the PeerOptions for
 // createPeer, or an InvalidInputError listing every problem (one per line) so main() exits 2.
+import { resolve } from 'node:path'
 import { multiaddr } from '@multiformats/multiaddr'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { InvalidInputError } from '../errors.js'
 import { parseHostPort } from '../client/api-url.js'
 import { resolveDataDir } from './data-dir.js'
-import { isLoopback, MAX_K, s3ConfigFromEnv } from '../config.js'
+import { inviteBytes } from '../trust/invites.js'
+import { isLoopback, MAX_K, parseSize, readSwarmKey, s3ConfigFromEnv } from '../config.js'
 import type { DataDirEnv } from './data-dir.js'
 import type { PeerOptions } from './peer-contract.js'
 
@@ -23,6 +25,14 @@ export interface DaemonFlags {
   s3Endpoint?: string
   s3Region?: string
   s3Prefix?: string
+  /** A swarm key file: this node is in that private network. */
+  swarmKey?: string
+  /** An invite token (`chord-peer invite`). */
+  invite?: string
+  /** `open` or `invite`. */
+  admission?: string
+  /** Most bytes of file content to store: `10GiB`, `500MB`, plain bytes. */
+  maxStorage?: string
 }
 
 /** Where S3 settings come from besides flags: the environment, with a `.env` file's values filling the gaps. */
@@ -107,6 +117,35 @@ export function planDaemon (flags: DaemonFlags, env: DataDirEnv & S3Env = {}): D
     problems.push((err as Error).message)
   }
 
+  // A private network's key: read now, so a missing or malformed file is a usage error before anything starts.
+  let swarmKey: Uint8Array | undefined
+  if (flags.swarmKey != null) {
+    try {
+      swarmKey = readSwarmKey(resolve(env.cwd ?? process.cwd(), flags.swarmKey))
+    } catch (err) {
+      problems.push(`--swarm-key: ${(err as Error).message}`)
+    }
+  }
+
+  let maxStorage: number | undefined
+  if (flags.maxStorage != null) {
+    try {
+      maxStorage = parseSize(flags.maxStorage)
+    } catch (err) {
+      problems.push(`--max-storage: ${(err as Error).message}`)
+    }
+  }
+
+  if (flags.invite != null && inviteBytes(flags.invite) === undefined) {
+    problems.push('--invite must be a token made by `chord-peer invite` (base64url)')
+  }
+  if (flags.admission != null) {
+    if (flags.admission !== 'open' && flags.admission !== 'invite') {
+      problems.push(`--admission must be open or invite, got "${flags.admission}"`)
+    }
+    else if (!bootstrap || connect.length > 0) problems.push('--admission is a ring setting: give it to the supernode that starts the ring')
+  }
+
   if (problems.length > 0) throw new InvalidInputError(problems.join('\n'))
 
   const options: PeerOptions = {
@@ -119,6 +158,10 @@ export function planDaemon (flags: DaemonFlags, env: DataDirEnv & S3Env = {}): D
   if (k != null) options.k = k
   if (joinTimeoutMs != null) options.joinTimeoutMs = joinTimeoutMs
   if (s3 !== undefined) options.s3 = s3
+  if (swarmKey !== undefined) options.swarmKey = swarmKey
+  if (maxStorage !== undefined) options.maxStorage = maxStorage
+  if (flags.invite != null) options.invite = flags.invite.trim()
+  if (flags.admission === 'open' || flags.admission === 'invite') options.admission = flags.admission
   return { role: bootstrap ? 'supernode' : 'peer', options, warnings }
 }
 

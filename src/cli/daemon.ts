@@ -75,6 +75,7 @@ function banner (peer: DaemonPeer, plan: DaemonPlan): string {
     ['api', peer.apiUrl ?? 'off'],
     ['data dir', plan.options.dataDir ?? '-']
   ])]
+  if (plan.options.swarmKey !== undefined) lines.push('private network: only nodes with the same swarm key file can connect')
   if (plan.role === 'supernode' && peer.multiaddrs.length > 0) {
     lines.push(`others join with: chord-peer --connect ${peer.multiaddrs[0]}`)
   }

@@ -33,7 +33,7 @@ export function lookupQuery (args: LookupArgs): LookupOptions {
   if (args.id === true) {
     const match = HEX_KEY.exec(args.target)
     if (match == null) throw new InvalidInputError(`--id expects a key of 1 to 64 hex digits, got "${args.target}"`)
-    return { id: match[1].toLowerCase() }
+    return { id: match[1].toLowerCase().padStart(64, '0') } // the ring point as the daemon takes it: 64 digits
   }
   if (args.name !== true && FULL_KEY.test(args.target)) return { id: args.target.toLowerCase() }
   return { name: args.target }

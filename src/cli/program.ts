@@ -15,6 +15,8 @@ import { ringCommand } from './ring.js'
 import { rmCommand } from './rm.js'
 import { statusCommand } from './status.js'
 import { leaderCommand } from './leader.js'
+import { inviteCommand, parseTtl } from './invite.js'
+import { checkSwarmKeyArgs, swarmKeyCommand } from './swarm-key.js'
 import { packageVersion } from './version.js'
 import { encodeName } from '../client/index.js'
 import type { ByteSource } from '../client/index.js'
@@ -64,6 +66,8 @@ Examples:
   chord-peer ring --check                                        walk the ring and check its invariants
   chord-peer leader                                              the supernodes' leader and their liveness
   chord-peer lookup notes.pdf                                    which node owns a file name
+  chord-peer swarm-key ./swarm.key                               make a private network's key (no daemon needed)
+  chord-peer --swarm-key ./swarm.key --bootstrap                 run a node of that private network
 
 Exit codes: 0 ok, 1 the operation failed (or no daemon answered), 2 usage error.`
 
@@ -94,10 +98,14 @@ export function buildProgram (io: CliIo, onExit: (code: number) => void): Comman
     .option('--api <host:port>', 'where to serve the HTTP API (default 127.0.0.1:0, a free loopback port)')
     .option('--data-dir <dir>', 'identity key and state (default ./.chord-peer if it exists, else ~/.chord-peer)')
     .option('--join-timeout <seconds>', 'how long to keep trying unreachable supernodes before giving up (default 30)')
+    .option('--invite <token>', 'an invite from `chord-peer invite`: a new supernode needs one, a peer of an invite-only ring too')
+    .option('--admission <policy>', 'who may join as a peer: open (default) or invite (the supernode that starts the ring)')
     .option('--s3-bucket <name>', 'S3 durable tier: the bucket (or CHORD_PEER_S3_BUCKET; AWS_* and a .env file are read)')
     .option('--s3-endpoint <url>', 'S3-compatible endpoint (or AWS_ENDPOINT_URL_S3); path-style URLs are then used')
     .option('--s3-region <region>', 'S3 region (or AWS_REGION)')
     .option('--s3-prefix <prefix>', 'key prefix inside the bucket (or CHORD_PEER_S3_PREFIX)')
+    .option('--swarm-key <file>', 'private network: only nodes with this swarm key file can connect (chord-peer swarm-key makes one)')
+    .option('--max-storage <size>', 'most file content this node stores, e.g. 10GiB, 500MB or bytes (default: the disk)')
     // Excess operands reach the action so that a typo reads "unknown command", not "too many arguments".
     .allowExcessArguments()
     .action(async (flags: DaemonFlags, command: Command) => {
@@ -201,6 +209,14 @@ export function buildProgram (io: CliIo, onExit: (code: number) => void): Comman
       await run(command, async ctx => leaderCommand(ctx, opts))
     })
 
+  clientCommand('invite', 'mint an invite on this supernode: for a new supernode (--supernode), or a peer of an invite-only ring')
+    .option('--supernode', 'the invite lets one new supernode join (default: one peer)')
+    .option('--ttl <duration>', 'how long it is valid: 90s, 30m, 12h, 7d (default 1h)')
+    .action(async (opts: { json?: boolean, supernode?: boolean, ttl?: string }, command: Command) => {
+      parseTtl(opts.ttl)
+      await run(command, async ctx => inviteCommand(ctx, opts))
+    })
+
   clientCommand('ring', 'the ring in successor order, walked from this node')
     .option('--check', 'check the ring invariants; exit 1 if one fails')
     .action(async (opts: { json?: boolean, check?: boolean }, command: Command) => {
@@ -214,6 +230,16 @@ export function buildProgram (io: CliIo, onExit: (code: number) => void): Comman
     .action(async (target: string, opts: { json?: boolean, id?: boolean, name?: boolean }, command: Command) => {
       lookupQuery({ target, ...opts }) // a bad argument is a usage error even when no daemon is running
       await run(command, async ctx => lookupCommand(ctx, { target, ...opts }))
+    })
+
+  // Needs no daemon: it only makes a key file.
+  program.command('swarm-key')
+    .description('make a new swarm key for a private network (give the file to every node with --swarm-key)')
+    .argument('[file]', 'where to write it (mode 0600), or - for stdout (default: ./swarm.key)')
+    .option('-f, --force', 'replace an existing file')
+    .action(async (file: string | undefined, opts: { force?: boolean }) => {
+      checkSwarmKeyArgs({ file, ...opts })
+      onExit(await swarmKeyCommand({ ...printers, cwd: io.cwd }, { file, ...opts }))
     })
 
   return program

@@ -4,13 +4,22 @@
 // transfers stream both ways (never a whole file in memory) and their timeout is an idle timeout, so a large
 // file may take as long as it needs while a stalled one fails.
 import { ApiError, DaemonUnreachableError, InvalidInputError, InvalidMessageError } from '../errors.js'
-import type { DeleteJson, ErrorJson, LeaderJson, ListJson, LocateJson, LookupJson, PutJson, RingJson, StatusJson } from '../api/types.js'
+import type {
+  DeleteJson, ErrorJson, InviteJson, LeaderJson, ListJson, LocateJson, LookupJson, PutJson, RingJson, StatusJson
+} from '../api/types.js'
 
 export { API_FILE, normalizeApiUrl, parseHostPort, readApiUrlFile } from './api-url.js'
 export type { HostPort } from './api-url.js'
 
 export interface CallOptions {
   signal?: AbortSignal
+}
+
+export interface InviteOptions extends CallOptions {
+  /** An invite to join as a supernode (default: as a peer of an invite-only ring). */
+  supernode?: boolean
+  /** How long it is valid, ms (the daemon's default: an hour). */
+  ttlMs?: number
 }
 
 export interface RingOptions extends CallOptions {
@@ -71,6 +80,7 @@ export interface DaemonClient {
   readonly url: string
   status (options?: CallOptions): Promise<StatusJson>
   leader (options?: CallOptions): Promise<LeaderJson>
+  invite (options?: InviteOptions): Promise<InviteJson>
   ring (options?: RingOptions): Promise<RingJson>
   lookup (options: LookupOptions): Promise<LookupJson>
   put (name: string, body: ByteSource, options?: PutOptions): Promise<PutJson>
@@ -123,6 +133,14 @@ export class ApiClient implements DaemonClient {
   /** GET /api/leader */
   async leader (options: CallOptions = {}): Promise<LeaderJson> {
     return this.json<LeaderJson>('GET', '/api/leader', {}, options.signal)
+  }
+
+  /** POST /api/invites: an invite the daemon (a supernode) mints. */
+  async invite (options: InviteOptions = {}): Promise<InviteJson> {
+    const query: Record<string, string> = {}
+    if (options.supernode === true) query.supernode = '1'
+    if (options.ttlMs != null) query.ttlMs = String(options.ttlMs)
+    return this.json<InviteJson>('POST', '/api/invites', query, options.signal)
   }
 
   /** GET /api/ring[?check=1] */

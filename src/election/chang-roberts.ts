@@ -66,6 +66,14 @@
 //   leaseMs < promiseMs (safety), promiseMs < leaderTimeoutMs (promises never delay a failover), and
 //   electionTimeoutMs long enough for a trip round the ring that meets unreachable hops (500 ms each).
 
+/**
+ * The furthest a message's epoch may be ahead of ours. An election raises the epoch by one, and a node cut off
+ * from its group calls at most one election per electionTimeoutMs: 2^20 epochs are over a month of elections
+ * every 3 s, far more than any real partition, while an epoch near 2^64 (which would wrap and break every
+ * comparison after it) is refused.
+ */
+export const MAX_EPOCH_JUMP = 2 ** 20
+
 /** Default timers (ms); see the failover arithmetic above. */
 export const DEFAULT_ELECTION_CONFIG: Readonly<Omit<ElectionConfig, 'self'>> = Object.freeze({
   heartbeatIntervalMs: 200,
@@ -315,6 +323,9 @@ export class ChangRoberts {
     if (typeof type === 'string' && (MESSAGE_TYPES as readonly string[]).includes(type)) this.stats.received[type as ElectionMessageType]++
     const problem = this.check(from, message) ??
       (message.epoch < this.epoch ? `${message.type} of epoch ${message.epoch}, ours is ${this.epoch}` : undefined) ??
+      (message.epoch > this.epoch + MAX_EPOCH_JUMP
+        ? `${message.type} of epoch ${message.epoch}, beyond what elections can reach from ${this.epoch}`
+        : undefined) ??
       this.refuse(from, message)
     if (problem !== undefined) return this.reject(problem)
     this.suspected.delete(from)

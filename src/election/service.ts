@@ -1,5 +1,5 @@
 // The supernodes' election service: drives the pure Chang-Roberts core (./chang-roberts.ts) with a timer and
-// /chord-peer/election/1.0.0 streams. Every core message is one request on a pooled stream, answered by an
+// /chord-peer/election/2.0.0 streams. Every core message is one request on a pooled stream, answered by an
 // empty reply that only confirms delivery; a failed delivery is reported back to the core (`sendFailed`),
 // which skips that supernode. Time comes from `performance.now()`, so the core's timers are monotonic.
 // What the core reports changing (`leader:change`, `acting:change`) is re-emitted as typed events, with ring
@@ -11,7 +11,7 @@ import { logger } from '@libp2p/logger'
 import { TypedEventEmitter } from 'main-event'
 import { ElectionMessage as Wire, ElectionReply } from '../../protocols/election.js'
 import { TaskSet, type Service } from '../lifecycle.js'
-import { RpcClient, serveRpc, type RpcLimits } from '../net/rpc.js'
+import { RpcClient, serveRpc, type Gate, type RpcLimits } from '../net/rpc.js'
 import { decodePeerId, nodeRefOf, ringId } from '../chord/wire.js'
 import {
   ChangRoberts, DEFAULT_ELECTION_CONFIG, type ElectionConfig, type ElectionCounts, type ElectionMessage, type Output, type Role
@@ -21,9 +21,9 @@ import type { NodeRef } from '../ring/index.js'
 import type { Connection, Libp2p } from '@libp2p/interface'
 import type { Logger } from '@libp2p/logger'
 
-export const ELECTION_PROTOCOL = '/chord-peer/election/1.0.0'
+export const ELECTION_PROTOCOL = '/chord-peer/election/2.0.0'
 /** An unreachable supernode costs an election this timeout per hop, so it is short: supernodes are expected on a LAN. */
-export const ELECTION_LIMITS: RpcLimits = { maxMessageBytes: 1024, timeoutMs: 500 }
+export const ELECTION_LIMITS: RpcLimits = { maxMessageBytes: 1024, maxRequestBytes: 1024, timeoutMs: 500 }
 /** How often the core is ticked, ms. */
 export const TICK_MS = 50
 
@@ -46,6 +46,8 @@ export interface ElectionServiceInit {
   /** Epochs up to this one are taken (a ring restarted from its stored view). */
   startEpoch?: number
   config?: Partial<Omit<ElectionConfig, 'self'>>
+  /** Who may open election streams (members only; the core then listens only to supernodes). */
+  gate?: Gate
   log?: Logger
 }
 
@@ -96,6 +98,7 @@ export class ElectionService implements Service {
       response: ElectionReply,
       ...ELECTION_LIMITS,
       log: this.log,
+      gate: this.init.gate,
       handler: async (req, connection) => { this.receive(req, connection); return {} }
     })
     const tick = (): void => {
@@ -201,7 +204,8 @@ export class ElectionService implements Service {
       this.log('rejected a malformed election message from %p: %e', connection.remotePeer, err)
       return
     }
-    this.lastSeen.set(sender.address, this.now())
+    // Only supernodes are tracked: a stream of messages from others grows nothing.
+    if (this.nodeOf(sender.id) !== undefined) this.lastSeen.set(sender.address, this.now())
     const out = this.core.step(sender.id, message, this.now())
     if (out.rejected !== undefined) this.log('rejected %s from %p: %s', message.type, connection.remotePeer, out.rejected)
     this.run(out)

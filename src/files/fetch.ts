@@ -1,21 +1,32 @@
-// /chord-peer/fetch/1.0.0: read a file's record and a chunk-aligned byte range. The server sends the blob's
+// /chord-peer/fetch/2.0.0: read a file's record and a chunk-aligned byte range. The server sends the blob's
 // bytes as its store reads them; the reader verifies every chunk against the record and, on a bad chunk or a dead
 // holder, continues from the same chunk on the next replica, so a blob rotting on disk never reaches a user.
 // A reader that got a bad chunk tells the holder (index VERIFY), which checks its whole blob and repairs it, so
 // the holder need not re-hash what it sends: the readers' checks give the same guarantee for one pass less.
 import { FetchHeader, FetchRequest } from '../../protocols/files.js'
-import { IntegrityError, InvalidMessageError, NotFoundError, UnreachableError } from '../errors.js'
+import { BusyError, IntegrityError, InvalidMessageError, NotFoundError, UnreachableError } from '../errors.js'
 import { Uint8ArrayList } from 'uint8arraylist'
 import { chunkSpan, spanBytes, verifiedChunks, type ChunkSpan } from './chunks.js'
-import { framed, idle, readFrameLists, writeEnd, writeFrame } from './frames.js'
+import {
+  FRAME_BYTES, framed, idle, MAX_FRAME_BYTES, readFrameLists, recordFrameBytes, writeEnd, writeFrame
+} from './frames.js'
 import { sha256Hex } from './hashing.js'
+import { serveStream } from '../net/rpc.js'
 import { bytesToHex, hexToBytes, recordFromWire, recordToWire } from './wire.js'
 import type { FilesContext } from './context.js'
 import type { FileRecord } from './record.js'
 import type { NodeRef } from '../ring/index.js'
-import type { Connection, Stream } from '@libp2p/interface'
+import type { Stream } from '@libp2p/interface'
 
-export const FETCH_PROTOCOL = '/chord-peer/fetch/1.0.0'
+export const FETCH_PROTOCOL = '/chord-peer/fetch/2.0.0'
+/** Largest fetch request: a key and two offsets take about 50 bytes. A reader sends nothing after it. */
+export const MAX_FETCH_REQUEST_BYTES = 1024
+/**
+ * What serving one fetch may hold, reserved from the transfer budget: the frame being sent, up to FRAME_BYTES
+ * more unsent before the writer waits (frames.ts), the piece the blob store reads ahead, and the request with
+ * the message it came in.
+ */
+export const SERVE_FETCH_BYTES = 3 * FRAME_BYTES + 64 * 1024
 
 /** Local blob bytes of chunks `span`, each checked against the record; IntegrityError at the first bad one. */
 export function verifiedLocalChunks (
@@ -29,13 +40,20 @@ export function verifiedLocalChunks (
 export async function serveFetch (
   ctx: FilesContext, shutdown: AbortSignal, onCorrupt: (record: FileRecord, err: Error) => void
 ): Promise<void> {
-  await ctx.host.handle(FETCH_PROTOCOL, async (stream: Stream, connection: Connection) => {
-    const lp = framed(stream)
+  await serveStream(ctx.host, FETCH_PROTOCOL, { log: ctx.log, gate: ctx.gate, maxInboundStreams: 32 }, async (stream, connection) => {
+    const reservation = ctx.transfers.reserve(connection.remotePeer.toString(), SERVE_FETCH_BYTES)
+    if (reservation === undefined) {
+      ctx.log('fetch from %p refused: the transfer budget is spent', connection.remotePeer)
+      stream.abort(new BusyError('no room for another transfer now'))
+      return
+    }
+    // The reader sends its request and nothing more: bytes beyond it reset the stream rather than pile up.
+    const lp = framed(stream, { maxBuffered: MAX_FETCH_REQUEST_BYTES + 16 })
     const signal = shutdown
     try {
       let req: FetchRequest
       try {
-        req = FetchRequest.decode(await lp.read({ signal: idle(signal) }))
+        req = FetchRequest.decode(await lp.read({ signal: idle(signal), max: MAX_FETCH_REQUEST_BYTES }))
         if (req.key.length !== 32) throw new Error('key must be 32 bytes')
       } catch (err) {
         throw new InvalidMessageError(`bad fetch request from ${connection.remotePeer}: ${(err as Error).message}`, { cause: err })
@@ -56,7 +74,10 @@ export async function serveFetch (
       try {
         if (length > 0) {
           for await (const piece of ctx.blobs.get(record.hash, { offset, length, signal })) {
-            await writeFrame(lp, piece, signal)
+            // Readers take data frames of up to FRAME_BYTES; a blob store may read longer pieces.
+            for (let at = 0; at < piece.byteLength; at += FRAME_BYTES) {
+              await writeFrame(lp, piece.subarray(at, at + FRAME_BYTES), signal)
+            }
             ctx.stats.bytesServed += piece.byteLength
           }
         }
@@ -70,8 +91,10 @@ export async function serveFetch (
     } catch (err) {
       ctx.log('fetch from %p failed: %e', connection.remotePeer, err)
       stream.abort(err as Error)
+    } finally {
+      reservation.release()
     }
-  }, { maxInboundStreams: 32 })
+  })
 }
 
 /** Ask `node` for the record of `key` (and optionally the chunks of `span`). */
@@ -93,7 +116,9 @@ export async function openFetch (
       length: BigInt(span === undefined || record === undefined ? 0 : Math.min(span.end * chunkSize, record.size) - span.first * chunkSize),
       recordOnly: span === undefined
     }), { signal: idle(signal) })
-    const header = FetchHeader.decode(await lp.read({ signal: idle(signal) }))
+    // A header is sized to the record asked for (one of more chunks is another version: of no use here).
+    const max = span === undefined || record === undefined ? MAX_FRAME_BYTES : recordFrameBytes(record.chunkHashes.length)
+    const header = FetchHeader.decode(await lp.read({ signal: idle(signal), max }))
     const theirs = header.record === undefined ? undefined : recordFromWire(header.record, true)
     if (span === undefined || !header.found) {
       await stream.close().catch(() => {})
@@ -101,7 +126,7 @@ export async function openFetch (
     }
     async function * frames (): AsyncGenerator<Uint8ArrayList> {
       try {
-        yield * readFrameLists(lp, signal)
+        yield * readFrameLists(lp, signal, FRAME_BYTES)
         await stream.close({ signal: idle(signal) })
       } finally {
         if (stream.status === 'open') stream.abort(new Error('the reader stopped early'))

@@ -7,6 +7,8 @@
 // bound and the stream was reset. `framed` keeps its own buffer and pauses the stream above HIGH_WATER_BYTES (yamux
 // then stops granting window, so the sender waits), resuming when the buffer drains below LOW_WATER_BYTES or a
 // frame needs more bytes. Writes wait until the stream's own write buffer is below a frame.
+// Every read names the largest frame it takes (a store header, a data frame, a trailer sized to the file): a longer
+// length prefix is refused before its body is read, so a peer can make a reader hold no more than that frame.
 import { UnexpectedEOFError } from '@libp2p/utils'
 import { Uint8ArrayList } from 'uint8arraylist'
 import { InvalidMessageError } from '../errors.js'
@@ -15,8 +17,19 @@ import type { Stream } from '@libp2p/interface'
 
 /** Largest data frame we send. */
 export const FRAME_BYTES = 1024 * 1024
-/** Largest frame we accept: a data frame, or a header or trailer with up to 256 Ki chunk hashes (MAX_FILE_SIZE). */
+/**
+ * Largest frame a read accepts unless it names a smaller bound: a trailer or fetch header with up to 256 Ki chunk
+ * hashes (MAX_FILE_SIZE), and the bound of a fetch that asks for a record it does not know yet.
+ */
 export const MAX_FRAME_BYTES = 10 * 1024 * 1024
+/**
+ * Largest store header, and what a trailer or fetch header may carry besides its chunk hashes: a record without
+ * chunk hashes (a name ≤ 1 KiB, a content type, a version, a signature) and a chain of at most 16 peers, a
+ * quarter of the peers a chord frame (64 KiB) carries.
+ */
+export const MAX_HEADER_BYTES = 64 * 1024
+/** Bytes one chunk hash takes in a record on the wire: 32, a field tag and a length. */
+export const CHUNK_HASH_WIRE_BYTES = 34
 /** A transfer that moves no frame for this long is aborted. */
 export const IDLE_MS = 30_000
 /** Pause reading when this much is buffered … */
@@ -30,14 +43,47 @@ export const LOW_WATER_BYTES = 1024 * 1024
  */
 export const PAUSED_BUFFER_BYTES = STREAM_WINDOW_BYTES + FRAME_BYTES
 
+/** Largest trailer, or fetch header, of a file of `chunks` chunks: its chunk hashes and MAX_HEADER_BYTES more. */
+export function recordFrameBytes (chunks: number): number {
+  return MAX_HEADER_BYTES + CHUNK_HASH_WIRE_BYTES * chunks
+}
+
+/** Largest message one yamux data frame delivers (its default maxMessageSize). */
+const YAMUX_FRAME_BYTES = 64 * 1024
+
+/**
+ * The most a bulk reader holds whose reads take frames of at most `maxFrame` bytes: its own buffer pauses the
+ * stream once it holds more than HIGH_WATER_BYTES, or the whole frame being read when that is longer (plus the
+ * last message, at most a yamux frame), and the paused stream then holds at most PAUSED_BUFFER_BYTES more.
+ */
+export function readerBytes (maxFrame: number): number {
+  return Math.max(HIGH_WATER_BYTES, maxFrame + 16) + YAMUX_FRAME_BYTES + PAUSED_BUFFER_BYTES
+}
+
+export interface ReadOptions {
+  signal?: AbortSignal
+  /** Largest frame this read accepts (default MAX_FRAME_BYTES); a longer length prefix is refused before its body. */
+  max?: number
+}
+
 export interface Framed {
-  /** The next frame; throws at the end of the stream or when it is reset. */
-  read (options?: { signal?: AbortSignal }): Promise<Uint8ArrayList>
+  /** The next frame; throws at the end of the stream or when it is reset, InvalidMessageError when it is too long. */
+  read (options?: ReadOptions): Promise<Uint8ArrayList>
   write (bytes: Uint8Array, options?: { signal?: AbortSignal }): Promise<void>
 }
 
-export function framed (stream: Stream): Framed {
+export interface FramedInit {
+  /**
+   * For a stream on which the peer sends only small messages (a fetch request, a StoreResult): the most bytes
+   * held unread. One more resets the stream (InvalidMessageError) instead of pausing it. Default: no such limit,
+   * pause and resume as above.
+   */
+  maxBuffered?: number
+}
+
+export function framed (stream: Stream, init: FramedInit = {}): Framed {
   stream.maxReadBufferLength = PAUSED_BUFFER_BYTES
+  const maxBuffered = init.maxBuffered ?? Infinity
   const buf = new Uint8ArrayList()
   let ended = false
   let failure: Error | undefined
@@ -65,14 +111,24 @@ export function framed (stream: Stream): Framed {
   }
 
   stream.addEventListener('message', evt => {
+    if (failure !== undefined) return
     buf.append(evt.data)
+    if (buf.byteLength > maxBuffered) {
+      const err = new InvalidMessageError(`the peer sent ${buf.byteLength} bytes ahead, over the ${maxBuffered}-byte limit`)
+      buf.consume(buf.byteLength)
+      failure = err
+      ended = true
+      queueMicrotask(() => { stream.abort(err) }) // let the current dispatch finish first
+      notify()
+      return
+    }
     if (!resuming) pauseIfFull()
     notify()
   })
   stream.addEventListener('remoteCloseWrite', () => { ended = true; notify() })
-  stream.addEventListener('close', evt => { ended = true; failure = evt.error; notify() })
+  stream.addEventListener('close', evt => { ended = true; failure ??= evt.error; notify() })
 
-  const parse = (): Uint8ArrayList | undefined => {
+  const parse = (max: number): Uint8ArrayList | undefined => {
     let length = 0
     let shift = 0
     for (let i = 0; i < buf.byteLength && i < 9; i++) {
@@ -80,7 +136,7 @@ export function framed (stream: Stream): Framed {
       length += (b & 0x7f) * 2 ** shift
       shift += 7
       if ((b & 0x80) === 0) {
-        if (length > MAX_FRAME_BYTES) throw new InvalidMessageError(`frame of ${length} bytes is over the ${MAX_FRAME_BYTES}-byte limit`)
+        if (length > max) throw new InvalidMessageError(`frame of ${length} bytes is over the ${max}-byte limit`)
         if (buf.byteLength < i + 1 + length) {
           want = i + 1 + length
           return undefined
@@ -97,8 +153,9 @@ export function framed (stream: Stream): Framed {
 
   return {
     async read (options = {}) {
+      const max = Math.min(options.max ?? MAX_FRAME_BYTES, MAX_FRAME_BYTES)
       while (true) {
-        const frame = parse()
+        const frame = parse(max)
         if (frame !== undefined) {
           if (buf.byteLength < LOW_WATER_BYTES) resume()
           return frame
@@ -147,18 +204,21 @@ async function sent (stream: Stream, signal?: AbortSignal): Promise<void> {
   })
 }
 
-/** Frames until the empty end frame, each as the pieces it arrived in (no copy). */
-export async function * readFrameLists (lp: Framed, signal?: AbortSignal): AsyncGenerator<Uint8ArrayList> {
+/**
+ * Frames until the empty end frame, each as the pieces it arrived in (no copy); each at most `max` bytes (data
+ * frames: FRAME_BYTES, which no sender exceeds).
+ */
+export async function * readFrameLists (lp: Framed, signal?: AbortSignal, max = MAX_FRAME_BYTES): AsyncGenerator<Uint8ArrayList> {
   while (true) {
-    const frame = await lp.read({ signal: idle(signal) })
+    const frame = await lp.read({ signal: idle(signal), max })
     if (frame.byteLength === 0) return
     yield frame
   }
 }
 
 /** Frames until the empty end frame, each in one buffer (a copy when it arrived in several pieces). */
-export async function * readFrames (lp: Framed, signal?: AbortSignal): AsyncGenerator<Uint8Array> {
-  for await (const frame of readFrameLists(lp, signal)) yield frame.subarray()
+export async function * readFrames (lp: Framed, signal?: AbortSignal, max = MAX_FRAME_BYTES): AsyncGenerator<Uint8Array> {
+  for await (const frame of readFrameLists(lp, signal, max)) yield frame.subarray()
 }
 
 export async function writeFrame (lp: Framed, bytes: Uint8Array, signal?: AbortSignal): Promise<void> {

@@ -1,4 +1,4 @@
-// /chord-peer/index/1.0.0: small questions about a node's record index, on pooled request/response streams
+// /chord-peer/index/2.0.0: small questions about a node's record index, on pooled request/response streams
 // (protocols/README.md §10.6). The server is a table of handlers, one per request type; `IndexClient` asks them
 // of any node (this one without the network) and owns the paging of listings, so callers see one stream of
 // records whatever the page size.
@@ -7,19 +7,52 @@
 // - DIGEST: a SHA-256 over (key, version, tombstone, hash) of the records in a ring interval (may wrap), so two
 //   replicas compare a range with one exchange and list it only when they differ.
 // - VERIFY: a reader got a chunk from this node that failed its hash: check the whole blob and repair it.
+// LIST, DIGEST and VERIFY cost this node a scan or a whole blob's hashing, so each peer may send them only at
+// INDEX_RATES (over it, the request's stream is reset: RateLimitError); the client paces itself below that.
 import { createHash } from 'node:crypto'
-import { IndexRequest, IndexResponse } from '../../protocols/files.js'
-import { InvalidMessageError } from '../errors.js'
+import { FileRecord as WireRecord, IndexRequest, IndexResponse } from '../../protocols/files.js'
+import { InvalidMessageError, RateLimitError } from '../errors.js'
+import { sleep } from '../lifecycle.js'
 import { byType, RpcClient, serveRpc, type RpcLimits } from '../net/rpc.js'
+import { TokenBuckets, type Rate } from '../trust/rate.js'
 import { MAX_LIST, type FileRecord } from './record.js'
 import { bytesToHex, hexToBytes, recordFromWire, recordToWire } from './wire.js'
 import type { FilesContext } from './context.js'
 import type { NodeRef } from '../ring/index.js'
 
-export const INDEX_PROTOCOL = '/chord-peer/index/1.0.0'
-export const INDEX_LIMITS: RpcLimits = { maxMessageBytes: 16 * 1024 * 1024, timeoutMs: 5_000 }
-/** Most bytes of records one LIST reply carries (under the frame limit, whatever the files' chunk lists). */
-const LIST_BYTES = 8 * 1024 * 1024
+export const INDEX_PROTOCOL = '/chord-peer/index/2.0.0'
+export const INDEX_LIMITS: RpcLimits = { maxMessageBytes: 16 * 1024 * 1024, maxRequestBytes: 1024, timeoutMs: 5_000 }
+/**
+ * Most bytes of records one LIST reply carries (measured as encoded), half the reply limit: a page stops before
+ * the record that would take it past this, so a reply is at most this or one record (≤ 9 MiB with 256 Ki chunk
+ * hashes), whatever the files' chunk lists.
+ */
+export const LIST_BYTES = 8 * 1024 * 1024
+/**
+ * Index requests one peer may send this node, per kind; STAT, one index read, is not limited. Replication never
+ * meets these rates: a pass asks each replica one DIGEST, passes never overlap and run on ring events and a
+ * timer of ½–1½ × 10 s; it lists a range, a page after another, only where the digests differ; and a reader
+ * sends VERIFY only to a holder that served it a bad chunk. Besides, IndexClient paces its own requests to each
+ * node at half these rates (CLIENT_RATES), so passes in a burst of ring changes, or a listing of a range of
+ * 100 000 records, wait their turn instead of being refused.
+ * - VERIFY makes this node hash a whole blob: 10 at once, then one every 5 s.
+ * - DIGEST scans the records of a range (equal bounds: the whole index): 20 at once, then 2 a second.
+ * - LIST scans up to MAX_LIST records and replies up to LIST_BYTES: 100 at once, then 20 a second.
+ */
+export const INDEX_RATES: Partial<Record<IndexRequest.Type, Rate>> = {
+  [IndexRequest.Type.VERIFY]: { burst: 10, perSecond: 0.2 },
+  [IndexRequest.Type.DIGEST]: { burst: 20, perSecond: 2 },
+  [IndexRequest.Type.LIST]: { burst: 100, perSecond: 20 }
+}
+/**
+ * How long a request over its rate holds its stream before the reset: a peer that floods gets one refusal per
+ * stream per second (its streams per connection are capped), not as many as it can send, each costing this node
+ * a stream.
+ */
+export const REFUSAL_DELAY_MS = 1_000
+/** The rates IndexClient keeps to, per node it asks: half of INDEX_RATES, so jitter on the way cannot break them. */
+export const CLIENT_RATES: Partial<Record<IndexRequest.Type, Rate>> = Object.fromEntries(
+  Object.entries(INDEX_RATES).map(([type, r]) => [type, { burst: r.burst / 2, perSecond: r.perSecond / 2 }]))
 /** Records per LIST page when the caller wants them all. */
 const PAGE = 500
 const MAX_KEY = 'f'.repeat(64)
@@ -52,17 +85,19 @@ export function indexHandler (ctx: FilesContext, hooks: IndexHooks): IndexHandle
       if (req.after.length !== 0 && req.after.length !== 32) throw new InvalidMessageError('LIST after must be empty or 32 bytes')
       const upto = key32(req.upto, 'LIST upto')
       const limit = Math.min(Math.max(req.limit, 1), MAX_LIST)
-      const records: FileRecord[] = []
+      const records: WireRecord[] = []
       let more = false
       let bytes = 0
       for await (const r of ctx.records.list({ gt: req.after.length === 0 ? undefined : bytesToHex(req.after), lte: upto })) {
         if (r.tombstone && !req.includeTombstones) continue
-        const size = 300 + Buffer.byteLength(r.name) + 34 * r.chunkHashes.length // the record's encoded size, near enough
-        if (records.length === limit || (records.length > 0 && bytes + size > LIST_BYTES)) { more = true; break }
-        records.push(r)
+        if (records.length === limit) { more = true; break }
+        const wire = recordToWire(r)
+        const size = WireRecord.encode(wire).byteLength + 6 // with its field tag and length
+        if (records.length > 0 && bytes + size > LIST_BYTES) { more = true; break }
+        records.push(wire)
         bytes += size
       }
-      return answer({ records: records.map(recordToWire), more })
+      return answer({ records, more })
     },
     [IndexRequest.Type.DIGEST]: async req => {
       const d = await rangeDigest(ctx, key32(req.after, 'DIGEST after'), key32(req.upto, 'DIGEST upto'))
@@ -75,20 +110,34 @@ export function indexHandler (ctx: FilesContext, hooks: IndexHooks): IndexHandle
   })
 }
 
-export async function serveIndex (ctx: FilesContext, handler: IndexHandler): Promise<void> {
+/** Serve the index protocol; a peer over its INDEX_RATES gets its stream reset (RateLimitError). */
+export async function serveIndex (ctx: FilesContext, handler: IndexHandler, rates = INDEX_RATES): Promise<void> {
+  const buckets = new TokenBuckets(rates)
   await serveRpc<IndexRequest, IndexResponse>(ctx.host, {
     protocol: INDEX_PROTOCOL,
     request: IndexRequest,
     response: IndexResponse,
     ...INDEX_LIMITS,
     log: ctx.log,
-    handler: async (req, _connection, signal) => await handler(req, signal)
+    gate: ctx.gate,
+    handler: async (req, connection, signal) => {
+      if (!buckets.take(connection.remotePeer.toString(), req.type)) {
+        const rate = rates[req.type]!
+        ctx.bans?.overRate(connection.remotePeer)
+        await sleep(REFUSAL_DELAY_MS, signal).catch(() => {})
+        throw new RateLimitError(`${connection.remotePeer} sent ${IndexRequest.Type[req.type]} requests over ` +
+          `${rate.burst} at once or ${rate.perSecond} a second`)
+      }
+      return await handler(req, signal)
+    }
   })
 }
 
 /** Asks any node's index; questions to this node are answered by `local` without the network. */
 export class IndexClient {
   private readonly rpc: RpcClient<IndexRequest, IndexResponse>
+  /** Our own pace per node asked, below the rates its server allows (CLIENT_RATES). */
+  private readonly pace = new TokenBuckets(CLIENT_RATES)
 
   constructor (private readonly ctx: FilesContext, private readonly local: IndexHandler) {
     this.rpc = new RpcClient<IndexRequest, IndexResponse>({
@@ -145,9 +194,14 @@ export class IndexClient {
     return { digest: bytesToHex(res.digest), count: res.count }
   }
 
-  /** Tell `node` that a chunk of `key` it served failed its hash. */
-  async verify (node: NodeRef, key: string, signal: AbortSignal): Promise<void> {
+  /**
+   * Tell `node` that a chunk of `key` it served failed its hash. A hint: not sent when this node has sent it
+   * VERIFY at its rate already (false).
+   */
+  async verify (node: NodeRef, key: string, signal: AbortSignal): Promise<boolean> {
+    if (node.id !== this.ctx.ring.self.id && !this.pace.take(node.address, IndexRequest.Type.VERIFY)) return false
     await this.ask(node, { type: IndexRequest.Type.VERIFY, key: hexToBytes(key) }, signal)
+    return true
   }
 
   close (): void {
@@ -159,6 +213,8 @@ export class IndexClient {
       key: new Uint8Array(0), after: new Uint8Array(0), upto: new Uint8Array(0), limit: 0, includeTombstones: false, ...req
     }
     if (node.id === this.ctx.ring.self.id) return await this.local(full, signal)
+    const wait = full.type === IndexRequest.Type.VERIFY ? 0 : this.pace.debt(node.address, full.type)
+    if (wait > 0) await sleep(wait, signal)
     return await this.rpc.request(this.ctx.ring.dialTarget(node), full, { signal })
   }
 }

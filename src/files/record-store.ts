@@ -48,7 +48,8 @@ export class RecordStore {
 
   async get (key: string): Promise<FileRecord | undefined> {
     assertHash(key, 'key')
-    return await this.db.get(key)
+    const record = await this.db.get(key)
+    return record === undefined ? undefined : upgraded(record)
   }
 
   /** Store `record` if it is newer than the stored record of its key; true when it was written. */
@@ -88,7 +89,7 @@ export class RecordStore {
     if (options.limit !== undefined) range.limit = options.limit
     for await (const value of this.db.values(range)) {
       options.signal?.throwIfAborted()
-      yield value
+      yield upgraded(value)
     }
   }
 
@@ -134,4 +135,13 @@ export class RecordStore {
       if (this.locks.get(key) === tail) this.locks.delete(key)
     }
   }
+}
+
+/**
+ * A record as stored by an older version of this program: one written before versions were signed has no
+ * `signature` (it is unsigned, so no node serves, pulls or restores it, but it still encodes for LIST and STAT).
+ */
+function upgraded (record: FileRecord): FileRecord {
+  record.signature ??= ''
+  return record
 }

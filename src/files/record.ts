@@ -33,6 +33,8 @@ export interface FileRecord {
   created: number
   /** Time of this version, ms since the epoch. */
   modified: number
+  /** The writer's signature of the version (signature.ts), hex; '' = unsigned, which no node accepts. */
+  signature: string
 }
 
 /** Default chunk size: 1 MiB (Helia's; large enough that per-chunk overhead vanishes next to encryption). */
@@ -43,6 +45,19 @@ export const MAX_NAME_BYTES = 1024
 
 /** Most records one page of a listing carries. */
 export const MAX_LIST = 1000
+
+/**
+ * How far ahead of a node's clock a version's time may be, ms. A version further ahead is refused by store
+ * hops, ignored by readers and replication, and does not move a clock: one writer with a clock (or a lie) in
+ * the far future would otherwise win every name it writes, and push every clock that sees it along with it.
+ */
+export const MAX_CLOCK_AHEAD_MS = 60_000
+
+/** Largest version counter: the wire carries it as a uint32. */
+export const MAX_COUNTER = 2 ** 32 - 1
+
+/** Is `v` more than MAX_CLOCK_AHEAD_MS ahead of `now`? */
+export const tooFarAhead = (v: Version, now: number): boolean => v.time > now + MAX_CLOCK_AHEAD_MS
 
 /** Negative when a is older than b, positive when newer, 0 when the same version. */
 export function compareVersions (a: Version, b: Version): number {
@@ -59,16 +74,24 @@ export class HybridClock {
     this.last = { time: 0, counter: 0, writer }
   }
 
-  /** A version newer than every version this clock has issued or observed. */
+  /**
+   * A version newer than every version this clock has issued or observed. The counter never wraps: at
+   * MAX_COUNTER the time moves on one ms instead.
+   */
   next (now: number): Version {
-    const time = Math.max(now, this.last.time)
-    const counter = time === this.last.time ? this.last.counter + 1 : 0
+    let time = Math.max(now, this.last.time)
+    let counter = time === this.last.time ? this.last.counter + 1 : 0
+    if (counter > MAX_COUNTER) { time++; counter = 0 }
     this.last = { time, counter, writer: this.writer }
     return this.last
   }
 
-  /** Take in a version seen from elsewhere, so later local versions are newer than it. */
-  observe (v: Version): void {
+  /**
+   * Take in a version seen from elsewhere, so later local versions are newer than it; one more than
+   * MAX_CLOCK_AHEAD_MS ahead of `now` is left out.
+   */
+  observe (v: Version, now: number): void {
+    if (tooFarAhead(v, now)) return
     if (v.time > this.last.time || (v.time === this.last.time && v.counter > this.last.counter)) {
       this.last = { time: v.time, counter: v.counter, writer: this.writer }
     }

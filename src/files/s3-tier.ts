@@ -139,6 +139,7 @@ export class S3Tier implements DurableTier {
     let record: FileRecord
     try {
       record = JSON.parse(text) as FileRecord
+      record.signature ??= '' // stored before versions were signed: unsigned, so never served or restored
       checkRecord(record)
     } catch (err) {
       return new StorageError(`cannot ${what}: malformed record object`, { cause: err })
@@ -326,4 +327,5 @@ function checkRecord (record: FileRecord): void {
   if (typeof v?.time !== 'number' || typeof v.counter !== 'number' || typeof v.writer !== 'string') {
     throw new InvalidInputError('record.version must be { time, counter, writer }')
   }
+  if (typeof record.signature !== 'string') throw new InvalidInputError('record.signature must be a string')
 }

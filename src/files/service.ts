@@ -4,7 +4,9 @@
 // than k. A put streams through the chain (store.ts) and succeeds once the write quorum committed: two copies
 // (one on a one-node ring). A dead primary is skipped, so two replicas also make a quorum; replication
 // (replication/) then brings the copies back to k. Versions come from a hybrid clock, so every replica keeps the
-// same newest version; a delete writes a tombstone version.
+// same newest version; a delete writes a tombstone version. This node signs every version it writes
+// (signature.ts), reads only versions whose signature verifies, and writes over a name only while it owns it, or
+// deletes it as a supernode (owners.ts).
 import { logger } from '@libp2p/logger'
 import { InvalidInputError, NotFoundError, QuorumError } from '../errors.js'
 import { TaskSet, type Service } from '../lifecycle.js'
@@ -13,17 +15,21 @@ import { placement, type FilesContext } from './context.js'
 import { fetchChunks, FETCH_PROTOCOL, parallelChunks, serveFetch, SPREAD_BELOW_BYTES_PER_S } from './fetch.js'
 import { sha256Hex } from './hashing.js'
 import { IndexClient, indexHandler, INDEX_PROTOCOL, serveIndex } from './index-protocol.js'
+import { TransferBudget } from './limits.js'
+import { checkOwner, type IsSupernode } from './owners.js'
 import { compareVersions, DEFAULT_CHUNK_SIZE, HybridClock, MAX_LIST, type FileRecord } from './record.js'
 import { Repairer } from './repair.js'
 import { DEFAULT_REPLICATION_INTERVAL_MS, Replicator } from './replication/replicator.js'
+import { versionProblem } from './signature.js'
 import { pushVersion, serveStore, STORE_PROTOCOL } from './store.js'
 import { checkComplete, MAX_CHUNK_SIZE, MIN_CHUNK_SIZE, nameProblem } from './wire.js'
 import type { Ring } from '../chord/ring.js'
+import type { Gate } from '../net/rpc.js'
 import type { DurableTier } from './durable.js'
 import type { RecordStore } from './record-store.js'
 import type { NodeRef } from '../ring/index.js'
 import type { BlobStore } from '../storage/blob-store.js'
-import type { Libp2p } from '@libp2p/interface'
+import type { Libp2p, PrivateKey } from '@libp2p/interface'
 import type { Uint8ArrayList } from 'uint8arraylist'
 
 export interface FilesServiceInit {
@@ -41,6 +47,16 @@ export interface FilesServiceInit {
   replicationIntervalMs?: number
   /** The durable tier (S3) behind the replicas, if configured. */
   durable?: DurableTier
+  /** Who may open the file protocols' streams (members only). */
+  gate?: Gate
+  /** Told of every index request refused over its rate: a peer refused again and again is banned. */
+  bans?: FilesContext['bans']
+  /** Bytes all inbound transfers may buffer at once (default TRANSFER_BUDGET_BYTES, limits.ts). */
+  transferBudgetBytes?: number
+  /** This node's libp2p key (Ed25519, the key of `host`'s PeerId): it signs every version this node writes. */
+  key: PrivateKey
+  /** Is this PeerId a supernode's? A supernode may delete any member's file (default: nobody is). */
+  isSupernode?: IsSupernode
 }
 
 export interface PutResult { record: FileRecord, holders: NodeRef[], ms: number }
@@ -68,6 +84,9 @@ export class FilesService implements Service {
     if (!Number.isInteger(this.chunkSize) || this.chunkSize < MIN_CHUNK_SIZE || this.chunkSize > MAX_CHUNK_SIZE) {
       throw new InvalidInputError(`chunk size must be an integer in [${MIN_CHUNK_SIZE}, ${MAX_CHUNK_SIZE}], got ${this.chunkSize}`)
     }
+    if (init.key.type !== 'Ed25519' || !init.key.publicKey.equals(init.host.peerId.publicKey)) {
+      throw new InvalidInputError('the files service needs the Ed25519 private key of the host\'s PeerId')
+    }
     this.now = init.now
     this.clock = new HybridClock(init.host.peerId.toString())
     this.durable = init.durable
@@ -79,9 +98,15 @@ export class FilesService implements Service {
       blobs: init.blobs,
       records: init.records,
       k: init.k,
+      gate: init.gate,
+      bans: init.bans,
+      transfers: new TransferBudget(init.transferBudgetBytes),
+      key: init.key,
+      now: init.now,
+      isSupernode: init.isSupernode ?? (() => false),
       log,
       onCommit: record => {
-        this.clock.observe(record.version)
+        this.clock.observe(record.version, init.now())
         // The primary uploads every version it commits; the queue persists before enqueue resolves.
         const durable = this.durable
         if (durable !== undefined && init.ring.owns(BigInt('0x' + record.key))) {
@@ -134,6 +159,7 @@ export class FilesService implements Service {
     const key = sha256Hex(name)
     const { nodes } = await placement(this.ctx, key, signal)
     const previous = await this.newest(key, nodes, signal).catch(() => undefined)
+    checkOwner(previous, this.clock.writer, false, this.ctx.isSupernode) // before a byte of the body is read
     const now = this.now()
     const header: FileRecord = {
       name,
@@ -146,10 +172,11 @@ export class FilesService implements Service {
       tombstone: false,
       contentType: options.contentType ?? 'application/octet-stream',
       created: previous !== undefined && !previous.tombstone ? previous.created : now,
-      modified: now
+      modified: now,
+      signature: '' // pushVersion signs it once the content's hashes are known
     }
     const result = await pushVersion(this.ctx, source, header, nodes, signal)
-    checkQuorum(result.stored, nodes, result.downstreamError)
+    checkQuorum(result.stored, nodes, result.refused ?? result.downstreamError) // why: this node's quota, or the chain
     return { record: result.record, holders: result.stored, ms: performance.now() - t0 }
   }
 
@@ -166,6 +193,11 @@ export class FilesService implements Service {
       // No replica knows the name: every holder may be gone. The durable tier may still have it.
       record = await this.durable.record(key, { signal })
       if (record !== undefined) checkComplete(record)
+      const problem = record === undefined ? undefined : versionProblem(record, this.now())
+      if (problem !== undefined) {
+        this.ctx.log('ignoring the S3 record of %s: %e', name, problem)
+        record = undefined
+      }
       fromDurable = record !== undefined
     }
     if (record === undefined || record.tombstone) throw new NotFoundError(`no file named ${JSON.stringify(name)}`)
@@ -238,6 +270,7 @@ export class FilesService implements Service {
     const { nodes } = await placement(this.ctx, key, signal)
     const current = await this.newest(key, nodes, signal)
     if (current === undefined || current.tombstone) throw new NotFoundError(`no file named ${JSON.stringify(name)}`)
+    checkOwner(current, this.clock.writer, true, this.ctx.isSupernode)
     const now = this.now()
     const header: FileRecord = {
       ...current,
@@ -246,7 +279,8 @@ export class FilesService implements Service {
       chunkHashes: [],
       version: this.clock.next(now),
       tombstone: true,
-      modified: now
+      modified: now,
+      signature: '' // signed by this node, the tombstone's writer
     }
     const result = await pushVersion(this.ctx, (async function * () {})(), header, nodes, signal)
     checkQuorum(result.stored, nodes, result.downstreamError)
@@ -284,11 +318,19 @@ export class FilesService implements Service {
     this.ctx.log('restored %s from S3 to %d nodes', record.name, result.stored.length)
   }
 
+  /**
+   * What each of `nodes` holds of `key`. A record whose signature does not verify or whose time is too far ahead
+   * counts as that node's error (so it is never the newest), and moves no clock.
+   */
   private async states (key: string, nodes: readonly NodeRef[], signal: AbortSignal): Promise<HolderState[]> {
     return await Promise.all(nodes.map(async node => {
       try {
         const record = await this.index.stat(node, key, signal)
-        if (record !== undefined) this.clock.observe(record.version)
+        if (record === undefined) return { node }
+        const now = this.now()
+        const problem = versionProblem(record, now)
+        if (problem !== undefined) return { node, error: problem }
+        this.clock.observe(record.version, now)
         return { node, record }
       } catch (err) {
         signal.throwIfAborted()

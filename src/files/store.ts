@@ -1,37 +1,70 @@
-// /chord-peer/store/2.0.0: one version travels down the replica chain, pipelined. Each hop hashes the bytes as
+// /chord-peer/store/3.0.0: one version travels down the replica chain, pipelined. Each hop hashes the bytes as
 // they pass, forwards every frame to the next live node of the chain before writing it locally, and commits
 // (blob, then record) only when its own size, hash and chunk hashes equal the trailer's. A hop that fails
 // downstream still commits locally and reports only what it stored; the caller counts acknowledgements.
+// Trust (protocols/README.md §10.3, §10.4): the entry signs the complete version once it knows the content's
+// hashes, and the trailer carries the signature; every hop checks it before it commits or forwards. At the header
+// a hop refuses a version too far ahead of its clock, a key outside its placement, or a newer version of a name
+// another member owns there.
 import { StoreHeader, StoreResult, StoreTrailer } from '../../protocols/files.js'
-import { IntegrityError, InvalidInputError, InvalidMessageError, NoSpaceError, UnreachableError } from '../errors.js'
-import { FRAME_BYTES, framed, idle, readFrames, rechunk, writeEnd, writeFrame, type Framed } from './frames.js'
+import {
+  BadSignatureError, BusyError, IntegrityError, InvalidInputError, InvalidMessageError, NoSpaceError, QuotaError, UnreachableError
+} from '../errors.js'
+import {
+  FRAME_BYTES, framed, idle, MAX_HEADER_BYTES, readerBytes, readFrames, rechunk, recordFrameBytes, writeEnd, writeFrame,
+  type Framed
+} from './frames.js'
 import { ChunkHasher, type ContentDigest } from './hashing.js'
+import { placement } from './context.js'
+import { checkReplace } from './owners.js'
+import { MAX_CLOCK_AHEAD_MS, tooFarAhead } from './record.js'
+import { checkVersion, signRecord } from './signature.js'
+import { serveStream } from '../net/rpc.js'
 import { bytesToHex, hexToBytes, MAX_FILE_SIZE, recordFromWire, recordToWire } from './wire.js'
 import type { FilesContext } from './context.js'
 import type { FileRecord } from './record.js'
 import type { NodeRef } from '../ring/index.js'
-import type { Connection, Stream } from '@libp2p/interface'
+import type { Stream } from '@libp2p/interface'
 
-export const STORE_PROTOCOL = '/chord-peer/store/2.0.0'
+export const STORE_PROTOCOL = '/chord-peer/store/3.0.0'
 /** Longest chain a header may name (k ≤ 16). */
 export const MAX_CHAIN = 16
+/** Largest StoreResult: a status, the reason and up to MAX_CHAIN peers, like a header (MAX_HEADER_BYTES). */
+export const MAX_RESULT_BYTES = MAX_HEADER_BYTES
+/**
+ * What one inbound store stream may hold, reserved from the transfer budget for as long as it runs: what its
+ * reader buffers (data frames of at most FRAME_BYTES), the frame being written here and the one forwarded ahead
+ * of it, and the next hop's reply. A trailer longer than a data frame (a file of over 120 Ki chunks) grows it.
+ */
+export const STORE_STREAM_BYTES = storeStreamBytes(FRAME_BYTES)
+
+/** STORE_STREAM_BYTES for frames of at most `maxFrame` bytes. */
+function storeStreamBytes (maxFrame: number): number {
+  return readerBytes(maxFrame) + 2 * FRAME_BYTES + MAX_RESULT_BYTES
+}
 
 export interface RelayResult {
   record: FileRecord
   stored: NodeRef[]
   /** Why part of the chain did not store, if it did not. */
   downstreamError?: Error
+  /** This node was to store but its storage quota refused the blob: it relayed the version without a copy. */
+  refused?: QuotaError
 }
 
 interface Downstream { lp: Framed, stream: Stream, node: NodeRef }
 
+/** How a transfer ends: the digest of the content and the writer's signature of the complete record (hex). */
+export interface Seal { digest: ContentDigest, signature: string }
+
 /**
  * Move one version through this node: write it locally when `store`, forward it to the first live node of
- * `chain`, and check it against the trailer `trailer(digest)` returns (which throws on a mismatch). Returns the
- * complete record and the nodes that committed it, this one first.
+ * `chain`, and check it against the trailer `trailer(digest)` returns (which throws on a mismatch). A storing
+ * node checks the signature too, before it forwards the trailer (BadSignatureError). Returns the complete record
+ * and the nodes that committed it, this one first.
  */
 export async function relay (
-  ctx: FilesContext, frames: AsyncIterable<Uint8Array>, trailer: (digest: ContentDigest) => Promise<ContentDigest>, header: FileRecord,
+  ctx: FilesContext, frames: AsyncIterable<Uint8Array>, trailer: (digest: ContentDigest) => Promise<Seal>, header: FileRecord,
   chain: readonly NodeRef[], store: boolean, signal: AbortSignal
 ): Promise<RelayResult> {
   let down = await openChain(ctx, header, chain, signal)
@@ -51,7 +84,7 @@ export async function relay (
   }
 
   const hasher = new ChunkHasher(header.chunkSize)
-  let digest: ContentDigest | undefined
+  let record: FileRecord | undefined
   async function * pass (): AsyncGenerator<Uint8Array> {
     for await (const frame of frames) {
       hasher.update(frame)
@@ -59,21 +92,26 @@ export async function relay (
       await forward(async d => writeFrame(d.lp, frame, signal))
       yield frame
     }
-    digest = await trailer(hasher.digest()) // throws before the local blob commits if the bytes are wrong
-    const end = digest
+    const { digest: end, signature } = await trailer(hasher.digest()) // throws before the local blob commits if the bytes are wrong
+    const complete: FileRecord = { ...header, size: end.size, hash: end.hash, chunkHashes: end.chunkHashes, signature }
+    if (store) checkVersion(complete, ctx.now()) // as early: nothing commits here or after a bad signature
+    record = complete
     await forward(async d => {
       await writeEnd(d.lp, signal)
       await writeFrame(d.lp, StoreTrailer.encode({
         size: BigInt(end.size),
         hash: hexToBytes(end.hash),
-        chunkHashes: end.chunkHashes.map(hexToBytes)
+        chunkHashes: end.chunkHashes.map(hexToBytes),
+        signature: hexToBytes(signature)
       }), signal)
     })
   }
 
+  let refused: QuotaError | undefined
   try {
     if (store && !header.tombstone) {
-      await ctx.blobs.put(pass(), { signal })
+      refused = await putUnlessFull(ctx, pass(), signal)
+      if (refused !== undefined) ctx.log('no copy of %s here: %e', header.name, refused)
     } else {
       for await (const _ of pass()) { /* forward only */ }
     }
@@ -81,13 +119,14 @@ export async function relay (
     down?.stream.abort(err as Error)
     throw err
   }
-  const record: FileRecord = { ...header, size: digest!.size, hash: digest!.hash, chunkHashes: digest!.chunkHashes }
-  if (store) await commitRecord(ctx, record)
+  if (record === undefined) throw new InvalidMessageError('the transfer ended without a trailer')
+  const kept = store && refused === undefined
+  if (kept) await commitRecord(ctx, record)
 
-  const stored: NodeRef[] = store ? [ctx.ring.self] : []
+  const stored: NodeRef[] = kept ? [ctx.ring.self] : []
   if (down !== undefined) {
     try {
-      const res = StoreResult.decode(await down.lp.read({ signal: idle(signal) }))
+      const res = StoreResult.decode(await down.lp.read({ signal: idle(signal), max: MAX_RESULT_BYTES }))
       stored.push(...ctx.ring.peers.fromWireList(res.stored))
       if (res.status !== StoreResult.Status.OK) downstreamError = resultError(down.node, res)
       else if (res.error !== '') downstreamError = new UnreachableError(res.error)
@@ -98,11 +137,36 @@ export async function relay (
       down.stream.abort(err as Error)
     }
   }
-  return { record, stored, downstreamError }
+  return { record, stored, downstreamError, refused }
 }
 
-/** Store a complete record if it is newer than ours; drop the blob it replaced when nothing else uses it. */
+/**
+ * Write `frames` to this node's blob store. When its storage quota refuses the blob (QuotaError), read the rest
+ * of `frames` anyway, since reading them forwards them down the chain and checks the trailer, and return the
+ * refusal: this node then holds no copy, and the nodes after it still do.
+ */
+async function putUnlessFull (ctx: FilesContext, frames: AsyncGenerator<Uint8Array>, signal: AbortSignal): Promise<QuotaError | undefined> {
+  // An iterator without `return`: the blob store giving up must not close `frames`, which is still to be read.
+  const unclosed: AsyncIterable<Uint8Array> = { [Symbol.asyncIterator]: () => ({ next: async () => await frames.next() }) }
+  try {
+    await ctx.blobs.put(unclosed, { signal })
+    return undefined
+  } catch (err) {
+    if (!(err instanceof QuotaError)) {
+      await frames.return(undefined).catch(() => {})
+      throw err
+    }
+    while ((await frames.next()).done !== true) { /* forwarded and hashed by `pass` */ }
+    return err
+  }
+}
+
+/**
+ * Store a complete record if it is newer than ours; drop the blob it replaced when nothing else uses it. A record
+ * whose signature does not verify, or whose time is too far ahead, is never committed (checkVersion throws).
+ */
 export async function commitRecord (ctx: FilesContext, record: FileRecord): Promise<void> {
+  checkVersion(record, ctx.now())
   const old = await ctx.records.get(record.key)
   if (!(await ctx.records.put(record))) {
     // We already hold a newer version: the blob just written belongs to nothing unless another record shares it.
@@ -130,9 +194,13 @@ async function openChain (
     const node = chain[i]
     try {
       const stream = await ctx.host.dialProtocol(ctx.ring.dialTarget(node), STORE_PROTOCOL, { signal: idle(signal) })
-      const lp = framed(stream)
+      // The next hop sends one StoreResult, at the end: more than that resets the stream.
+      const lp = framed(stream, { maxBuffered: MAX_RESULT_BYTES + 16 })
       const chainAfter = chain.slice(i + 1).map(n => ctx.ring.peers.toWire(n))
-      await lp.write(StoreHeader.encode({ record: recordToWire(header), chain: chainAfter }), { signal: idle(signal) })
+      // The header carries no size, hash, chunk hashes or signature (the trailer does), so it stays within
+      // MAX_HEADER_BYTES.
+      const bare = recordToWire({ ...header, size: 0, hash: '', chunkHashes: [], signature: '' })
+      await lp.write(StoreHeader.encode({ record: bare, chain: chainAfter }), { signal: idle(signal) })
       return { lp, stream, node }
     } catch (err) {
       signal.throwIfAborted()
@@ -146,6 +214,7 @@ async function openChain (
 function statusOf (err: unknown): StoreResult.Status {
   if (err instanceof IntegrityError) return StoreResult.Status.MISMATCH
   if (err instanceof NoSpaceError) return StoreResult.Status.NO_SPACE
+  if (err instanceof BadSignatureError) return StoreResult.Status.BAD_SIGNATURE
   return StoreResult.Status.FAILED
 }
 
@@ -154,12 +223,19 @@ function resultError (node: NodeRef, res: StoreResult): Error {
   const message = `${node.address}: ${res.error}`
   if (res.status === StoreResult.Status.MISMATCH) return new IntegrityError(message)
   if (res.status === StoreResult.Status.NO_SPACE) return new NoSpaceError(message)
+  if (res.status === StoreResult.Status.BAD_SIGNATURE) return new BadSignatureError(message)
   return new UnreachableError(message)
 }
 
 /** Serve the store protocol. */
 export async function serveStore (ctx: FilesContext, shutdown: AbortSignal): Promise<void> {
-  await ctx.host.handle(STORE_PROTOCOL, async (stream: Stream, connection: Connection) => {
+  await serveStream(ctx.host, STORE_PROTOCOL, { log: ctx.log, gate: ctx.gate, maxInboundStreams: 32 }, async (stream, connection) => {
+    const reservation = ctx.transfers.reserve(connection.remotePeer.toString(), STORE_STREAM_BYTES)
+    if (reservation === undefined) {
+      ctx.log('store from %p refused: the transfer budget is spent', connection.remotePeer)
+      stream.abort(new BusyError('no room for another transfer now'))
+      return
+    }
     const lp = framed(stream)
     const signal = shutdown
     // Once the whole transfer (up to the trailer) is read, a failure gets a reply with its reason; before that
@@ -169,26 +245,39 @@ export async function serveStore (ctx: FilesContext, shutdown: AbortSignal): Pro
       let header: FileRecord
       let chain: NodeRef[]
       try {
-        const h = StoreHeader.decode(await lp.read({ signal: idle(signal) }))
+        const h = StoreHeader.decode(await lp.read({ signal: idle(signal), max: MAX_HEADER_BYTES }))
         header = recordFromWire(h.record, false)
         if (h.chain.length > MAX_CHAIN) throw new InvalidMessageError(`chain longer than ${MAX_CHAIN}`)
         chain = ctx.ring.peers.fromWireList(h.chain).filter(n => n.id !== ctx.ring.self.id)
       } catch (err) {
         throw new InvalidMessageError(`bad store header from ${connection.remotePeer}: ${(err as Error).message}`, { cause: err })
       }
-      const checkTrailer = async (digest: ContentDigest): Promise<ContentDigest> => {
-        const t = StoreTrailer.decode(await lp.read({ signal: idle(signal) }))
+      // The checks run while the chain opens (the next hop checks the header itself), so a hop's placement lookup
+      // does not add to the put's latency; no byte of the body is read before they pass.
+      const admitted = admit(ctx, header, idle(signal))
+      admitted.catch(() => {}) // thrown where the body is read
+      const checkTrailer = async (digest: ContentDigest): Promise<Seal> => {
+        // Sized to the bytes received: their chunk hashes, and what else a record carries.
+        const max = recordFrameBytes(digest.chunkHashes.length)
+        if (!reservation.grow(storeStreamBytes(max))) {
+          throw new BusyError(`no room for a trailer of ${max} bytes now`)
+        }
+        const t = StoreTrailer.decode(await lp.read({ signal: idle(signal), max }))
         complete = true
         const theirs: ContentDigest = { size: Number(t.size), hash: bytesToHex(t.hash), chunkHashes: t.chunkHashes.map(bytesToHex) }
         if (theirs.size !== digest.size || theirs.hash !== digest.hash || theirs.chunkHashes.join() !== digest.chunkHashes.join()) {
           throw new IntegrityError(`the bytes received do not match the sender's hashes ` +
             `(${digest.size} B, ${digest.hash.slice(0, 12)} vs ${theirs.size} B, ${theirs.hash.slice(0, 12)})`)
         }
-        return digest
+        return { digest, signature: bytesToHex(t.signature) }
       }
-      const result = await relay(ctx, readFrames(lp, signal), checkTrailer, header, chain, true, signal)
+      const body = admittedFrames(admitted, readFrames(lp, signal, FRAME_BYTES))
+      const result = await relay(ctx, body, checkTrailer, header, chain, true, signal)
       const stored = result.stored.map(n => ctx.ring.peers.toWire(n))
-      const reply = { status: StoreResult.Status.OK, error: result.downstreamError?.message ?? '', stored }
+      const error = [result.refused, result.downstreamError].filter(e => e !== undefined).map(e => e.message).join('; ')
+      // Over its quota, this node relayed without a copy: NO_SPACE when no node after it stored one either.
+      const status = result.refused !== undefined && stored.length === 0 ? StoreResult.Status.NO_SPACE : StoreResult.Status.OK
+      const reply = { status, error, stored }
       await lp.write(StoreResult.encode(reply), { signal: idle(signal) })
       await stream.close({ signal: idle(signal) })
     } catch (err) {
@@ -203,22 +292,60 @@ export async function serveStore (ctx: FilesContext, shutdown: AbortSignal): Pro
       } catch (e) {
         stream.abort(e as Error)
       }
+    } finally {
+      reservation.release()
     }
-  }, { maxInboundStreams: 32 })
+  })
+}
+
+/**
+ * May this node take in a version with this header? Refused before the body is read (the caller resets the
+ * stream): a time more than MAX_CLOCK_AHEAD_MS ahead of this node's clock; a key for which this node is not
+ * among the first k + 1 nodes of the placement (k + 1: a leaving node hands its range to its successor, which
+ * with k = 1 is the second); a newer version of a name whose live version here another member wrote (owners.ts).
+ */
+async function admit (ctx: FilesContext, header: FileRecord, signal: AbortSignal): Promise<void> {
+  if (tooFarAhead(header.version, ctx.now())) {
+    throw new InvalidMessageError(`version time ${header.version.time} is more than ${MAX_CLOCK_AHEAD_MS} ms ahead of this node's clock`)
+  }
+  // The primary knows without a lookup: the key is in its own range.
+  if (!ctx.ring.owns(BigInt('0x' + header.key))) {
+    const { nodes } = await placement(ctx, header.key, signal, ctx.k + 1)
+    if (!nodes.some(n => n.id === ctx.ring.self.id)) {
+      throw new InvalidMessageError(`this node is not among the first ${ctx.k + 1} nodes of the placement of ${header.key}`)
+    }
+  }
+  checkReplace(await ctx.records.get(header.key), header, ctx.isSupernode)
+}
+
+/** The frames of `frames` once `admitted` resolved; its refusal is thrown before the first frame is read. */
+async function * admittedFrames (admitted: Promise<void>, frames: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  await admitted
+  yield * frames
 }
 
 /**
  * Push one version from this node (the entry of a put) down `chain`, starting with chain[0]; when chain[0] is
- * this node it stores locally first. Throws only when no node at all committed the version.
+ * this node it stores locally first. A new version of this node's (`header.signature` = '') is signed once its
+ * content's hashes are known; a signed record (a replica push, a restore) goes as it is. Throws only when no node
+ * at all committed the version.
  */
 export async function pushVersion (
   ctx: FilesContext, source: AsyncIterable<Uint8Array>, header: FileRecord, chain: readonly NodeRef[], signal: AbortSignal
 ): Promise<RelayResult> {
   const selfFirst = chain[0]?.id === ctx.ring.self.id
   const rest = selfFirst ? chain.slice(1) : chain
-  const result = await relay(ctx, rechunk(source, FRAME_BYTES), async digest => digest, header, rest, selfFirst, signal)
+  const mine = header.signature === '' && header.version.writer === ctx.host.peerId.toString()
+  const seal = async (digest: ContentDigest): Promise<Seal> => ({
+    digest,
+    signature: mine ? (await signRecord(ctx.key, { ...header, ...digest })).signature : header.signature
+  })
+  const result = await relay(ctx, rechunk(source, FRAME_BYTES), seal, header, rest, selfFirst, signal)
   if (result.stored.length === 0) {
-    const why = result.downstreamError?.message ?? 'empty chain'
+    // This node's quota refused it, and no node after it stored it for want of room either (or there is none).
+    const down = result.downstreamError
+    if (result.refused !== undefined && (down === undefined || down instanceof NoSpaceError)) throw result.refused
+    const why = down?.message ?? 'empty chain'
     throw new UnreachableError(`no node stored ${header.name}: ${why}`, { cause: result.downstreamError })
   }
   return result

@@ -1,5 +1,6 @@
 // This node's two stores as one service: the content-addressed blobs and the record index, both under
-// `<data-dir>/store`, or under a temporary directory removed at stop when the node has no data dir.
+// `<data-dir>/store`, or under a temporary directory removed at stop when the node has no data dir. A storage
+// quota (`maxStorage`) bounds the bytes of the blobs.
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -10,7 +11,7 @@ import type { Service } from '../lifecycle.js'
 export class NodeStores implements Service {
   private opened?: { dir: string, blobs: FsBlobStore, records: RecordStore }
 
-  constructor (private readonly dataDir?: string) {}
+  constructor (private readonly dataDir?: string, private readonly options: { maxStorage?: number } = {}) {}
 
   /** Where the stores live (after start). */
   get dir (): string {
@@ -27,7 +28,7 @@ export class NodeStores implements Service {
 
   async start (): Promise<void> {
     const dir = this.dataDir === undefined ? await mkdtemp(join(tmpdir(), 'chord-peer-store-')) : join(this.dataDir, 'store')
-    const blobs = await FsBlobStore.open(dir)
+    const blobs = await FsBlobStore.open(dir, { maxBytes: this.options.maxStorage })
     try {
       this.opened = { dir, blobs, records: await RecordStore.open(dir) }
     } catch (err) {

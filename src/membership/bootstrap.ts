@@ -10,7 +10,10 @@
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { DEFAULT_SETTINGS, validateSettings, type RingSettings } from '../config.js'
-import { newerView, viewFromJson, viewToJson, withNode, type View, type ViewJson, type ViewStore } from './view.js'
+import {
+  addressesIn, newerView, validPeerId, viewFromJson, viewToJson, withAuthorised, withNode,
+  type PeerJson, type View, type ViewJson, type ViewStore
+} from './view.js'
 import type { MembershipClient } from './client.js'
 import type { PeerDirectory } from '../chord/wire.js'
 import type { NodeRef } from '../ring/index.js'
@@ -36,6 +39,8 @@ export interface BootstrapInit {
   viewStores: ViewStore[]
   /** The settings of a ring this node founds: the defaults with `requested` over them. */
   requested: Partial<RingSettings>
+  /** An invite token's bytes, for a supernode joining a group or a peer of an invite-only ring. */
+  invite?: Uint8Array<ArrayBuffer>
   joinTimeoutMs: number
   log: Logger
 }
@@ -46,6 +51,8 @@ export interface Entry {
   successors: NodeRef[]
   /** The supernodes this node knows. */
   supernodes: NodeRef[]
+  /** The certificate the admitting leader issued this node; none for a node that founds a ring. */
+  cert?: Uint8Array<ArrayBuffer>
   /** A supernode's first view, and the leader it follows (joined a running group) or the epochs taken. */
   supernode?: { view: View, follow?: { leader: NodeRef, epoch: number }, startEpoch: number }
 }
@@ -53,21 +60,25 @@ export interface Entry {
 /** Join through a supernode or found a ring, as the module header says. */
 export async function joinOrFound (init: BootstrapInit): Promise<Entry> {
   const { self, supernode, connect, log } = init
-  const stored = await loadView(init)
-  const learned = !supernode && init.dataDir !== undefined ? await loadSupernodes(init.dataDir, init.peers) : []
-  const remembered = [...(stored?.supernodes ?? []), ...learned].filter(n => n.address !== self.address)
-  const via = [...connect, ...remembered.flatMap(n => dialAddrs(init.peers, n))]
+  const loaded = await loadView(init)
+  const stored = loaded?.view
+  const learned = !supernode && init.dataDir !== undefined ? await loadSupernodes(init.dataDir) : []
+  const rememberedJson = [...(loaded?.json.supernodes ?? []), ...learned].filter(n => n.peerId !== self.address && validPeerId(n.peerId))
+  const remembered = rememberedJson.map(n => init.peers.refOf(n.peerId))
+  const via = [...connect, ...addressesIn(rememberedJson)]
 
   let settings: RingSettings = stored?.settings ?? { ...DEFAULT_SETTINGS, ...init.requested }
   let successors: NodeRef[] = []
   let supernodes: NodeRef[] = [self]
   let joined: View | undefined
+  let cert: Uint8Array<ArrayBuffer> | undefined
   if (via.length > 0) {
     const highest = remembered.every(n => n.id < self.id)
     const probing = supernode && connect.length === 0 && highest
     try {
       const admission = await init.client.join(via, {
         supernode,
+        invite: init.invite,
         timeoutMs: probing ? Math.min(RECOVERY_PROBE_MS, init.joinTimeoutMs) : init.joinTimeoutMs,
         onRetry: (err, attempt) => { log('join attempt %d failed: %e', attempt, err) }
       })
@@ -75,6 +86,7 @@ export async function joinOrFound (init: BootstrapInit): Promise<Entry> {
       successors = admission.successors
       supernodes = admission.supernodes
       joined = admission.view
+      cert = admission.cert
     } catch (err) {
       if (connect.length > 0 || !supernode) throw err
       log('no supernode of the stored view answered (%e): starting the ring again alone', err)
@@ -86,35 +98,38 @@ export async function joinOrFound (init: BootstrapInit): Promise<Entry> {
   validateSettings(settings)
   if (!supernode) {
     if (init.dataDir !== undefined) await saveSupernodes(init.dataDir, init.peers, supernodes)
-    return { settings, successors, supernodes }
+    return { settings, successors, supernodes, ...(cert !== undefined ? { cert } : {}) }
   }
   // A new ring (or one restarted from its stored view) starts a view of its own, in a later epoch than the
   // stored one; a supernode that joined a group starts from the leader's view and follows that leader.
-  const view: View = joined ?? {
+  const view: View = joined ?? withAuthorised({
     version: (stored?.version ?? 0) + 1,
     epoch: stored?.epoch ?? 0,
     settings,
     supernodes: [self],
-    members: withNode(stored?.members ?? [], self)
-  }
+    members: withNode(stored?.members ?? [], self),
+    usedInvites: stored?.usedInvites ?? [],
+    authorised: stored?.authorised ?? []
+  })
   const follow = joined?.leader !== undefined ? { leader: joined.leader, epoch: joined.epoch } : undefined
   return {
     settings,
     successors,
     supernodes: view.supernodes,
+    ...(cert !== undefined ? { cert } : {}),
     supernode: { view, ...(follow !== undefined ? { follow } : {}), startEpoch: view.epoch }
   }
 }
 
-/** The newest view in the stores, or undefined; a store that fails to load is logged and skipped. */
-async function loadView (init: BootstrapInit): Promise<View | undefined> {
-  let best: View | undefined
+/** The newest view in the stores (with its stored form), or undefined; a store that fails to load is logged and skipped. */
+async function loadView (init: BootstrapInit): Promise<{ view: View, json: ViewJson } | undefined> {
+  let best: { view: View, json: ViewJson } | undefined
   for (const store of init.viewStores) {
     try {
       const json = await store.load()
       if (json === undefined) continue
       const view = viewFromJson(init.peers, json)
-      if (best === undefined || newerView(view, best)) best = view
+      if (best === undefined || newerView(view, best.view)) best = { view, json }
     } catch (err) {
       init.log('cannot load the view from %s: %e', store.where, err)
     }
@@ -122,22 +137,20 @@ async function loadView (init: BootstrapInit): Promise<View | undefined> {
   return best
 }
 
-async function loadSupernodes (dataDir: string, peers: PeerDirectory): Promise<NodeRef[]> {
+/** The supernodes a peer remembers, with the addresses they had. */
+async function loadSupernodes (dataDir: string): Promise<PeerJson[]> {
   const text = await readFile(join(dataDir, SUPERNODES_FILE), 'utf8').catch(() => undefined)
   if (text === undefined) return []
   try {
     const json = JSON.parse(text) as Pick<ViewJson, 'supernodes'>
-    return viewFromJson(peers, { version: 0, epoch: 0, settings: DEFAULT_SETTINGS, supernodes: json.supernodes, members: [] }).supernodes
+    return Array.isArray(json.supernodes) ? json.supernodes.filter(n => typeof n.peerId === 'string' && Array.isArray(n.addrs)) : []
   } catch {
     return []
   }
 }
 
 async function saveSupernodes (dataDir: string, peers: PeerDirectory, supernodes: NodeRef[]): Promise<void> {
-  const json = viewToJson(peers, { version: 0, epoch: 0, settings: DEFAULT_SETTINGS, supernodes, members: [] })
+  const view: View = { version: 0, epoch: 0, settings: DEFAULT_SETTINGS, supernodes, members: [], usedInvites: [], authorised: [] }
+  const json = viewToJson(peers, view)
   await writeFile(join(dataDir, SUPERNODES_FILE), JSON.stringify({ supernodes: json.supernodes }, null, 2) + '\n')
-}
-
-function dialAddrs (peers: PeerDirectory, node: NodeRef): Multiaddr[] {
-  return peers.addrs(node).map(a => a.encapsulate(`/p2p/${node.address}`))
 }

@@ -1,4 +1,4 @@
-// The client side of /chord-peer/membership/2.0.0: every request a node sends to a supernode, with the request's
+// The client side of /chord-peer/membership/3.0.0: every request a node sends to a supernode, with the request's
 // defaults filled in one place. A joiner asks for admission, a leaving node says so, a member reports a node it
 // found dead, a supernode forwards requests to its leader and pushes views. `PeerMembership` is the part a
 // plain peer runs as a service: it reports members its ring finds dead (a peer's ring neighbours are often
@@ -8,7 +8,7 @@ import { MembershipRequest, MembershipResponse, type RingSettings } from '../../
 import { JoinFailedError } from '../errors.js'
 import { backoff, sleep, TaskSet, type Service, type StopOptions } from '../lifecycle.js'
 import { RpcClient, type RpcLimits, type Target } from '../net/rpc.js'
-import { MAX_ADDRS, type PeerDirectory } from '../chord/wire.js'
+import { decodePeerId, MAX_ADDRS, type PeerDirectory } from '../chord/wire.js'
 import { viewFromWire, viewToWire, type View } from './view.js'
 import type { Ring } from '../chord/ring.js'
 import type { NodeRef } from '../ring/index.js'
@@ -16,8 +16,9 @@ import type { Libp2p } from '@libp2p/interface'
 import type { Logger } from '@libp2p/logger'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
-export const MEMBERSHIP_PROTOCOL = '/chord-peer/membership/2.0.0'
-export const MEMBERSHIP_LIMITS: RpcLimits = { maxMessageBytes: 1024 * 1024, timeoutMs: 10_000 }
+export const MEMBERSHIP_PROTOCOL = '/chord-peer/membership/3.0.0'
+/** Requests and replies alike: a PUSH_VIEW carries a whole view (4 096 members), the longest request. */
+export const MEMBERSHIP_LIMITS: RpcLimits = { maxMessageBytes: 1024 * 1024, maxRequestBytes: 1024 * 1024, timeoutMs: 10_000 }
 export const Status = MembershipResponse.Status
 
 /** Backoff between rounds of join attempts: 250 ms doubling to 2 s. */
@@ -27,13 +28,23 @@ export interface Admission {
   settings: RingSettings
   successors: NodeRef[]
   supernodes: NodeRef[]
+  /** This node's membership certificate, encoded. */
+  cert: Uint8Array<ArrayBuffer>
   /** For a supernode: the view it starts from. */
   view?: View
+}
+
+/** A renewed certificate, and the supernodes as the renewing supernode knows them. */
+export interface Renewal {
+  cert: Uint8Array<ArrayBuffer>
+  supernodes: NodeRef[]
 }
 
 export interface JoinOptions {
   /** Join the supernode group too. */
   supernode?: boolean
+  /** An invite token's bytes (src/trust/invites.ts). */
+  invite?: Uint8Array<ArrayBuffer>
   /** Keep retrying unreachable supernodes until this long has passed (ms). */
   timeoutMs: number
   /** Called after each failed round, with the error. */
@@ -60,7 +71,9 @@ export class MembershipClient {
   async ask (
     to: Target, req: Partial<MembershipRequest> & Pick<MembershipRequest, 'type'>, signal?: AbortSignal
   ): Promise<MembershipResponse> {
-    const full: MembershipRequest = { peerId: new Uint8Array(0), addrs: [], supernode: false, forwarded: false, ...req }
+    const full: MembershipRequest = {
+      peerId: new Uint8Array(0), addrs: [], supernode: false, forwarded: false, invite: new Uint8Array(0), ...req
+    }
     return await this.rpc.request(to, full, { signal })
   }
 
@@ -74,8 +87,9 @@ export class MembershipClient {
     const req = {
       type: MembershipRequest.Type.JOIN,
       peerId: this.host.peerId.toMultihash().bytes,
-      addrs: this.host.getMultiaddrs().slice(0, MAX_ADDRS).map(a => a.decapsulateCode(421).bytes),
-      supernode: options.supernode === true
+      addrs: this.ownAddrs(),
+      supernode: options.supernode === true,
+      invite: options.invite ?? new Uint8Array(0)
     }
     let lastError: Error = new JoinFailedError('no supernode given')
     let answered = false
@@ -121,6 +135,28 @@ export class MembershipClient {
     return await this.tellAny(others, { type: MembershipRequest.Type.REPORT_DEAD, peerId: this.peers.toWire(node).peerId }, signal)
   }
 
+  /**
+   * A fresh certificate from the first of `supernodes` that renews it (RENEW, announcing this node's current
+   * addresses) with one valid for this node; 'removed' when none did and one said this node is not a member (it
+   * is out of the view: it must join again); undefined when none did before `signal`.
+   */
+  async renew (supernodes: readonly NodeRef[], signal: AbortSignal): Promise<Renewal | 'removed' | undefined> {
+    let removed = false
+    for (const node of supernodes) {
+      try {
+        const res = await this.ask(this.peers.dialTarget(node), { type: MembershipRequest.Type.RENEW, addrs: this.ownAddrs() }, signal)
+        if (res.status === Status.NOT_MEMBER) removed = true
+        if (res.status !== Status.OK || res.cert.byteLength === 0) continue
+        const supernodesNow = this.trustSupernodes(res.supernodes)
+        if (this.peers.learnCert(res.cert)?.address !== this.host.peerId.toString()) continue
+        return { cert: res.cert, supernodes: supernodesNow }
+      } catch {
+        signal.throwIfAborted()
+      }
+    }
+    return removed ? 'removed' : undefined
+  }
+
   /** `node`'s view (GET_VIEW). */
   async fetchView (node: NodeRef, signal: AbortSignal): Promise<View> {
     const res = await this.ask(this.peers.dialTarget(node), { type: MembershipRequest.Type.GET_VIEW }, signal)
@@ -146,13 +182,34 @@ export class MembershipClient {
   }
 
   private admission (res: MembershipResponse): Admission {
-    if (res.settings === undefined || res.successors.length === 0) throw new JoinFailedError('the supernode sent an incomplete admission')
+    if (res.settings === undefined || res.successors.length === 0 || res.cert.byteLength === 0) {
+      throw new JoinFailedError('the supernode sent an incomplete admission')
+    }
+    // The supernodes the admitting supernode names are this node's trust roots from now on: it reached that
+    // supernode at the PeerId its operator gave (or one it learnt from such a supernode before).
+    const supernodes = this.trustSupernodes(res.supernodes)
+    if (this.peers.learnCert(res.cert)?.address !== this.host.peerId.toString()) {
+      throw new JoinFailedError('the supernode sent a certificate that is not valid for this node')
+    }
     return {
       settings: res.settings,
       successors: this.peers.fromWireList(res.successors),
-      supernodes: this.peers.fromWireList(res.supernodes),
+      supernodes,
+      cert: res.cert,
       ...(res.view !== undefined ? { view: viewFromWire(this.peers, res.view) } : {})
     }
+  }
+
+  /** Make `supernodes` this node's trust roots, then take in their certificates. */
+  private trustSupernodes (supernodes: MembershipResponse['supernodes']): NodeRef[] {
+    if (supernodes.length === 0) throw new JoinFailedError('the supernode named no supernodes')
+    this.peers.verifier.setRoots(supernodes.map(p => decodePeerId(p.peerId).toString()))
+    return this.peers.fromWireList(supernodes)
+  }
+
+  /** This node's listen addresses as it announces them (without /p2p). */
+  private ownAddrs (): Array<Uint8Array<ArrayBuffer>> {
+    return this.host.getMultiaddrs().slice(0, MAX_ADDRS).map(a => a.decapsulateCode(421).bytes as Uint8Array<ArrayBuffer>)
   }
 
   /** Send `req` to each of `supernodes` in turn until one answers OK; false when none did before `signal`. */
@@ -176,47 +233,133 @@ export const LEAVE_NOTICE_MS = 2_000
 /** How long a peer tries the supernodes with one dead-node report. */
 export const REPORT_DEAD_MS = 10_000
 
+/** How long a renewal may take before the next attempt; and the wait after a failed one. */
+const RENEW_TIMEOUT_MS = 10_000
+const RENEW_RETRY_MS = 5_000
+/** The least time between two renewals that certificates naming unknown supernodes ask for. */
+const REFRESH_ROOTS_MS = 5_000
+
 export interface PeerMembershipInit {
   ring: Ring
   client: MembershipClient
   /** The supernodes this peer knows (from its admission). */
   supernodes: readonly NodeRef[]
+  /** Where to ask to join again besides the known supernodes (the operator's --connect addresses). */
+  bootstrap?: readonly Multiaddr[]
+  /** Takes this node's renewed certificate (the members-only gate serves it). */
+  setOwnCert: (cert: Uint8Array<ArrayBuffer>) => void
   log?: Logger
 }
 
-/** A plain peer's part in membership: report dead members, announce a graceful leave. */
+/**
+ * A plain peer's part in membership: renew its certificate at half its life (so it lapses only once the peer
+ * has left the view), join again when the supernodes no longer count it a member (taken out of the view as
+ * dead while it was cut off, say), report dead members, announce a graceful leave.
+ */
 export class PeerMembership implements Service {
   private readonly log: Logger
   private readonly tasks: TaskSet
+  private known: readonly NodeRef[]
   /** Members being reported now: one report at a time per node. */
   private readonly reporting = new Set<string>()
+  private lastRefresh = -Infinity
   private readonly onDead = (e: CustomEvent<{ node: NodeRef }>): void => { this.report(e.detail.node) }
 
   constructor (private readonly init: PeerMembershipInit) {
     this.log = init.log ?? logger('chord-peer:membership')
     this.tasks = new TaskSet(this.log)
+    this.known = init.supernodes
+  }
+
+  /** The supernodes this peer knows now (the last renewal's list). */
+  get supernodes (): readonly NodeRef[] {
+    return this.known
   }
 
   async start (): Promise<void> {
     this.init.ring.events.addEventListener('node:dead', this.onDead)
+    this.tasks.run('renewing this node\'s certificate', async signal => { await this.renewals(signal) })
   }
 
   async stop (options: StopOptions = {}): Promise<void> {
     this.init.ring.events.removeEventListener('node:dead', this.onDead)
     await this.tasks.stop()
     if (options.leave === true) {
-      const told = await this.init.client.leave(this.init.supernodes, AbortSignal.timeout(LEAVE_NOTICE_MS))
+      const told = await this.init.client.leave(this.known, AbortSignal.timeout(LEAVE_NOTICE_MS))
       if (!told) this.log('no supernode took the leave notice; the ring will notice the departure')
     }
     this.init.client.close()
   }
 
+  /**
+   * A certificate showed a supernode this peer does not know: one that joined (or came back) since this peer's
+   * last renewal. Renew now, which brings the current supernodes (this peer's trust roots, and where it sends
+   * renewals, leave notices and dead reports); at most once per REFRESH_ROOTS_MS, as anyone can send a
+   * certificate.
+   */
+  refreshRoots (): void {
+    const now = Date.now()
+    if (now - this.lastRefresh < REFRESH_ROOTS_MS) return
+    this.lastRefresh = now
+    this.tasks.run('refreshing the trusted supernodes', async signal => {
+      const renewal = await this.init.client.renew(this.known, AbortSignal.any([signal, AbortSignal.timeout(RENEW_TIMEOUT_MS)]))
+      if (typeof renewal === 'object') this.take(renewal)
+    })
+  }
+
+  /**
+   * Renew this node's certificate whenever it is past half its life, until stopped; at least RENEW_RETRY_MS apart
+   * (a clock far ahead would make every certificate look due). Join again when a supernode says this node is no
+   * member, or when no supernode renews and this node's certificate has lapsed.
+   */
+  private async renewals (signal: AbortSignal): Promise<void> {
+    const { peers } = this.init.ring
+    const self = this.init.ring.self.address
+    let gap = 0
+    while (!signal.aborted) {
+      const own = peers.cert(self)
+      const due = own === undefined ? 0 : own.expires - peers.verifier.ttlMs / 2 - peers.verifier.now()
+      await sleep(Math.max(due, gap), signal)
+      gap = RENEW_RETRY_MS
+      const renewal = await this.init.client.renew(this.known, AbortSignal.any([signal, AbortSignal.timeout(RENEW_TIMEOUT_MS)]))
+      if (typeof renewal === 'object') {
+        this.take(renewal)
+      } else if (renewal === 'removed' || peers.cert(self) === undefined) {
+        await this.rejoin(signal)
+      } else {
+        this.log('no supernode renewed this node\'s certificate; trying again in %d ms', RENEW_RETRY_MS)
+      }
+    }
+  }
+
+  private take (renewal: Renewal): void {
+    this.init.setOwnCert(renewal.cert)
+    this.known = renewal.supernodes
+  }
+
+  /** Ask to be admitted again, through the known supernodes' addresses and the bootstrap addresses. */
+  private async rejoin (signal: AbortSignal): Promise<void> {
+    const { peers } = this.init.ring
+    const targets = [
+      ...this.known.flatMap(n => peers.addrs(n).map(a => a.encapsulate(`/p2p/${n.address}`))),
+      ...(this.init.bootstrap ?? [])
+    ]
+    this.log('the supernodes no longer count this node a member; joining again')
+    try {
+      this.take(await this.init.client.join(targets, { timeoutMs: RENEW_TIMEOUT_MS, signal }))
+      this.log('admitted again')
+    } catch (err) {
+      signal.throwIfAborted()
+      this.log('joining again failed: %e', err)
+    }
+  }
+
   private report (node: NodeRef): void {
-    if (this.reporting.has(node.address) || this.init.supernodes.some(s => s.address === node.address)) return
+    if (this.reporting.has(node.address) || this.known.some(s => s.address === node.address)) return
     this.reporting.add(node.address)
     this.tasks.run(`report ${node.address} dead`, async signal => {
       try {
-        await this.init.client.reportDead(this.init.supernodes, node, AbortSignal.any([signal, AbortSignal.timeout(REPORT_DEAD_MS)]))
+        await this.init.client.reportDead(this.known, node, AbortSignal.any([signal, AbortSignal.timeout(REPORT_DEAD_MS)]))
       } finally {
         this.reporting.delete(node.address)
       }

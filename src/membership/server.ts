@@ -1,4 +1,4 @@
-// The supernode side of /chord-peer/membership/2.0.0: admission to and departure from the ring, coordinated by
+// The supernode side of /chord-peer/membership/3.0.0: admission to and departure from the ring, coordinated by
 // the leader of the supernodes, and the membership view the leader replicates (protocols/README.md §6).
 // - A JOIN or LEAVE may go to any supernode. The one that receives it checks that `peer_id` is the connection's
 //   authenticated peer, then forwards it to the leader (`forwarded`, which the leader accepts only from a known
@@ -7,22 +7,40 @@
 // - The leader handles JOINs and LEAVEs one at a time. It admits a joiner with the ring settings, its successor
 //   list (a lookup of its id; the joiner copies it before notifying anyone, Zave) and the supernodes, records it
 //   in the view, raises the view's version, pushes the view to every supernode (PUSH_VIEW) and persists it.
-// - A supernode accepts a pushed view only from a known supernode and only when it is newer (`newerView`).
+// - The leader issues each member's certificate (src/trust/certs.ts) with its admission; any supernode renews
+//   the certificate of a member of its view (RENEW), so certificates lapse once their node leaves the view.
+// - A new supernode needs an invite a supernode minted (src/trust/invites.ts), and so does a peer when the ring's
+//   admission is INVITE; the leader records used invites in the view. JOINs are rate-limited per remote IP at
+//   the supernode that receives them (a peer that keeps joining over the rate is disconnected: ../trust/bans.ts),
+//   the member count is capped at admission, and a member that has not entered the ring ENTER_DEADLINE_MS after
+//   its admission leaves the view again.
+// - A supernode accepts a pushed view only from the view's own leader, a supernode of its current view; only
+//   when it is newer (`newerView`), its settings are the ring's, and its epoch is within MAX_EPOCH_JUMP.
+//   GET_VIEW answers members only.
 // - It follows the election through its events: when this node starts acting as the leader of a new epoch it
 //   takes the view over, and a follower whose heartbeat ack shows an older view version is pushed the view.
 // - Members found dead by this node's ring, or reported by a member (REPORT_DEAD), leave the view once this
 //   node's own PING fails too.
 import { logger } from '@libp2p/logger'
-import { MembershipRequest, MembershipResponse } from '../../protocols/membership.js'
+import { MembershipRequest, MembershipResponse, RingSettings } from '../../protocols/membership.js'
+import { sameSettings } from '../config.js'
+import { MAX_EPOCH_JUMP } from '../election/chang-roberts.js'
 import { backoff, sleep, TaskSet, type Service, type StopOptions } from '../lifecycle.js'
 import { byType, serveRpc } from '../net/rpc.js'
 import { decodeAddrs, decodePeerId } from '../chord/wire.js'
+import { issueCert, Role } from '../trust/certs.js'
+import { checkInvite, mintInvite } from '../trust/invites.js'
+import { TokenBuckets } from '../trust/rate.js'
 import { LEAVE_NOTICE_MS, MEMBERSHIP_LIMITS, MEMBERSHIP_PROTOCOL, MembershipClient, Status } from './client.js'
-import { newerView, viewFromWire, viewToJson, viewToWire, withNode, withoutNode, type View, type ViewStore } from './view.js'
+import {
+  MAX_MEMBERS, MAX_USED_INVITES, newerView, viewFromWire, viewToJson, viewToWire, withAuthorised, withNode, withoutNode,
+  type View, type ViewStore
+} from './view.js'
 import type { Ring } from '../chord/ring.js'
 import type { ElectionService } from '../election/service.js'
 import type { NodeRef } from '../ring/index.js'
-import type { Connection, Libp2p } from '@libp2p/interface'
+import type { Bans } from '../trust/bans.js'
+import type { Connection, Libp2p, PeerId, PrivateKey } from '@libp2p/interface'
 import type { Logger } from '@libp2p/logger'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
@@ -34,21 +52,41 @@ const REPORT_ATTEMPTS = 8
 const REPORT_BACKOFF = { minMs: RETRY_AFTER_MS, maxMs: 16 * RETRY_AFTER_MS }
 /** How long one chord PING may take to prove a reported node alive. */
 const CONFIRM_DEAD_MS = 1_000
+/** A member admitted this long ago that does not answer a chord PING has not entered the ring: it leaves the view. */
+export const ENTER_DEADLINE_MS = 20_000
+/** JOINs a supernode takes from one IP address: a burst, then so many a second. */
+export const DEFAULT_JOIN_RATE = { burst: 64, perSecond: 2 }
 
 export interface MembershipServerInit {
   host: Libp2p
   ring: Ring
+  /** This node's key: it signs certificates and invites. */
+  key: PrivateKey
   /** The view to start from: this node alone for a new ring, or the view received when it joined. */
   view: View
   election: ElectionService
+  /** Takes this node's own certificate (the members-only gate serves it). */
+  setOwnCert: (cert: Uint8Array<ArrayBuffer>) => void
   /** Where the view is kept between runs (data dir, S3). */
   stores?: ViewStore[]
+  /** JOINs taken per remote IP (default DEFAULT_JOIN_RATE). */
+  joinRate?: { burst: number, perSecond: number }
+  /** Told of every JOIN over that rate: it closes the connections of a peer that keeps sending them. */
+  bans?: Pick<Bans, 'overJoinRate'>
+  /** Most members admitted (default and largest MAX_MEMBERS). */
+  maxMembers?: number
+  /** How long an admitted member has to answer on the ring (default ENTER_DEADLINE_MS). */
+  enterDeadlineMs?: number
+  /** The clock certificates and invites are dated by (default Date.now). */
+  now?: () => number
   log?: Logger
 }
 
 type Reply = MembershipResponse
 
-const reply = (status: MembershipResponse.Status, error = ''): Reply => ({ status, error, successors: [], supernodes: [], retryAfterMs: 0 })
+const reply = (status: MembershipResponse.Status, error = ''): Reply => ({
+  status, error, successors: [], supernodes: [], retryAfterMs: 0, cert: new Uint8Array(0)
+})
 const ok = (): Reply => reply(Status.OK)
 const retryLater = (error: string): Reply => ({ ...reply(Status.RETRY_LATER, error), retryAfterMs: RETRY_AFTER_MS })
 
@@ -66,6 +104,9 @@ export class MembershipServer implements Service {
   private ledEpoch = -1
   /** Members whose death this node is confirming or reporting now. */
   private readonly reporting = new Set<string>()
+  private readonly joins: TokenBuckets<'join'>
+  private readonly now: () => number
+  private renewTimer?: NodeJS.Timeout
 
   private readonly onActing = (e: CustomEvent<{ acting: boolean, epoch: number }>): void => {
     if (!e.detail.acting || e.detail.epoch === this.ledEpoch) return
@@ -84,7 +125,10 @@ export class MembershipServer implements Service {
     this.log = init.log ?? logger('chord-peer:membership')
     this.tasks = new TaskSet(this.log)
     this.client = new MembershipClient(init.host, init.ring.peers)
+    this.now = init.now ?? Date.now
+    this.joins = new TokenBuckets<'join'>({ join: init.joinRate ?? DEFAULT_JOIN_RATE }, { now: this.now })
     init.election.viewVersion = this.view.version
+    init.ring.peers.verifier.setRoots(this.view.supernodes.map(n => n.address))
     // Subscribed before the election starts, so no change of leadership is missed.
     init.election.events.addEventListener('acting:change', this.onActing)
     init.election.events.addEventListener('ack', this.onAck)
@@ -96,13 +140,17 @@ export class MembershipServer implements Service {
 
   async start (): Promise<void> {
     this.persist(this.view) // the view we start from (a joiner's first view is not pushed to it again)
+    // A supernode is a trust root: it signs its own certificate, and renews it at half its life.
+    await this.renewOwnCert()
     this.init.ring.events.addEventListener('node:dead', this.onDead)
+    const from = (connection: Connection): string => connection.remotePeer.toString()
     const handler = byType<MembershipRequest.Type, MembershipRequest, [Connection, AbortSignal], Reply>(MEMBERSHIP_PROTOCOL, {
-      [MembershipRequest.Type.GET_VIEW]: async () => ({ ...ok(), view: viewToWire(this.init.ring.peers, this.view) }),
-      [MembershipRequest.Type.PUSH_VIEW]: async (req, connection) => this.onPushView(req, connection.remotePeer.toString()),
-      [MembershipRequest.Type.JOIN]: async (req, connection, signal) => this.onJoinOrLeave(req, connection.remotePeer.toString(), signal),
-      [MembershipRequest.Type.LEAVE]: async (req, connection, signal) => this.onJoinOrLeave(req, connection.remotePeer.toString(), signal),
-      [MembershipRequest.Type.REPORT_DEAD]: async (req, connection) => this.onReportDead(req, connection.remotePeer.toString())
+      [MembershipRequest.Type.GET_VIEW]: async (_req, connection) => this.onGetView(from(connection)),
+      [MembershipRequest.Type.PUSH_VIEW]: async (req, connection) => this.onPushView(req, from(connection)),
+      [MembershipRequest.Type.JOIN]: async (req, connection, signal) => this.onJoinOrLeave(req, connection, signal),
+      [MembershipRequest.Type.LEAVE]: async (req, connection, signal) => this.onJoinOrLeave(req, connection, signal),
+      [MembershipRequest.Type.REPORT_DEAD]: async (req, connection) => this.onReportDead(req, from(connection)),
+      [MembershipRequest.Type.RENEW]: async (req, connection) => await this.onRenew(req, connection)
     })
     await serveRpc<MembershipRequest, Reply>(this.init.host, {
       protocol: MEMBERSHIP_PROTOCOL,
@@ -120,6 +168,7 @@ export class MembershipServer implements Service {
       await this.leave().catch(err => { this.log('leave notice failed: %e', err) })
     }
     this.stopped = true
+    clearTimeout(this.renewTimer)
     this.init.election.events.removeEventListener('acting:change', this.onActing)
     this.init.election.events.removeEventListener('ack', this.onAck)
     this.init.ring.events.removeEventListener('node:dead', this.onDead)
@@ -153,21 +202,55 @@ export class MembershipServer implements Service {
     await this.client.leave(others, AbortSignal.timeout(LEAVE_NOTICE_MS))
   }
 
+  /** Mint an invite to join as `role`, valid for `ttlMs`: the token to hand to the joiner's operator. */
+  async invite (role: Role, ttlMs: number): Promise<{ token: string, expires: number }> {
+    const now = this.now()
+    return { token: await mintInvite(this.init.key, this.init.host.peerId, role, ttlMs, now), expires: now + ttlMs }
+  }
+
   // ---- handlers ------------------------------------------------------------------------------------------------
+
+  private onGetView (from: string): Reply {
+    if (!this.isMember(from)) return this.refuse(Status.NOT_MEMBER, `GET_VIEW from ${from}, not a member`)
+    return { ...ok(), view: viewToWire(this.init.ring.peers, this.view) }
+  }
 
   private onPushView (req: MembershipRequest, from: string): Reply {
     if (!this.isSupernode(from)) return this.refuse(Status.NOT_SUPERNODE, `a view pushed by ${from}, not a known supernode`)
     const view = viewFromWire(this.init.ring.peers, req.view)
-    if (!newerView(view, this.view)) return this.refuse(Status.STALE_VIEW,
-      `a stale view (epoch ${view.epoch}, version ${view.version}) from ${from}`)
+    if (view.leader?.address !== from) {
+      return this.refuse(Status.NOT_LEADER, `a view of epoch ${view.epoch} pushed by ${from}, not its leader`)
+    }
+    if (!newerView(view, this.view)) {
+      return this.refuse(Status.STALE_VIEW, `a stale view (epoch ${view.epoch}, version ${view.version}) from ${from}`)
+    }
+    if (view.epoch > this.view.epoch + MAX_EPOCH_JUMP) {
+      return this.refuse(Status.STALE_VIEW, `a view of epoch ${view.epoch}, beyond what elections can reach from ${this.view.epoch}`)
+    }
+    if (!sameSettings(view.settings, this.view.settings)) {
+      return this.refuse(Status.BAD_SETTINGS, `a view from ${from} with other ring settings: settings never change`)
+    }
     this.adopt(view)
     return ok()
   }
 
-  private async onJoinOrLeave (req: MembershipRequest, from: string, signal: AbortSignal): Promise<Reply> {
+  private async onRenew (req: MembershipRequest, connection: Connection): Promise<Reply> {
+    const from = connection.remotePeer
+    const address = from.toString()
+    if (!this.isMember(address)) return this.refuse(Status.NOT_MEMBER, `RENEW from ${address}, not a member`)
+    const cert = await this.issue(from, this.isSupernode(address) ? Role.SUPERNODE : Role.PEER, decodeAddrs(req.addrs))
+    return { ...ok(), cert, supernodes: this.view.supernodes.map(n => this.init.ring.peers.toWire(n)) }
+  }
+
+  private async onJoinOrLeave (req: MembershipRequest, connection: Connection, signal: AbortSignal): Promise<Reply> {
     const { ring, election } = this.init
+    const from = connection.remotePeer.toString()
     const join = req.type === MembershipRequest.Type.JOIN
     const subject = decodePeerId(req.peerId)
+    if (join && !req.forwarded && !this.joins.take(remoteHost(connection), 'join')) {
+      this.init.bans?.overJoinRate(connection.remotePeer)
+      return { ...reply(Status.RETRY_LATER, 'too many joins from this address: wait'), retryAfterMs: 1_000 }
+    }
     if (req.forwarded) {
       if (!this.isSupernode(from)) return this.refuse(Status.NOT_SUPERNODE, `a forwarded request from ${from}, not a known supernode`)
     } else if (subject.toString() !== from) {
@@ -176,7 +259,7 @@ export class MembershipServer implements Service {
     const addrs = decodeAddrs(req.addrs)
     if (election.acting()) {
       const node = ring.peers.learn(subject)
-      return join ? await this.admit(node, addrs, req.supernode, signal) : await this.remove(node)
+      return join ? await this.admit(node, addrs, req, signal) : await this.remove(node)
     }
     const leader = election.leader()
     if (req.forwarded || leader === undefined || leader.address === ring.self.address) return retryLater(
@@ -204,6 +287,37 @@ export class MembershipServer implements Service {
 
   private isSupernode (address: string): boolean {
     return this.view.supernodes.some(n => n.address === address)
+  }
+
+  private isMember (address: string): boolean {
+    return this.view.members.some(n => n.address === address) || this.isSupernode(address)
+  }
+
+  /** A certificate for `subject`, signed by this supernode. */
+  private async issue (subject: PeerId, role: Role, addrs: Multiaddr[]): Promise<Uint8Array<ArrayBuffer>> {
+    const cert = await issueCert(this.init.key, this.init.host.peerId, {
+      subject, role, addrs, epoch: this.init.election.epoch(), expires: this.now() + this.init.ring.peers.verifier.ttlMs
+    })
+    this.init.ring.peers.learnCert(cert)
+    return cert
+  }
+
+  /** Sign this node's own certificate again, and again at half its life (in 5 s when signing failed). */
+  private async renewOwnCert (): Promise<void> {
+    if (this.stopped) return
+    let next = this.init.ring.peers.verifier.ttlMs / 2
+    try {
+      const addrs = this.init.host.getMultiaddrs().map(a => a.decapsulateCode(421))
+      this.init.setOwnCert(await this.issue(this.init.host.peerId, Role.SUPERNODE, addrs))
+    } catch (err) {
+      this.log.error('cannot sign this supernode\'s certificate: %e', err)
+      next = 5_000
+    }
+    if (this.stopped) return
+    this.renewTimer = setTimeout(() => {
+      this.tasks.run('renewing this supernode\'s certificate', async () => { await this.renewOwnCert() })
+    }, next)
+    this.renewTimer.unref()
   }
 
   // ---- dead members ----------------------------------------------------------------------------------------------
@@ -244,7 +358,12 @@ export class MembershipServer implements Service {
       const leader = election.leader()
       if (leader !== undefined && leader.address !== ring.self.address) {
         const leave: MembershipRequest = {
-          type: MembershipRequest.Type.LEAVE, peerId: ring.peers.toWire(node).peerId, addrs: [], supernode: false, forwarded: true
+          type: MembershipRequest.Type.LEAVE,
+          peerId: ring.peers.toWire(node).peerId,
+          addrs: [],
+          supernode: false,
+          forwarded: true,
+          invite: new Uint8Array(0)
         }
         const res = await this.client.forward(leader, leave, signal).catch(() => undefined)
         if (res?.status === Status.OK) return
@@ -255,30 +374,82 @@ export class MembershipServer implements Service {
 
   // ---- the leader's changes ---------------------------------------------------------------------------------------
 
-  /** The leader admits `joiner`: place it, record it, answer. */
-  private async admit (joiner: NodeRef, addrs: Multiaddr[], supernode: boolean, signal: AbortSignal): Promise<Reply> {
+  /**
+   * Why `joiner` may not join as it asks (an invite it needs and lacks, a bad or used invite, a full ring), or
+   * the nonce of the invite it used (undefined: none needed).
+   */
+  private admissible (joiner: NodeRef, req: MembershipRequest): Reply | { nonce?: string, expires?: number } {
+    // A member coming back (a restart) is admitted again as what it was; a supernode the operator authorised
+    // once comes back as one (a crash, a restart) even after it left the view.
+    const again = req.supernode ? this.view.authorised.includes(joiner.address) : this.isMember(joiner.address)
+    if (again) return {}
+    const needsInvite = req.supernode || this.view.settings.admission === RingSettings.Admission.INVITE
+    const cap = Math.min(this.init.maxMembers ?? MAX_MEMBERS, MAX_MEMBERS)
+    if (this.view.members.length >= cap) return this.refuse(Status.FULL, `the ring has ${cap} members, as many as it admits`)
+    if (!needsInvite) return {}
+    if (req.invite.byteLength === 0) {
+      return this.refuse(Status.NEEDS_INVITE, req.supernode ? 'a new supernode needs an invite' : 'this ring admits peers by invite only')
+    }
+    const invite = checkInvite(req.invite, a => this.isSupernode(a), this.now())
+    if (invite === 'invalid') return this.refuse(Status.INVITE_INVALID, 'the invite is not one a supernode of this ring signed')
+    if (invite === 'expired') return this.refuse(Status.INVITE_EXPIRED, 'the invite has expired')
+    if (req.supernode && invite.role !== Role.SUPERNODE) {
+      return this.refuse(Status.INVITE_INVALID, 'the invite is for a peer, not a supernode')
+    }
+    if (this.view.usedInvites.some(u => u.nonce === invite.nonce)) return this.refuse(Status.INVITE_USED, 'the invite was used before')
+    return { nonce: invite.nonce, expires: invite.expires }
+  }
+
+  /** The leader admits `joiner`: check, place, certify and record it, answer. */
+  private async admit (joiner: NodeRef, addrs: Multiaddr[], req: MembershipRequest, signal: AbortSignal): Promise<Reply> {
     const { ring } = this.init
+    const supernode = req.supernode
     return await this.serialised(async () => {
       if (!this.init.election.acting()) return retryLater('the leader lost its majority')
-      ring.peers.learn(ring.peers.peerId(joiner.address), addrs)
+      const checked = this.admissible(joiner, req)
+      if ('status' in checked) return checked
       let successors: NodeRef[]
       try {
         successors = await ring.successorsFor(joiner.id, { signal })
       } catch (err) {
         return this.refuse(Status.CANNOT_PLACE, `cannot place the joiner: ${(err as Error).message}`)
       }
+      const now = this.now()
+      const used = checked.nonce === undefined ? [] : [{ nonce: checked.nonce, expires: checked.expires ?? now }]
+      // Certified before the view that lists it goes out, so every node the view reaches can reach the joiner.
+      const cert = await this.issue(ring.peers.peerId(joiner.address), supernode ? Role.SUPERNODE : Role.PEER, addrs)
       const view = this.changeNow(v => ({
         ...v,
         members: withNode(v.members, joiner),
-        supernodes: supernode ? withNode(v.supernodes, joiner) : v.supernodes
+        supernodes: supernode ? withNode(v.supernodes, joiner) : v.supernodes,
+        usedInvites: [...v.usedInvites.filter(u => u.expires > now), ...used].slice(-MAX_USED_INVITES)
       }))
       this.log('admitted %s%s before %s', joiner.address, supernode ? ' (supernode)' : '', successors[0]?.address)
+      if (!supernode) this.checkEntered(joiner)
       return {
         ...ok(),
+        cert,
         settings: view.settings,
         successors: successors.map(n => ring.peers.toWire(n)),
         supernodes: view.supernodes.map(n => ring.peers.toWire(n)),
         ...(supernode ? { view: viewToWire(ring.peers, view) } : {})
+      }
+    })
+  }
+
+  /** A member that does not answer on the ring ENTER_DEADLINE_MS after its admission leaves the view again. */
+  private checkEntered (member: NodeRef): void {
+    this.tasks.run(`checking that ${member.address} entered the ring`, async signal => {
+      const deadline = this.init.enterDeadlineMs ?? ENTER_DEADLINE_MS
+      await sleep(deadline, signal)
+      if (!this.view.members.some(m => m.address === member.address)) return
+      try {
+        await this.init.ring.ping(member, { signal: AbortSignal.any([signal, AbortSignal.timeout(CONFIRM_DEAD_MS)]) })
+      } catch {
+        signal.throwIfAborted()
+        if (!this.init.election.acting()) return // the next leader's own checks (a dead-node report) take over
+        this.log('%s did not enter the ring within %d ms of its admission', member.address, deadline)
+        await this.remove(member)
       }
     })
   }
@@ -302,7 +473,7 @@ export class MembershipServer implements Service {
   }
 
   private changeNow (edit: (view: View) => View): View {
-    const next = { ...edit(this.view), version: this.view.version + 1 }
+    const next = withAuthorised({ ...edit(this.view), version: this.view.version + 1 })
     this.adopt(next)
     void this.push(next)
     return next
@@ -312,7 +483,10 @@ export class MembershipServer implements Service {
     const supernodesChanged = view.supernodes.map(n => n.address).join() !== this.view.supernodes.map(n => n.address).join()
     this.view = view
     this.init.election.viewVersion = view.version
-    if (supernodesChanged) this.init.election.setSupernodes(view.supernodes)
+    if (supernodesChanged) {
+      this.init.election.setSupernodes(view.supernodes)
+      this.init.ring.peers.verifier.setRoots(view.supernodes.map(n => n.address))
+    }
     this.persist(view)
   }
 
@@ -337,4 +511,10 @@ export class MembershipServer implements Service {
       await Promise.all(stores.map(async s => s.save(json).catch(err => { this.log('cannot save the view to %s: %e', s.where, err) })))
     })
   }
+}
+
+/** The IP address a connection comes from (the whole remote address when it has none). */
+function remoteHost (connection: Connection): string {
+  const ip = connection.remoteAddr.getComponents().find(c => c.name === 'ip4' || c.name === 'ip6')
+  return ip?.value ?? connection.remoteAddr.toString()
 }

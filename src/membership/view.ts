@@ -8,11 +8,12 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3'
 import { peerIdFromString } from '@libp2p/peer-id'
-import { multiaddr } from '@multiformats/multiaddr'
+import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { InvalidMessageError, NotFoundError, StorageError } from '../errors.js'
 import { decodePeerId, nodeRefOf, type PeerDirectory } from '../chord/wire.js'
 import { createS3Client, mapS3Error } from '../storage/s3-client.js'
-import type { MembershipView, Peer, RingSettings } from '../../protocols/membership.js'
+import { RingSettings, type MembershipView, type Peer } from '../../protocols/membership.js'
+import { validateSettings } from '../config.js'
 import type { NodeRef } from '../ring/index.js'
 import type { S3Config } from '../config.js'
 import type { Service } from '../lifecycle.js'
@@ -31,6 +32,33 @@ export interface View {
   settings: RingSettings
   supernodes: NodeRef[]
   members: NodeRef[]
+  /** Invites the leaders accepted, by nonce (hex), until they expire (ms since the Unix epoch): each works once. */
+  usedInvites: UsedInvite[]
+  /**
+   * PeerId strings the operator authorised as supernodes, current ones included: each may rejoin as a supernode
+   * (a crash, a restart) without a new invite. Kept by `withAuthorised`, never longer than MAX_AUTHORISED.
+   */
+  authorised: string[]
+}
+
+export interface UsedInvite { nonce: string, expires: number }
+
+/** Most used invites a view records (each is kept only until it expires). */
+export const MAX_USED_INVITES = 4_096
+
+/** Most identities a view remembers as authorised supernodes. */
+export const MAX_AUTHORISED = 256
+
+/**
+ * `view` with its current supernodes in `authorised`; past that bound the longest-authorised identities that are
+ * no longer supernodes are forgotten (they need a new invite).
+ */
+export function withAuthorised<V extends Pick<View, 'supernodes' | 'authorised'>> (view: V): V {
+  const all = [...new Set([...view.authorised, ...view.supernodes.map(n => n.address)])]
+  const current = new Set(view.supernodes.map(n => n.address))
+  let extra = all.length - MAX_AUTHORISED
+  const authorised = all.filter(a => current.has(a) || extra-- <= 0)
+  return { ...view, authorised }
 }
 
 /** True when `a` should replace `b`. */
@@ -54,9 +82,13 @@ export function viewToWire (peers: PeerDirectory, view: View): MembershipView {
     leader: view.leader === undefined ? new Uint8Array(0) : peers.toWire(view.leader).peerId,
     settings: view.settings,
     supernodes: view.supernodes.map(n => peers.toWire(n)),
-    members: view.members.map(n => peers.toWire(n))
+    members: view.members.map(n => peers.toWire(n)),
+    usedInvites: view.usedInvites.map(u => ({ nonce: hexBytes(u.nonce), expires: BigInt(u.expires) })),
+    authorised: view.authorised.map(a => peerIdFromString(a).toMultihash().bytes as Uint8Array<ArrayBuffer>)
   }
 }
+
+const hexBytes = (hex: string): Uint8Array<ArrayBuffer> => new Uint8Array(Buffer.from(hex, 'hex'))
 
 /** Decode and check a view from the wire; learns every address in it. InvalidMessageError when malformed. */
 export function viewFromWire (peers: PeerDirectory, wire: MembershipView | undefined): View {
@@ -64,22 +96,36 @@ export function viewFromWire (peers: PeerDirectory, wire: MembershipView | undef
   if (wire.settings === undefined) throw new InvalidMessageError('the view has no ring settings')
   if (wire.supernodes.length > MAX_SUPERNODES) throw new InvalidMessageError(`more than ${MAX_SUPERNODES} supernodes`)
   if (wire.members.length > MAX_MEMBERS) throw new InvalidMessageError(`more than ${MAX_MEMBERS} members`)
+  if (wire.usedInvites.length > MAX_USED_INVITES) throw new InvalidMessageError(`more than ${MAX_USED_INVITES} used invites`)
+  if (wire.authorised.length > MAX_AUTHORISED) throw new InvalidMessageError(`more than ${MAX_AUTHORISED} authorised supernodes`)
+  try {
+    validateSettings(wire.settings)
+  } catch (err) {
+    throw new InvalidMessageError(`the view's settings are invalid: ${(err as Error).message}`, { cause: err })
+  }
+  const epoch = Number(wire.epoch)
+  const version = Number(wire.version)
+  if (!Number.isSafeInteger(epoch) || !Number.isSafeInteger(version)) {
+    throw new InvalidMessageError('the view\'s epoch or version is out of range')
+  }
   const list = (list: Peer[]): NodeRef[] => list.map(p => peers.fromWire(p))
   const supernodes = list(wire.supernodes)
   const leader = wire.leader.length === 0 ? undefined : nodeRefOf(peers.space, decodePeerId(wire.leader))
   return {
-    version: Number(wire.version),
-    epoch: Number(wire.epoch),
+    version,
+    epoch,
     ...(leader !== undefined ? { leader } : {}),
     settings: wire.settings,
     supernodes,
-    members: list(wire.members)
+    members: list(wire.members),
+    usedInvites: wire.usedInvites.map(u => ({ nonce: Buffer.from(u.nonce).toString('hex'), expires: Number(u.expires) })),
+    authorised: wire.authorised.map(a => decodePeerId(a).toString())
   }
 }
 
 // ---- persistence ---------------------------------------------------------------------------------------------
 
-interface PeerJson { peerId: string, addrs: string[] }
+export interface PeerJson { peerId: string, addrs: string[] }
 export interface ViewJson {
   version: number
   epoch: number
@@ -87,6 +133,8 @@ export interface ViewJson {
   settings: RingSettings
   supernodes: PeerJson[]
   members: PeerJson[]
+  usedInvites?: UsedInvite[]
+  authorised?: string[]
 }
 
 export function viewToJson (peers: PeerDirectory, view: View): ViewJson {
@@ -97,28 +145,61 @@ export function viewToJson (peers: PeerDirectory, view: View): ViewJson {
     ...(view.leader !== undefined ? { leader: view.leader.address } : {}),
     settings: view.settings,
     supernodes: view.supernodes.map(peer),
-    members: view.members.map(peer)
+    members: view.members.map(peer),
+    usedInvites: view.usedInvites,
+    authorised: view.authorised
   }
 }
 
-/** Read a stored view back; StorageError when it is not one. Learns every address in it. */
+/**
+ * Read a stored view back; StorageError when it is not one. The addresses stored with each node are not learnt
+ * (only certificates say where a member is); `addressesIn` reads them for a node restarting its ring.
+ */
 export function viewFromJson (peers: PeerDirectory, json: ViewJson): View {
   const space = peers.space
   try {
-    const list = (list: PeerJson[]): NodeRef[] => list.map(p => peers.learn(peerIdFromString(p.peerId), p.addrs.map(a => multiaddr(a))))
-    if (!Number.isSafeInteger(json.version) || !Number.isSafeInteger(json.epoch) ||
-      typeof json.settings?.k !== 'number') throw new Error('bad version, epoch or settings')
+    const list = (list: PeerJson[]): NodeRef[] => list.map(p => peers.learn(peerIdFromString(p.peerId)))
+    if (!Number.isSafeInteger(json.version) || !Number.isSafeInteger(json.epoch)) throw new Error('bad version or epoch')
+    const settings = { ...json.settings, admission: json.settings?.admission ?? RingSettings.Admission.OPEN }
+    validateSettings(settings)
     return {
       version: json.version,
       epoch: json.epoch,
       ...(json.leader !== undefined ? { leader: nodeRefOf(space, peerIdFromString(json.leader)) } : {}),
-      settings: json.settings,
+      settings,
       supernodes: list(json.supernodes),
-      members: list(json.members)
+      members: list(json.members),
+      usedInvites: (json.usedInvites ?? []).filter(u => typeof u.nonce === 'string' && Number.isSafeInteger(u.expires)),
+      authorised: (json.authorised ?? []).filter(validPeerId).slice(0, MAX_AUTHORISED)
     }
   } catch (err) {
     throw new StorageError(`the stored membership view is malformed: ${(err as Error).message}`, { cause: err })
   }
+}
+
+/** Is `text` a PeerId string? */
+export function validPeerId (text: string): boolean {
+  try {
+    peerIdFromString(text)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** The multiaddrs (with /p2p) stored for each of `nodes` in a stored view or supernode list. */
+export function addressesIn (nodes: readonly PeerJson[]): Multiaddr[] {
+  const out: Multiaddr[] = []
+  for (const n of nodes) {
+    for (const a of n.addrs) {
+      try {
+        out.push(multiaddr(a).encapsulate(`/p2p/${n.peerId}`))
+      } catch {
+        // a malformed stored address is skipped
+      }
+    }
+  }
+  return out
 }
 
 /** Where a supernode keeps the view between runs. */

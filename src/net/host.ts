@@ -1,13 +1,17 @@
 // The libp2p host every node runs: TCP, noise, yamux, identify, ping. Connection-manager rate limits are raised
-// so that many peers on one host (tests, a busy supernode) are not reset by the default per-host limits.
+// so that many peers on one host (tests, a busy supernode) are not reset by the default per-host limits. With a
+// swarm key, every connection is first wrapped in the pre-shared-key stream of ./pnet.ts, beneath noise: a peer
+// without the same key never completes the handshake (a private network). A connection gater (the node's bans,
+// src/trust/bans.ts) refuses the connections of the peers it names, both ways.
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { identify } from '@libp2p/identify'
 import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
 import { createLibp2p, type Libp2p } from 'libp2p'
+import { privateNetwork } from './pnet.js'
 import type { Identify } from '@libp2p/identify'
-import type { PrivateKey } from '@libp2p/interface'
+import type { ConnectionGater, PrivateKey } from '@libp2p/interface'
 import type { Ping } from '@libp2p/ping'
 
 /**
@@ -29,6 +33,16 @@ export interface HostInit {
   dialTimeoutMs?: number
   /** Start listening at once (default true); false leaves `start()` to the caller. */
   start?: boolean
+  /**
+   * A swarm key file's bytes (`/key/swarm/psk/1.0.0/`, `/base16/`, 64 hex digits; see `readSwarmKey` in
+   * src/config.ts): only peers with the same key can connect. Default none (a public network).
+   */
+  swarmKey?: Uint8Array
+  /**
+   * Which peers' connections to refuse, inbound and outbound (src/trust/bans.ts: `Bans.gater`, the peers this
+   * node has banned). Default: refuse none.
+   */
+  connectionGater?: ConnectionGater
 }
 
 export async function createHost (init: HostInit): Promise<Host> {
@@ -37,6 +51,8 @@ export async function createHost (init: HostInit): Promise<Host> {
     privateKey: init.privateKey,
     addresses: { listen: init.listen ?? ['/ip4/0.0.0.0/tcp/0'] },
     transports: [tcp()],
+    ...(init.swarmKey === undefined ? {} : { connectionProtector: privateNetwork({ swarmKey: init.swarmKey }) }),
+    ...(init.connectionGater === undefined ? {} : { connectionGater: init.connectionGater }),
     connectionEncrypters: [noise()],
     streamMuxers: [yamux({ streamOptions: { maxStreamWindowSize: STREAM_WINDOW_BYTES } })],
     connectionManager: {

@@ -20,11 +20,19 @@ export interface Codec<T> {
 }
 
 export interface RpcLimits {
-  /** Largest request or reply in bytes. */
+  /** Largest reply in bytes (and largest request, unless maxRequestBytes says otherwise). */
   maxMessageBytes: number
+  /** Largest request in bytes (default maxMessageBytes): a server reads no more of a peer's request than this. */
+  maxRequestBytes?: number
   /** Time allowed for one exchange, in ms. */
   timeoutMs: number
 }
+
+/**
+ * Checks the peer of an inbound stream before a byte of it is read (src/trust/gate.ts: members only); throws to
+ * refuse, and the stream is reset.
+ */
+export type Gate = (connection: Connection) => Promise<void>
 
 /** Where a request goes: a PeerId, or multiaddrs that each end in /p2p/<the same PeerId>. */
 export type Target = PeerId | Multiaddr[]
@@ -40,8 +48,48 @@ export interface ServeInit<Req, Res> extends RpcLimits {
   response: Codec<Res>
   handler: Handler<Req, Res>
   log: Logger
+  /** Who may open streams of this protocol (default: anyone). */
+  gate?: Gate
   /** Concurrent inbound streams per connection (default 64). */
   maxInboundStreams?: number
+}
+
+export interface StreamInit {
+  log: Logger
+  gate?: Gate
+  /** Concurrent inbound streams per connection. */
+  maxInboundStreams: number
+}
+
+/**
+ * Serve `protocol` with `handler` on every inbound stream whose peer passes the gate; a refused stream is reset
+ * before it is read. The one place inbound streams enter the node (request/response and bulk protocols alike).
+ */
+export async function serveStream (
+  host: Libp2p, protocol: string, init: StreamInit, handler: (stream: Stream, connection: Connection) => Promise<void>
+): Promise<void> {
+  await host.handle(protocol, async (stream: Stream, connection: Connection) => {
+    if (init.gate !== undefined) {
+      // Paused, the stream grants the peer no more window while the gate decides (it may ask the peer for its
+      // certificate): what a stranger can make us buffer is the initial yamux window, not the 4 MiB read buffer.
+      if (stream.readStatus === 'readable') stream.pause()
+      try {
+        await init.gate(connection)
+      } catch (err) {
+        init.log('%s from %p refused: %e', protocol, connection.remotePeer, err)
+        stream.abort(err as Error)
+        return
+      }
+      if (stream.readStatus === 'paused') stream.resume()
+    }
+    await handler(stream, connection)
+  }, { maxInboundStreams: init.maxInboundStreams })
+}
+
+/** An lpStream over `stream` that accepts messages up to `max` bytes (libp2p's buffers default to 4 MiB). */
+function framedMessages (stream: Stream, max: number): LengthPrefixedStream<Stream> {
+  stream.maxReadBufferLength = Math.max(stream.maxReadBufferLength, max + 16)
+  return lpStream(stream, { maxDataLength: max, maxBufferSize: max + 16 })
 }
 
 /**
@@ -60,13 +108,14 @@ export function byType<T extends PropertyKey, Req extends { type: T }, Args exte
 
 /** Register an rpc handler on `host` for `init.protocol`. */
 export async function serveRpc<Req, Res> (host: Libp2p, init: ServeInit<Req, Res>): Promise<void> {
-  await host.handle(init.protocol, async (stream: Stream, connection: Connection) => {
+  const streamInit = { log: init.log, gate: init.gate, maxInboundStreams: init.maxInboundStreams ?? 64 }
+  await serveStream(host, init.protocol, streamInit, async (stream: Stream, connection: Connection) => {
     // Bytes that arrived and bytes of whole requests read: a half-close between requests is the end of the
     // conversation, one in the middle of a request is a truncated (malformed) request.
     let received = 0
     let consumed = 0
     stream.addEventListener('message', evt => { received += evt.data.byteLength })
-    const lp = lpStream(stream, { maxDataLength: init.maxMessageBytes })
+    const lp = framedMessages(stream, init.maxRequestBytes ?? init.maxMessageBytes)
     try {
       while (true) {
         let bytes: Uint8ArrayList
@@ -93,7 +142,7 @@ export async function serveRpc<Req, Res> (host: Libp2p, init: ServeInit<Req, Res
       init.log('%s from %p failed: %e', init.protocol, connection.remotePeer, err)
       stream.abort(err as Error)
     }
-  }, { maxInboundStreams: init.maxInboundStreams ?? 64 })
+  })
 }
 
 function isEndOfStream (err: unknown, stream: Stream): boolean {
@@ -161,7 +210,7 @@ export class RpcClient<Req, Res> {
     } catch (err) {
       throw new UnreachableError(`cannot open ${this.init.protocol}: ${(err as Error).message}`, { cause: err })
     }
-    return await this.exchange(key, { stream, lp: lpStream(stream, { maxDataLength: this.init.limits.maxMessageBytes }) }, req, signal)
+    return await this.exchange(key, { stream, lp: framedMessages(stream, this.init.limits.maxMessageBytes) }, req, signal)
   }
 
   /** Drop every idle stream. */

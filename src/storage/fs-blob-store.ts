@@ -7,10 +7,13 @@
 // (code ENOSPC, EIO…) as `cause`, the source's own errors unchanged.
 // Reads are plain ranged file streams and do not re-check the hash: the files layer verifies every chunk it
 // reads, and `verify` rehashes a stored blob on demand (repair, scrubbing).
+// With a quota (`maxBytes`) the store counts the bytes it holds (summed at open, then kept as blobs come and go)
+// and the bytes of the puts in flight, and a put that would take it over the quota fails with QuotaError before
+// the byte that would not fit is written (before the temp file is made when the size is known).
 import { createHash, randomUUID } from 'node:crypto'
 import { mkdir, open, opendir, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
-import { NoSpaceError, NotFoundError, StorageError } from '../errors.js'
+import { InvalidInputError, NoSpaceError, NotFoundError, QuotaError, StorageError } from '../errors.js'
 import { assertHash, checkPutOptions, checkRange, drainAndCheck, hashingStream, isHash } from './blob-store.js'
 import type { AbortOptions, BlobInfo, BlobStore, PutOptions, RangeOptions } from './blob-store.js'
 
@@ -38,22 +41,66 @@ function isErrno (err: unknown, code: string): boolean {
   return (err as NodeJS.ErrnoException | undefined)?.code === code
 }
 
+export interface FsBlobStoreOptions {
+  /** Most bytes of blobs the store may hold (default: no limit); a put that would go over throws QuotaError. */
+  maxBytes?: number
+}
+
 export class FsBlobStore implements BlobStore {
   private readonly blobs: string
   private readonly tmp: string
+  /** Bytes of the blobs held (counted only with a quota). */
+  private held = 0
+  /** Bytes written by puts in flight, held against the quota until they commit or fail. */
+  private pending = 0
 
-  private constructor (readonly dir: string) {
+  private constructor (readonly dir: string, private readonly maxBytes?: number) {
     this.blobs = join(dir, 'blobs')
     this.tmp = join(dir, 'tmp')
   }
 
-  /** Open (creating if needed) the store under `dir`, removing temp files a crashed put left behind. */
-  static async open (dir: string): Promise<FsBlobStore> {
-    const store = new FsBlobStore(dir)
+  /**
+   * Open (creating if needed) the store under `dir`, removing temp files a crashed put left behind; with a quota,
+   * count the bytes it holds.
+   */
+  static async open (dir: string, options: FsBlobStoreOptions = {}): Promise<FsBlobStore> {
+    const max = options.maxBytes
+    if (max !== undefined && !(Number.isSafeInteger(max) && max > 0)) {
+      throw new InvalidInputError(`a storage quota must be a positive number of bytes, got ${max}`)
+    }
+    const store = new FsBlobStore(dir, max)
     await rm(store.tmp, { recursive: true, force: true })
     await mkdir(store.tmp, { recursive: true })
     await mkdir(store.blobs, { recursive: true })
+    if (max !== undefined) for await (const blob of store.list()) store.held += blob.size
     return store
+  }
+
+  /** The quota and the bytes held against it (blobs, and puts in flight); undefined without a quota. */
+  get quota (): { max: number, used: number } | undefined {
+    return this.maxBytes === undefined ? undefined : { max: this.maxBytes, used: this.held + this.pending }
+  }
+
+  /**
+   * Hold `bytes` more of a put in flight (`lease`) against the quota. When they do not fit, give back what the put
+   * held at once, so that the puts still running can use it, and throw QuotaError.
+   */
+  private claim (lease: { bytes: number }, bytes: number): void {
+    if (this.maxBytes === undefined) return
+    const used = this.held + this.pending
+    if (used + bytes > this.maxBytes) {
+      const blob = lease.bytes + bytes
+      this.release(lease)
+      throw new QuotaError(`this node's storage quota of ${this.maxBytes} B is full: ${used} B are in use, and ` +
+        `a blob of at least ${blob} B does not fit`)
+    }
+    this.pending += bytes
+    lease.bytes += bytes
+  }
+
+  private release (lease: { bytes: number }): void {
+    this.pending -= lease.bytes
+    lease.bytes = 0
   }
 
   /** Where the blob `hash` lives (whether or not it exists). */
@@ -67,12 +114,18 @@ export class FsBlobStore implements BlobStore {
     if (options.expectedHash !== undefined && await this.has(options.expectedHash, options)) {
       return await drainAndCheck(source, options)
     }
+    // With a known size the whole blob is claimed before a byte is written; otherwise each piece as it comes.
+    const lease = { bytes: 0 }
+    if (options.expectedSize !== undefined) this.claim(lease, options.expectedSize)
     const temp = join(this.tmp, randomUUID())
     let fh: FileHandle | undefined
     try {
       fh = await disk('create a temp file', async () => await open(temp, 'wx'))
       const { stream, result } = hashingStream(source, options)
+      let written = 0
       for await (const chunk of stream) {
+        written += chunk.byteLength
+        if (written > lease.bytes) this.claim(lease, written - lease.bytes)
         // Awaiting each write is the backpressure: the source is not pulled faster than the disk takes it.
         await disk('write a blob', async () => await writeAll(fh!, chunk))
       }
@@ -82,12 +135,18 @@ export class FsBlobStore implements BlobStore {
       const shard = join(this.blobs, info.hash.slice(0, 2))
       await disk('move a blob into place', async () => {
         await mkdir(shard, { recursive: true })
+        // A blob already there (the same bytes, put before) is not counted twice; two puts of one blob renaming
+        // at the same instant may both count it, too much by one blob until the next open.
+        const counted = this.maxBytes === undefined || await this.has(info.hash)
         // Same hash, same bytes: renaming over an existing blob changes nothing, so concurrent puts are safe.
         await rename(temp, this.path(info.hash))
+        if (!counted) this.held += info.size
+        this.release(lease)
         await syncDir(shard)
       })
       return info
     } catch (err) {
+      this.release(lease)
       await fh?.close().catch(() => {})
       await rm(temp, { force: true })
       throw err
@@ -140,7 +199,9 @@ export class FsBlobStore implements BlobStore {
     assertHash(hash)
     options.signal?.throwIfAborted()
     try {
+      const size = this.maxBytes === undefined ? 0 : (await stat(this.path(hash))).size
       await unlink(this.path(hash))
+      this.held -= size
     } catch (err) {
       if (!isErrno(err, 'ENOENT')) throw new StorageError(`cannot delete blob ${hash}`, { cause: err })
     }

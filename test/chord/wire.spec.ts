@@ -1,6 +1,7 @@
 // Ring members on the wire (src/chord/wire.ts): ring ids derived from PeerIds, never read from a message; peer
 // ids and multiaddrs decoded with InvalidMessageError for anything malformed or over the limits; Peer messages
-// round-trip through the PeerDirectory, which remembers addresses and decides how a node is dialled.
+// round-trip through the PeerDirectory, which dials only members it holds a valid certificate of, at the
+// certificate's addresses, never at addresses others claim for them, and stays bounded.
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
 import { generateKeyPair } from '@libp2p/crypto/keys'
@@ -11,18 +12,25 @@ import {
   decodeAddrs, decodePeerId, nodeRefOf, ringId
 } from '../../src/chord/wire.js'
 import { IdSpace } from '../../src/ring/id.js'
-import type { Connection, PeerId } from '@libp2p/interface'
+import { CertVerifier, issueCert, Role } from '../../src/trust/certs.js'
+import type { Connection, PeerId, PrivateKey } from '@libp2p/interface'
 
 const isInvalidMessage = (err: Error & { code?: string }): boolean =>
   err.name === 'InvalidMessageError' && err.code === 'ERR_INVALID_MESSAGE'
-const newPeerId = async (): Promise<PeerId> => peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
+const newKey = async (): Promise<PrivateKey> => await generateKeyPair('Ed25519')
+const newPeerId = async (): Promise<PeerId> => peerIdFromPrivateKey(await newKey())
 const addr = (port: number): Uint8Array<ArrayBuffer> => new Uint8Array(multiaddr(`/ip4/127.0.0.1/tcp/${port}`).bytes)
 
-/** A directory over a host whose open connections are the PeerIds in `connected`. */
-function directory (space = new IdSpace(), connected = new Set<string>()): PeerDirectory {
-  return new PeerDirectory(space, {
+/**
+ * A directory over a host whose open connections are the PeerIds in `connected`, trusting `roots` to sign
+ * certificates, at most `capacity` entries.
+ */
+function directory (roots: PeerId[], connected = new Set<string>(), capacity?: number): PeerDirectory {
+  const verifier = new CertVerifier()
+  verifier.setRoots(roots.map(r => r.toString()))
+  return new PeerDirectory(new IdSpace(), {
     getConnections: (peer?: PeerId) => (peer !== undefined && connected.has(peer.toString()) ? [{} as Connection] : [])
-  })
+  }, verifier, capacity)
 }
 
 describe('chord/wire', () => {
@@ -78,83 +86,137 @@ describe('chord/wire', () => {
   })
 
   describe('PeerDirectory', () => {
-    it('fromWire derives the ring id from the PeerId and remembers the addresses; toWire gives the same message back', () => {
-      const space = new IdSpace()
-      const dir = directory(space)
-      const wire = { peerId: alice.toMultihash().bytes, addrs: [addr(4001), addr(4002)] }
-      const ref = dir.fromWire(wire)
-      assert.deepEqual(ref, nodeRefOf(space, alice))
-      assert.deepEqual(dir.addrs(ref).map(a => a.toString()), ['/ip4/127.0.0.1/tcp/4001', '/ip4/127.0.0.1/tcp/4002'])
-      const back = dir.toWire(ref)
-      assert.deepEqual(back.peerId, wire.peerId)
-      assert.deepEqual(back.addrs, wire.addrs)
+    let rootKey: PrivateKey
+    let root: PeerId
+    const certOf = async (subject: PeerId, ports: number[], options: { key?: PrivateKey, issuer?: PeerId, expires?: number } = {}) =>
+      await issueCert(options.key ?? rootKey, options.issuer ?? root, {
+        subject,
+        role: Role.PEER,
+        addrs: ports.map(p => multiaddr(`/ip4/127.0.0.1/tcp/${p}`)),
+        epoch: 1,
+        expires: options.expires ?? Date.now() + 60_000
+      })
+
+    before(async () => {
+      rootKey = await newKey()
+      root = peerIdFromPrivateKey(rootKey)
+    })
+
+    it('a peer with a valid certificate is a member, dialled at the certificate\'s addresses; the wire form round-trips', async () => {
+      const peers = directory([root])
+      const cert = await certOf(alice, [4001, 4002])
+      const ref = peers.fromWire({ peerId: alice.toMultihash().bytes, addrs: [], cert })
+      assert.deepEqual(ref, nodeRefOf(peers.space, alice))
+      assert.equal(peers.isMember(alice.toString()), true)
+      const target = peers.dialTarget(ref) as Array<{ toString: () => string }>
+      assert.deepEqual(target.map(a => a.toString()), [4001, 4002].map(p => `/ip4/127.0.0.1/tcp/${p}/p2p/${alice.toString()}`))
+      const wire = peers.toWire(ref)
+      assert.deepEqual([...wire.cert], [...cert])
+      const other = directory([root])
+      assert.deepEqual(other.fromWire(wire), ref)
+      assert.equal(other.isMember(alice.toString()), true)
+    })
+
+    it('addresses others claim for a peer are never dialled: without a certificate it is not a member', () => {
+      const peers = directory([root])
+      const ref = peers.fromWire({ peerId: alice.toMultihash().bytes, addrs: [addr(6666)], cert: new Uint8Array(0) })
+      assert.equal(peers.isMember(alice.toString()), false)
+      assert.deepEqual(peers.addrs(ref), [])
+      assert.throws(() => peers.dialTarget(ref), { name: 'NotMemberError' })
+      assert.deepEqual(peers.toWire(ref).addrs, [])
+    })
+
+    it('a certificate signed by someone not trusted, expired, or of another peer is not taken', async () => {
+      const peers = directory([root])
+      const strangerKey = await newKey()
+      const forged = await certOf(alice, [4001], { key: strangerKey, issuer: peerIdFromPrivateKey(strangerKey) })
+      const expired = await certOf(alice, [4001], { expires: Date.now() - 3_600_000 })
+      const bobs = await certOf(bob, [4003])
+      for (const cert of [forged, expired, bobs]) {
+        peers.fromWire({ peerId: alice.toMultihash().bytes, addrs: [], cert })
+        assert.equal(peers.isMember(alice.toString()), false)
+      }
+      const tampered = await certOf(alice, [4001])
+      tampered[tampered.length - 1] ^= 1 // the signature's last byte
+      peers.fromWire({ peerId: alice.toMultihash().bytes, addrs: [], cert: tampered })
+      assert.equal(peers.isMember(alice.toString()), false)
+    })
+
+    it('a newer certificate replaces an older one (its addresses too); an older one changes nothing', async () => {
+      const peers = directory([root])
+      const early = await certOf(alice, [4001], { expires: Date.now() + 60_000 })
+      const late = await certOf(alice, [4009], { expires: Date.now() + 120_000 })
+      peers.learnCert(late)
+      peers.learnCert(early)
+      assert.deepEqual(peers.addrs(nodeRefOf(peers.space, alice)).map(a => a.toString()), ['/ip4/127.0.0.1/tcp/4009'])
     })
 
     it('fromWire rejects a bad PeerId or a bad address with InvalidMessageError', () => {
-      const dir = directory()
-      assert.throws(() => dir.fromWire({ peerId: Uint8Array.from([9, 9]), addrs: [] }), isInvalidMessage)
-      assert.throws(() => dir.fromWire({ peerId: alice.toMultihash().bytes, addrs: [Uint8Array.from([0xff])] }), isInvalidMessage)
-      assert.throws(() => dir.fromWire({
-        peerId: alice.toMultihash().bytes,
-        addrs: Array.from({ length: MAX_ADDRS + 1 }, (_, i) => addr(i + 1))
-      }), isInvalidMessage)
-    })
-
-    it('an empty address list keeps the addresses known; a new list replaces them', () => {
-      const dir = directory()
-      const ref = dir.fromWire({ peerId: alice.toMultihash().bytes, addrs: [addr(4001)] })
-      dir.fromWire({ peerId: alice.toMultihash().bytes, addrs: [] })
-      assert.deepEqual(dir.addrs(ref).map(a => a.toString()), ['/ip4/127.0.0.1/tcp/4001'])
-      dir.fromWire({ peerId: alice.toMultihash().bytes, addrs: [addr(5001)] })
-      assert.deepEqual(dir.addrs(ref).map(a => a.toString()), ['/ip4/127.0.0.1/tcp/5001'])
-    })
-
-    it('toWire of a node it knows no address for carries the PeerId alone', () => {
-      const dir = directory()
-      const wire = dir.toWire({ id: 0n, address: bob.toString() })
-      assert.deepEqual(wire.peerId, bob.toMultihash().bytes)
-      assert.deepEqual(wire.addrs, [])
+      const peers = directory([root])
+      assert.throws(() => peers.fromWire({ peerId: Uint8Array.from([1, 2, 3]), addrs: [], cert: new Uint8Array(0) }), isInvalidMessage)
+      const bad = { peerId: alice.toMultihash().bytes, addrs: [Uint8Array.from([0xff, 0x01])], cert: new Uint8Array(0) }
+      assert.throws(() => peers.fromWire(bad as never), isInvalidMessage)
     })
 
     it(`fromWireList takes up to MAX_PEERS (${MAX_PEERS}) peers, in order; one more is InvalidMessageError`, () => {
-      const space = new IdSpace()
-      const dir = directory(space)
-      const full = Array.from({ length: MAX_PEERS }, (_, i) => ({ peerId: (i % 2 === 0 ? alice : bob).toMultihash().bytes, addrs: [] }))
-      const refs = dir.fromWireList(full)
-      assert.equal(refs.length, MAX_PEERS)
-      assert.deepEqual(refs.slice(0, 2), [nodeRefOf(space, alice), nodeRefOf(space, bob)])
-      assert.throws(() => dir.fromWireList([...full, full[0]]), isInvalidMessage)
-    })
-
-    it('fromWireList rejects the whole list when one peer in it is malformed', () => {
-      const dir = directory()
-      assert.throws(() => dir.fromWireList([
-        { peerId: alice.toMultihash().bytes, addrs: [] },
-        { peerId: Uint8Array.from([1]), addrs: [] }
-      ]), isInvalidMessage)
+      const peers = directory([root])
+      const one = { peerId: alice.toMultihash().bytes, addrs: [], cert: new Uint8Array(0) }
+      assert.equal(peers.fromWireList(Array.from({ length: MAX_PEERS }, () => one)).length, MAX_PEERS)
+      assert.throws(() => peers.fromWireList(Array.from({ length: MAX_PEERS + 1 }, () => one)), isInvalidMessage)
     })
 
     it('refOf and peerId read a PeerId string; anything else is InvalidMessageError', () => {
-      const space = new IdSpace()
-      const dir = directory(space)
-      assert.deepEqual(dir.refOf(bob.toString()), nodeRefOf(space, bob))
-      assert.ok(dir.peerId(bob.toString()).equals(bob))
-      assert.throws(() => dir.refOf('not-a-peer-id'), isInvalidMessage)
+      const peers = directory([root])
+      assert.deepEqual(peers.refOf(alice.toString()), nodeRefOf(peers.space, alice))
+      assert.ok(peers.peerId(bob.toString()).equals(bob))
+      assert.throws(() => peers.refOf('not a peer id'), isInvalidMessage)
     })
 
-    it('dialTarget: the PeerId when connected or no address is known, else every address with /p2p/<PeerId>', () => {
+    it('dialTarget: the PeerId while a connection is open, else the certificate\'s addresses', async () => {
       const connected = new Set<string>()
-      const dir = directory(new IdSpace(), connected)
-      const ref = dir.fromWire({ peerId: alice.toMultihash().bytes, addrs: [] })
-      const byId = dir.dialTarget(ref)
-      assert.ok(!Array.isArray(byId) && byId.equals(alice), 'no address known: dial by PeerId')
-      dir.fromWire({ peerId: alice.toMultihash().bytes, addrs: [addr(4001), addr(4002)] })
-      const byAddr = dir.dialTarget(ref)
-      assert.ok(Array.isArray(byAddr))
-      assert.deepEqual(byAddr.map(a => a.toString()), [`/ip4/127.0.0.1/tcp/4001/p2p/${alice}`, `/ip4/127.0.0.1/tcp/4002/p2p/${alice}`])
+      const peers = directory([root], connected)
+      peers.learnCert(await certOf(alice, [4001]))
+      const ref = nodeRefOf(peers.space, alice)
+      assert.ok(Array.isArray(peers.dialTarget(ref)))
       connected.add(alice.toString())
-      const reuse = dir.dialTarget(ref)
-      assert.ok(!Array.isArray(reuse) && reuse.equals(alice), 'connected: dial by PeerId so libp2p reuses the connection')
+      assert.ok((peers.dialTarget(ref) as PeerId).equals(alice))
+    })
+
+    it('is bounded: past its capacity the least recently used entries go first', async () => {
+      const peers = directory([root], new Set(), 3)
+      const ids = await Promise.all(Array.from({ length: 5 }, async () => await newPeerId()))
+      for (const id of ids.slice(0, 3)) peers.learnCert(await certOf(id, [4001]))
+      peers.dialTarget(nodeRefOf(peers.space, ids[0])) // used: stays
+      for (const id of ids.slice(3)) peers.learn(id)
+      assert.equal(peers.size, 3)
+      assert.equal(peers.isMember(ids[0].toString()), true)
+      assert.equal(peers.isMember(ids[1].toString()), false)
+      assert.equal(peers.isMember(ids[2].toString()), false)
+    })
+
+    it('peers named on the wire without a certificate take no entry: made-up lists push out no member', async () => {
+      const peers = directory([root], new Set(), 3)
+      const members = await Promise.all(Array.from({ length: 3 }, async () => await newPeerId()))
+      for (const id of members) peers.learnCert(await certOf(id, [4001]))
+      const strangers = await Promise.all(Array.from({ length: 16 }, async () => await newPeerId()))
+      const refs = peers.fromWireList(strangers.map(id => ({ peerId: id.toMultihash().bytes, addrs: [], cert: new Uint8Array(0) })))
+      assert.deepEqual(refs.map(r => r.address), strangers.map(id => id.toString()))
+      assert.equal(peers.size, 3)
+      for (const id of members) assert.equal(peers.isMember(id.toString()), true)
+    })
+
+    it('a valid certificate replaces one held that is no longer valid, even one expiring later', async () => {
+      const otherKey = await newKey()
+      const other = peerIdFromPrivateKey(otherKey)
+      const peers = directory([root, other])
+      const subject = await newPeerId()
+      peers.learnCert(await certOf(subject, [4001], { key: otherKey, issuer: other, expires: Date.now() + 120_000 }))
+      peers.verifier.setRoots([root.toString()]) // `other` is trusted one certificate lifetime more…
+      peers.verifier['learnt'].clear() // …or not at all: it was removed for cause
+      assert.equal(peers.isMember(subject.toString()), false)
+      const fresh = peers.learnCert(await certOf(subject, [4002]))
+      assert.equal(fresh?.issuer, root.toString())
+      assert.deepEqual(peers.addrs(nodeRefOf(peers.space, subject)).map(a => a.toString()), ['/ip4/127.0.0.1/tcp/4002'])
     })
   })
 })

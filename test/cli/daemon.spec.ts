@@ -62,6 +62,12 @@ describe('cli: daemon', () => {
       ['--api with a port out of range', ['--bootstrap', '--api', '127.0.0.1:70000'], /--api port must be/],
       ['--join-timeout 0', ['--bootstrap', '--join-timeout', '0'], /--join-timeout must be/],
       ['--join-timeout 5s', ['--bootstrap', '--join-timeout', '5s'], /--join-timeout must be/],
+      ['--max-storage 0', ['--bootstrap', '--max-storage', '0'], /--max-storage: a size must be a positive number of bytes/],
+      ['--max-storage 10 GiBs', ['--bootstrap', '--max-storage', '10GiBs'], /--max-storage: a size must be/],
+      ['--max-storage -5MB', ['--bootstrap', '--max-storage', '-5MB'], /--max-storage: a size must be/],
+      ['--invite that is not a token', ['--bootstrap', '--connect', SUPERNODE, '--invite', 'not a token!'], /--invite must be a token/],
+      ['--admission maybe', ['--bootstrap', '--admission', 'maybe'], /--admission must be open or invite, got "maybe"/],
+      ['--admission on a peer', ['--connect', SUPERNODE, '--admission', 'invite'], /--admission is a ring setting/],
       ['an operand', ['--bootstrap', 'extra'], /unknown command 'extra'/]
     ]
     for (const [what, argv, message] of cases) {
@@ -110,15 +116,32 @@ describe('cli: daemon', () => {
 
   it('joins as a peer through --connect and leaves on SIGTERM', async () => {
     const { createPeer, calls, stops } = stubPeer()
-    const d = await startDaemon(['--connect', SUPERNODE, '--data-dir', '/tmp/x', '--join-timeout', '2.5'], createPeer)
+    const argv = ['--connect', SUPERNODE, '--data-dir', '/tmp/x', '--join-timeout', '2.5', '--max-storage', '10GiB']
+    const d = await startDaemon(argv, createPeer)
     assert.equal(calls[0].bootstrap, false)
     assert.equal(calls[0].joinTimeoutMs, 2500)
+    assert.equal(calls[0].maxStorage, 10 * 2 ** 30)
     assert.deepEqual(calls[0].connect, [SUPERNODE])
     assert.equal(calls[0].dataDir, '/tmp/x')
     assert.match(d.stdout.text, /^role +peer$/m)
     d.signals.emit('SIGTERM')
     assert.equal(await d.done, 0)
     assert.equal(stops.length, 1)
+  })
+
+  it('passes --admission to a ring\'s first supernode and --invite to a joiner', async () => {
+    const first = stubPeer()
+    const d = await startDaemon(['--bootstrap', '--admission', 'invite'], first.createPeer)
+    assert.equal(first.calls[0].admission, 'invite')
+    d.signals.emit('SIGTERM')
+    assert.equal(await d.done, 0)
+    const joiner = stubPeer()
+    const token = 'CAESEJ2mF4v2u0kqgJY0y9lzV8gYgNDc9q8y'
+    const j = await startDaemon(['--bootstrap', '--connect', SUPERNODE, '--invite', ` ${token} `], joiner.createPeer)
+    assert.equal(joiner.calls[0].invite, token)
+    assert.equal(joiner.calls[0].bootstrap, true)
+    j.signals.emit('SIGTERM')
+    assert.equal(await j.done, 0)
   })
 
   it('a second signal while leaving exits at once', async () => {

@@ -36,9 +36,9 @@ describe('cli: lookup', () => {
     assert.equal(daemon.requests[0].searchParams.get('key'), null)
   })
 
-  it('--id sends a short hex key as ?id=, --name forces a name', async () => {
+  it('--id sends a short hex key as ?id=, padded to the 64 digits the daemon takes; --name forces a name', async () => {
     assert.equal((await runCli(['lookup', '--id', '0xBEEF', '--api', daemon.url])).code, 0)
-    assert.equal(daemon.requests[0].searchParams.get('id'), 'beef')
+    assert.equal(daemon.requests[0].searchParams.get('id'), '0'.repeat(60) + 'beef')
     const key = hexId('ab')
     assert.equal((await runCli(['lookup', '--name', key, '--api', daemon.url])).code, 0)
     assert.equal(daemon.requests[1].searchParams.get('key'), key)

@@ -151,25 +151,34 @@ describe('supernodes: election and leader-coordinated membership', function () {
   })
 
   it('rejects election and membership messages from a peer that is not a known supernode, and stale views', async () => {
-    net = await createTestnet({ supernodes: 3 })
+    net = await createTestnet({ supernodes: 3, peers: 1 })
     await waitFor(() => agreed(net!), { timeoutMs: 10_000, what: 'one leader' })
     const leader = actingLeaders(net)[0]
     const follower = supernodesOf(net).find(p => p !== leader)!
+    const member = net.nodes.find(p => p.role === 'peer')!
     outsider = await createHost({ privateKey: await newKey(), listen: ['/ip4/127.0.0.1/tcp/0'] })
     const to = [multiaddr(follower.multiaddrs[0])]
     const epoch = follower.election!.epoch()
     const rejectedBefore = follower.election!.counts().rejected
-    // An outsider claims to have won a far later election.
-    await request(outsider, to, ELECTION_PROTOCOL, {
+    // An outsider does not even get its message read: the members-only gate resets the stream.
+    await assert.rejects(request(outsider, to, ELECTION_PROTOCOL, {
       type: ElectionMessage.Type.ELECTED,
       id: outsider.peerId.toMultihash().bytes,
       epoch: BigInt(epoch + 100),
       sent: 0n,
       viewVersion: 0n
+    }, { request: ElectionMessage, response: ElectionReply }, { maxMessageBytes: 1024, timeoutMs: 2_000 }), { name: 'UnreachableError' })
+    // A member that is not a supernode claims to have won a far later election: read, and rejected by the core.
+    await request(member.host, to, ELECTION_PROTOCOL, {
+      type: ElectionMessage.Type.ELECTED,
+      id: member.host.peerId.toMultihash().bytes,
+      epoch: BigInt(epoch + 100),
+      sent: 0n,
+      viewVersion: 0n
     }, { request: ElectionMessage, response: ElectionReply }, { maxMessageBytes: 1024, timeoutMs: 2_000 })
-    await request(outsider, to, ELECTION_PROTOCOL, {
+    await request(member.host, to, ELECTION_PROTOCOL, {
       type: ElectionMessage.Type.HEARTBEAT,
-      id: outsider.peerId.toMultihash().bytes,
+      id: member.host.peerId.toMultihash().bytes,
       epoch: BigInt(epoch + 100),
       sent: 1n,
       viewVersion: 0n
@@ -185,6 +194,7 @@ describe('supernodes: election and leader-coordinated membership', function () {
         addrs: [],
         supernode: false,
         forwarded: false,
+        invite: new Uint8Array(0),
         ...req
       }, { request: MembershipRequest, response: MembershipResponse }, MEMBERSHIP_LIMITS)
     const version = follower.membership!.current.version
@@ -205,6 +215,7 @@ describe('supernodes: election and leader-coordinated membership', function () {
       addrs: [],
       supernode: false,
       forwarded: false,
+      invite: new Uint8Array(0),
       view: viewToWire(leader.chord.peers, { ...leader.membership!.current, version: 1 })
     }, { request: MembershipRequest, response: MembershipResponse }, MEMBERSHIP_LIMITS)
     assert.equal(stale.status, MembershipResponse.Status.STALE_VIEW)
@@ -223,6 +234,7 @@ describe('supernodes: election and leader-coordinated membership', function () {
         addrs: [],
         supernode: false,
         forwarded: false,
+        invite: new Uint8Array(0),
         ...req
       }, { request: MembershipRequest, response: MembershipResponse }, MEMBERSHIP_LIMITS)
     const inEveryView = (address: string): boolean =>

@@ -6,8 +6,7 @@ import { FETCH_PROTOCOL } from '../../src/files/fetch.js'
 import { sha256Hex } from '../../src/files/hashing.js'
 import { INDEX_PROTOCOL } from '../../src/files/index-protocol.js'
 import { STORE_PROTOCOL } from '../../src/files/store.js'
-import { createHost, type Host } from '../../src/net/host.js'
-import { newKey } from '../../src/net/identity.js'
+import type { Host } from '../../src/net/host.js'
 import { createPeer, type Peer } from '../../src/peer.js'
 import { collect } from '../../harness/bytes.js'
 import { frame, sendRaw, varint } from '../utils/raw-wire.js'
@@ -15,15 +14,18 @@ import { frame, sendRaw, varint } from '../utils/raw-wire.js'
 describe('files: malformed wire messages', function () {
   this.timeout(60_000)
   let node: Peer
+  // An admitted member sends the malformed messages: an outsider's streams are reset before they are read.
+  let member: Peer
   let client: Host
 
   before(async () => {
     node = await createPeer({ bootstrap: true, k: 1, listen: ['/ip4/127.0.0.1/tcp/0'], api: false })
-    client = await createHost({ privateKey: await newKey(), listen: ['/ip4/127.0.0.1/tcp/0'] })
+    member = await createPeer({ connect: [node.multiaddrs[0]], listen: ['/ip4/127.0.0.1/tcp/0'], api: false })
+    client = member.host
     await node.files.put('kept.txt', (async function * () { yield Buffer.from('still here') })())
   })
   after(async () => {
-    await client?.stop()
+    await member?.stop({ leave: false })
     await node?.stop()
   })
 
@@ -34,14 +36,16 @@ describe('files: malformed wire messages', function () {
     ['store', 'a record whose key is not SHA-256 of its name', () => frame(StoreHeader.encode({
       record: {
         name: 'a', key: key('b'), size: 0n, hash: new Uint8Array(0), chunkSize: 1 << 20, chunkHashes: [],
-        version: { time: 1n, counter: 0, writer: 'w' }, tombstone: false, contentType: '', created: 0n, modified: 0n
+        version: { time: 1n, counter: 0, writer: 'w' }, tombstone: false, contentType: '', created: 0n, modified: 0n,
+        signature: new Uint8Array(0)
       },
       chain: []
     }))],
     ['store', 'a chunk size of 1 byte', () => frame(StoreHeader.encode({
       record: {
         name: 'a', key: key('a'), size: 0n, hash: new Uint8Array(0), chunkSize: 1, chunkHashes: [],
-        version: { time: 1n, counter: 0, writer: 'w' }, tombstone: false, contentType: '', created: 0n, modified: 0n
+        version: { time: 1n, counter: 0, writer: 'w' }, tombstone: false, contentType: '', created: 0n, modified: 0n,
+        signature: new Uint8Array(0)
       },
       chain: []
     }))],
@@ -66,7 +70,8 @@ describe('files: malformed wire messages', function () {
     const header = StoreHeader.encode({
       record: {
         name: 'liar.txt', key: key('liar.txt'), size: 0n, hash: new Uint8Array(0), chunkSize: 1 << 20, chunkHashes: [],
-        version: { time: 1n, counter: 0, writer: 'w' }, tombstone: false, contentType: '', created: 0n, modified: 0n
+        version: { time: 1n, counter: 0, writer: 'w' }, tombstone: false, contentType: '', created: 0n, modified: 0n,
+        signature: new Uint8Array(0)
       },
       chain: []
     })

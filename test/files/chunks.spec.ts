@@ -22,7 +22,8 @@ function file (size: number, chunkSize: number): FileRecord {
     tombstone: false,
     contentType: '',
     created: 1,
-    modified: 1
+    modified: 1,
+    signature: ''
   }
 }
 

@@ -83,7 +83,8 @@ describe('files on an 8-peer ring, k = 3', function () {
   })
 
   it('writing a name again creates a newer version that every holder keeps', async () => {
-    await net.nodes[0].files.put('doc.txt', (async function * () { yield Buffer.from('one') })())
+    // By its owner, the writer of the live version: no one else may (test/security/owners.spec.ts).
+    await net.nodes[6].files.put('doc.txt', (async function * () { yield Buffer.from('one') })())
     const second = await net.nodes[6].files.put('doc.txt', (async function * () { yield Buffer.from('two!') })())
     for (const id of expectedHolders(net, 'doc.txt', 3)) {
       const rec = await nodeById(net, id).files.ctx.records.get(sha256Hex('doc.txt'))
@@ -94,7 +95,7 @@ describe('files on an 8-peer ring, k = 3', function () {
 
   it('a delete writes a tombstone everywhere, reads fail with NotFoundError, and space is reclaimed', async () => {
     const put = await net.nodes[1].files.put('gone.bin', pseudoRandom(100_000, 3))
-    await net.nodes[2].files.remove('gone.bin')
+    await net.nodes[1].files.remove('gone.bin') // by its owner
     for (const id of expectedHolders(net, 'gone.bin', 3)) {
       const peer = nodeById(net, id)
       assert.equal((await peer.files.ctx.records.get(sha256Hex('gone.bin')))?.tombstone, true)

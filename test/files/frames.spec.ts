@@ -109,6 +109,36 @@ describe('files/frames', function () {
       await assert.rejects(reader.read({ signal: AbortSignal.timeout(5_000) }), isInvalidMessage)
     })
 
+    it('a read that names a smaller bound rejects a frame over it from its prefix alone; one at the bound is read', async () => {
+      const [a, b] = await pair()
+      const reader = framed(b)
+      a.send(Uint8Array.from([...varint(1000), ...randomBytes(1000)]))
+      assert.equal((await reader.read({ signal: AbortSignal.timeout(5_000), max: 1000 })).byteLength, 1000)
+      a.send(varint(1001))
+      await assert.rejects(reader.read({ signal: AbortSignal.timeout(5_000), max: 1000 }), isInvalidMessage)
+    })
+
+    it('readFrameLists with a bound (data frames: FRAME_BYTES) rejects a longer frame of the run', async () => {
+      const [a, b] = await pair()
+      const reader = framed(b)
+      a.send(Uint8Array.from([...varint(2), 7, 7, ...varint(FRAME_BYTES + 1)]))
+      const seen: number[][] = []
+      await assert.rejects((async () => {
+        for await (const f of readFrameLists(reader, AbortSignal.timeout(5_000), FRAME_BYTES)) seen.push([...f.subarray()])
+      })(), isInvalidMessage)
+      assert.deepEqual(seen, [[7, 7]])
+    })
+
+    it('with maxBuffered, bytes the reader did not ask for past the limit reset the stream instead of piling up', async () => {
+      const [a, b] = await pair()
+      const reader = framed(b, { maxBuffered: 100 })
+      a.send(Uint8Array.from([...varint(50), ...randomBytes(50)]))
+      assert.equal((await reader.read({ signal: AbortSignal.timeout(5_000) })).byteLength, 50)
+      a.send(randomBytes(101))
+      await waitFor(() => b.status === 'aborted' || b.status === 'reset', { timeoutMs: 5_000 })
+      await assert.rejects(reader.read({ signal: AbortSignal.timeout(5_000) }), isInvalidMessage)
+    })
+
     it('a length prefix longer than 9 bytes is rejected before any body', async () => {
       const [a, b] = await pair()
       const reader = framed(b)

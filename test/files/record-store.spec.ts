@@ -5,6 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { RecordStore } from '../../src/files/record-store.js'
+import { recordToWire } from '../../src/files/wire.js'
 import type { FileRecord, Version } from '../../src/files/record.js'
 
 /** A 64-hex key whose first byte is `first` and the rest zeros (so the ring order is easy to read). */
@@ -22,7 +23,8 @@ function record (k: string, version: Partial<Version> = {}, name = `file-${k.sli
     tombstone: false,
     contentType: 'text/plain',
     created: 1000,
-    modified: 1000
+    modified: 1000,
+    signature: ''
   }
 }
 
@@ -52,6 +54,15 @@ describe('RecordStore', () => {
     assert.equal(await store!.put(r), true)
     assert.deepEqual(await store!.get(r.key), r)
     assert.equal(await store!.count(), 1)
+  })
+
+  it('reads a record stored before versions were signed as unsigned, and it still encodes for the wire', async () => {
+    const { signature: _, ...old } = record(key(0x11))
+    await store!.put(old as FileRecord)
+    const read = await store!.get(old.key)
+    assert.equal(read?.signature, '')
+    assert.doesNotThrow(() => recordToWire(read!))
+    for await (const listed of store!.list()) assert.equal(listed.signature, '')
   })
 
   it('keeps the newer version: later time, then higher counter, then writer id', async () => {

@@ -89,7 +89,7 @@ describe('files/record', () => {
       const clock = new HybridClock('a-writer')
       clock.next(1_000)
       const remote: Version = { time: 5_000, counter: 7, writer: 'z-writer' }
-      clock.observe(remote)
+      clock.observe(remote, 2_000)
       const next = clock.next(2_000)
       assert.ok(compareVersions(next, remote) > 0)
       assert.equal(next.writer, 'a-writer')
@@ -98,14 +98,14 @@ describe('files/record', () => {
     it('an observed version equal in time and counter is still beaten by the next version', () => {
       const clock = new HybridClock('a')
       clock.next(100)
-      clock.observe({ time: 100, counter: 0, writer: 'z' })
+      clock.observe({ time: 100, counter: 0, writer: 'z' }, 100)
       assert.ok(compareVersions(clock.next(100), { time: 100, counter: 0, writer: 'z' }) > 0)
     })
 
     it('observing an older version does not move the clock back', () => {
       const clock = new HybridClock('me')
       const issued = clock.next(9_000)
-      clock.observe({ time: 10, counter: 99, writer: 'other' })
+      clock.observe({ time: 10, counter: 99, writer: 'other' }, 9_000)
       assert.ok(compareVersions(clock.next(20), issued) > 0)
     })
 
@@ -119,7 +119,7 @@ describe('files/record', () => {
         const seen: Version[] = []
         for (const s of steps) {
           if (s.kind === 'observe') {
-            clock.observe(s.version)
+            clock.observe(s.version, s.version.time) // seen at its own time: never too far ahead
             seen.push(s.version)
             continue
           }

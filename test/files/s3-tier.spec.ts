@@ -92,7 +92,8 @@ describe('S3Tier', function () {
       tombstone: false,
       contentType: 'application/octet-stream',
       created: 1_000,
-      modified: v.time
+      modified: v.time,
+      signature: ''
     }
   }
 

@@ -21,7 +21,8 @@ function record (name: string): FileRecord {
     tombstone: true,
     contentType: 'application/octet-stream',
     created: 1_000,
-    modified: 1_000
+    modified: 1_000,
+    signature: ''
   }
 }
 

@@ -32,6 +32,7 @@ function record (over: Partial<FileRecord> = {}): FileRecord {
     contentType: 'application/pdf',
     created: 1_716_000_000_000,
     modified: 1_717_000_000_000,
+    signature: 'ab'.repeat(64),
     ...over
   }
 }

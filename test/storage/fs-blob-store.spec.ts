@@ -62,4 +62,49 @@ describe('FsBlobStore', () => {
     await rejectsNamed(async () => await store!.verify(sha256(randomBytes(1))), 'NotFoundError')
     await rejectsNamed(async () => await store!.verify('nope'), 'InvalidInputError')
   })
+
+  describe('with a storage quota (maxBytes)', () => {
+    it('refuses a put that would go over with QuotaError, leaves no temp file, and takes a smaller one', async () => {
+      store = await FsBlobStore.open(dir, { maxBytes: 1_000_000 })
+      const first = await store.put(chunks(randomBytes(600_000)))
+      assert.deepEqual(store.quota, { max: 1_000_000, used: 600_000 })
+      await rejectsNamed(async () => await store!.put(chunks(randomBytes(500_000))), 'QuotaError')
+      // With the size known, it is refused before a byte is written.
+      await rejectsNamed(async () => await store!.put(chunks(randomBytes(500_000)), { expectedSize: 500_000 }), 'QuotaError')
+      assert.deepEqual(await readdir(join(dir, 'tmp')), [])
+      assert.deepEqual(await listAll(store), [first])
+      assert.deepEqual(store.quota, { max: 1_000_000, used: 600_000 })
+      await store.put(chunks(randomBytes(400_000)))
+      assert.equal(store.quota?.used, 1_000_000)
+    })
+
+    it('counts what it holds at open and as blobs come and go; bytes already held cost nothing', async () => {
+      const seed = await FsBlobStore.open(dir)
+      const bytes = randomBytes(700_000)
+      const { hash } = await seed.put(chunks(bytes))
+      await seed.close()
+      store = await FsBlobStore.open(dir, { maxBytes: 1_000_000 })
+      assert.equal(store.quota?.used, 700_000)
+      await store.put(chunks(bytes), { expectedHash: hash })
+      assert.equal(store.quota?.used, 700_000)
+      await rejectsNamed(async () => await store!.put(chunks(randomBytes(300_001))), 'QuotaError')
+      await store.delete(hash)
+      assert.equal(store.quota?.used, 0)
+      await store.put(chunks(randomBytes(1_000_000)))
+    })
+
+    it('puts in flight count against the quota together', async () => {
+      store = await FsBlobStore.open(dir, { maxBytes: 1_000_000 })
+      const results = await Promise.allSettled([0, 1, 2].map(async () => await store!.put(chunks(randomBytes(400_000)))))
+      assert.deepEqual(results.map(r => r.status).sort(), ['fulfilled', 'fulfilled', 'rejected'])
+      assert.equal(store.quota?.used, 800_000)
+      assert.deepEqual(await readdir(join(dir, 'tmp')), [])
+    })
+
+    it('rejects a quota that is not a positive number of bytes', async () => {
+      for (const maxBytes of [0, -1, 1.5, NaN]) {
+        await rejectsNamed(async () => await FsBlobStore.open(dir, { maxBytes }), 'InvalidInputError')
+      }
+    })
+  })
 })

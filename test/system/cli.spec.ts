@@ -66,7 +66,11 @@ describe('system: chord-peer processes', function () {
         (await procs.cli(['locate', 'reports/q3 report.bin', '--json', '--data-dir', peers[0].dataDir])).stdout
       ) as LocateJson
       assert.equal(locate.holders.filter(h => h.has).length, 3)
-      assert.equal((await procs.cli(['rm', 'reports/q3 report.bin', '--data-dir', peers[1].dataDir])).code, 0)
+      // A name belongs to its writer: another node's rm is refused, naming the owner; the writer's goes through.
+      const notOwner = await procs.cli(['rm', 'reports/q3 report.bin', '--data-dir', peers[1].dataDir])
+      assert.equal(notOwner.code, 1)
+      assert.match(notOwner.stderr, new RegExp(`belongs to ${peers[2].peerId}`))
+      assert.equal((await procs.cli(['rm', 'reports/q3 report.bin', '--data-dir', peers[2].dataDir])).code, 0)
       const gone = await procs.cli(['get', 'reports/q3 report.bin', '-o', join(dir, 'gone.bin'), '--data-dir', peers[3].dataDir])
       assert.equal(gone.code, 1)
     } finally {

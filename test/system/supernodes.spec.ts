@@ -40,7 +40,7 @@ describe('system: 3 supernodes and 6 peers as processes', function () {
 
   it('elect one leader, fail over on SIGKILL, keep admitting, take the old leader back as a follower, hand over on SIGTERM', async () => {
     const first = await procs.daemon(['--bootstrap', '--k', '3'])
-    const supers = [first, ...await Promise.all([1, 2].map(async () => procs.daemon(['--bootstrap', '--connect', first.multiaddr])))]
+    const supers = [first, ...await Promise.all([1, 2].map(async () => procs.supernode(first)))]
     const viaAll = (ds: Daemon[]): string[] => ds.flatMap(d => ['--connect', d.multiaddr])
     const peers = await Promise.all(Array.from({ length: 6 }, async () => procs.daemon(viaAll(supers))))
     await waitFor(async () => ringOk(first, 9), { timeoutMs: 60_000, intervalMs: 500, what: 'a 9-member ring' })

@@ -1,8 +1,12 @@
 // Moving one version between two holders, for the replication passes: push this node's copy to a replica, or
-// pull a replica's copy here. Both check every byte against the record's hashes on the way.
-import { UnreachableError } from '../../errors.js'
+// pull a replica's copy here. Both check every byte against the record's hashes on the way. A push sends the
+// record as it is, with its writer's signature, and the replica checks it as any store hop does; a pull takes a
+// version only when its signature verifies, its time is not too far ahead, and it may replace ours (owners.ts).
+import { NoSpaceError, UnreachableError } from '../../errors.js'
 import { joined } from '../chunks.js'
 import { fetchChunks, verifiedLocalChunks } from '../fetch.js'
+import { checkReplace } from '../owners.js'
+import { checkVersion } from '../signature.js'
 import { commitRecord, pushVersion } from '../store.js'
 import type { FilesContext } from '../context.js'
 import type { IndexClient } from '../index-protocol.js'
@@ -18,8 +22,16 @@ export interface Replication {
   durable?: DurableTier
 }
 
-/** Totals of one pass (or of all passes since start). */
-export interface SyncReport { pulled: number, pushed: number, restored: number, errors: number }
+/**
+ * Totals of one pass (or of all passes since start). `full`: copies not made because the holder had no room (its
+ * storage quota or its disk), also counted in `errors`; a missing copy, tried again on the next pass.
+ */
+export interface SyncReport { pulled: number, pushed: number, restored: number, errors: number, full: number }
+
+/** Did a copy fail for want of room on its holder (QuotaError, NoSpaceError, or a failed push caused by one)? */
+export function noRoom (err: unknown): boolean {
+  return err instanceof NoSpaceError || (err as Error | undefined)?.cause instanceof NoSpaceError
+}
 
 /** Send this node's copy of `record` to `node` (a store stream with a chain of one). */
 export async function pushTo (ctx: FilesContext, record: FileRecord, node: NodeRef, signal: AbortSignal): Promise<void> {
@@ -33,6 +45,8 @@ export async function pushTo (ctx: FilesContext, record: FileRecord, node: NodeR
 
 /** Fetch `record`'s bytes from `node` (unless this node has the blob) and commit it here. */
 export async function pullFrom (ctx: FilesContext, record: FileRecord, node: NodeRef, signal: AbortSignal): Promise<void> {
+  checkVersion(record, ctx.now()) // before a byte moves
+  checkReplace(await ctx.records.get(record.key), record, ctx.isSupernode)
   if (!record.tombstone && !(await ctx.blobs.has(record.hash, { signal }))) {
     const chunks = fetchChunks(ctx, record, { first: 0, end: record.chunkHashes.length }, [node], signal)
     await ctx.blobs.put(joined(chunks), { expectedHash: record.hash, expectedSize: record.size, signal })

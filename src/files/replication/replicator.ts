@@ -30,7 +30,7 @@ export interface ReplicatorInit extends Replication {
 
 export class Replicator implements Service {
   /** Totals since start, for status and tests. */
-  readonly totals: SyncReport = { pulled: 0, pushed: 0, restored: 0, errors: 0 }
+  readonly totals: SyncReport = { pulled: 0, pushed: 0, restored: 0, errors: 0, full: 0 }
   private readonly tasks: TaskSet
   private readonly restore: DurableRestore
   private dirty = false
@@ -124,6 +124,7 @@ export class Replicator implements Service {
     this.totals.pushed += r.pushed
     this.totals.restored += r.restored
     this.totals.errors += r.errors
+    this.totals.full += r.full
     if (r.restored > 0) this.dirty = true // push the restored records to the replicas
     const now = this.init.now()
     if (now - this.surplusAt >= (this.init.surplusMs ?? DEFAULT_SURPLUS_MS)) {

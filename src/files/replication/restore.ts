@@ -1,8 +1,10 @@
 // The restore pass: bring back from the durable tier every record of this node's range that neither it nor a
 // replica holds, so a range whose every holder crashed comes back without waiting for a read. Listing the tier
 // costs requests, so it runs when the range changed since the last scan, or when the last scan is `scanMs` old.
+// A stored record whose signature does not verify (or whose time is too far ahead) is not restored.
+import { checkVersion } from '../signature.js'
 import { commitRecord } from '../store.js'
-import type { Replication, SyncReport } from './copies.js'
+import { noRoom, type Replication, type SyncReport } from './copies.js'
 import type { FileRecord } from '../record.js'
 
 export const DEFAULT_DURABLE_SCAN_MS = 5 * 60_000
@@ -31,6 +33,7 @@ export class DurableRestore {
         try {
           const record = await durable.record(key, { signal })
           if (record === undefined) continue
+          checkVersion(record, ctx.now())
           if (!record.tombstone && !(await ctx.blobs.has(record.hash, { signal }))) {
             await ctx.blobs.put(durable.read(record, { offset: 0 }, { signal }), {
               expectedHash: record.hash,
@@ -46,6 +49,7 @@ export class DurableRestore {
           signal.throwIfAborted()
           failed = true
           report.errors++
+          if (noRoom(err)) report.full++
           ctx.log('restore of %s from the durable tier failed: %e', key, err)
         }
       }

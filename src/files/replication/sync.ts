@@ -8,12 +8,12 @@
 //    k after a crash (the new primary, or the primary whose replica set changed, fills the new replica).
 import { compareVersions, type FileRecord } from '../record.js'
 import { digestOf } from '../index-protocol.js'
-import { pullFrom, pushTo, type Replication, type SyncReport } from './copies.js'
+import { noRoom, pullFrom, pushTo, type Replication, type SyncReport } from './copies.js'
 import type { DurableRestore } from './restore.js'
 
 export async function syncPass (rep: Replication, restore: DurableRestore, now: number, signal: AbortSignal): Promise<SyncReport> {
   const { ctx, index } = rep
-  const report: SyncReport = { pulled: 0, pushed: 0, restored: 0, errors: 0 }
+  const report: SyncReport = { pulled: 0, pushed: 0, restored: 0, errors: 0, full: 0 }
   const range = ctx.ring.range()
   if (range === undefined) return report // not known yet
   const self = ctx.ring.self
@@ -53,7 +53,12 @@ export async function syncPass (rep: Replication, restore: DurableRestore, now: 
       } catch (err) {
         signal.throwIfAborted()
         report.errors++
-        ctx.log('replica sync: pull of %s from %s failed: %e', t.name, node.address, err)
+        if (noRoom(err)) {
+          report.full++
+          ctx.log('replica sync: no room here for %s (a missing copy): %e', t.name, err)
+        } else {
+          ctx.log('replica sync: pull of %s from %s failed: %e', t.name, node.address, err)
+        }
       }
     }
   }
@@ -72,7 +77,12 @@ export async function syncPass (rep: Replication, restore: DurableRestore, now: 
       } catch (err) {
         signal.throwIfAborted()
         report.errors++
-        ctx.log('replica sync: push of %s to %s failed: %e', m.name, node.address, err)
+        if (noRoom(err)) {
+          report.full++
+          ctx.log('replica sync: %s has no room for %s (a missing copy): %e', node.address, m.name, err)
+        } else {
+          ctx.log('replica sync: push of %s to %s failed: %e', m.name, node.address, err)
+        }
       }
     }
   }
