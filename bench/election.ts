@@ -20,6 +20,7 @@ import { machine } from './lib/report.js'
 import { median } from './lib/stats.js'
 import type { LeaderJson } from '../src/api/types.js'
 import type { Peer } from '../src/peer.js'
+import { auth } from './lib/http.js'
 
 const RESULTS = fileURLToPath(new URL('./election-results.md', import.meta.url))
 const SIZES = [3, 5, 9]
@@ -75,7 +76,7 @@ async function inProcess (n: number, runs: number): Promise<LiveRow> {
 
 async function leaderOf (d: Daemon): Promise<LeaderJson | undefined> {
   try {
-    const res = await fetch(`${d.apiUrl}/api/leader`, { signal: AbortSignal.timeout(1_000) })
+    const res = await fetch(`${d.apiUrl}/api/leader`, { headers: auth(d), signal: AbortSignal.timeout(1_000) })
     return res.ok ? await res.json() as LeaderJson : undefined
   } catch {
     return undefined

@@ -321,13 +321,13 @@ async function setUp (processes: Processes, dir: string, check: boolean): Promis
   const addr = multiaddr(victim.multiaddr)
   const hostile = await createPeer({ connect: [victim.multiaddr], listen: LISTEN, api: false })
   const outsider = await createHost({ privateKey: await newKey(), listen: LISTEN })
-  const status = await getJson<StatusJson>(victim.apiUrl, '/api/status')
+  const status = await getJson<StatusJson>(victim, '/api/status')
   const ids = [BigInt('0x' + status.node.id), hostile.chord.self.id]
   const names: string[] = []
   for (let i = 0; names.length < FILES; i++) {
     if (placementOf(ids, sha256Hex(`held-${i}`), 1)[0] === ids[0]) names.push(`held-${i}`)
   }
-  for (const name of names) await putFile(victim.apiUrl, name, FILE_BYTES)
+  for (const name of names) await putFile(victim, name, FILE_BYTES)
   const setup: Setup = { victim, addr, hostile, outsider, keys: names.map(name => Uint8Array.from(Buffer.from(sha256Hex(name), 'hex'))) }
   if (check) {
     const ping = { ...blank(ChordRequest), type: ChordRequest.Type.PING }
@@ -360,7 +360,7 @@ async function main (): Promise<void> {
       const pid = setup.victim.proc.pid!
       await sleep(2_000) // let the join and the writes settle
       const before = memoryOf(pid)?.rss ?? NaN
-      const poller = spawnChild('poller', [setup.victim.apiUrl], POLLER)
+      const poller = spawnChild('poller', [setup.victim.apiUrl], POLLER, { CHORD_PEER_API_TOKEN: setup.victim.apiToken })
       await message(poller, 'ready', 30_000)
       const s = setup
       const m = await measure([{ name: 'victim', pid }], async () => await f.run(s))

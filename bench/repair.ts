@@ -16,6 +16,7 @@ import { DAEMON_NODE_FLAGS } from './lib/children.js'
 import { machine } from './lib/report.js'
 import type { LocateJson, PutJson } from '../src/api/types.js'
 import type { Peer } from '../src/peer.js'
+import { auth } from './lib/http.js'
 
 const FILE_BYTES = 4 * 1024 * 1024
 const DEFAULTS = { stabilizeIntervalMs: 1_000, fixFingersIntervalMs: 500, checkPredecessorIntervalMs: 2_000, replicationIntervalMs: 10_000 }
@@ -57,7 +58,7 @@ async function trial (totalBytes: number): Promise<{ bytes: number, victimBytes:
 /** Every file at 3 copies of its newest version on its placement, none of them on `dead`, as locate reports it. */
 async function locatedAtThree (via: Daemon, files: Map<string, string>, dead?: string): Promise<boolean> {
   for (const [name, hash] of files) {
-    const res = await fetch(`${via.apiUrl}/api/locate/${encodeURIComponent(name)}`)
+    const res = await fetch(`${via.apiUrl}/api/locate/${encodeURIComponent(name)}`, { headers: auth(via) })
     if (!res.ok) return false
     const loc = await res.json() as LocateJson
     if (loc.file?.hash !== hash || loc.holders.length !== 3 || !loc.holders.every(h => h.has && h.node.peerId !== dead)) return false
@@ -76,7 +77,9 @@ async function processTrial (totalBytes: number): Promise<{ bytes: number, victi
     const files = new Map<string, string>()
     for (let i = 0; i < totalBytes / FILE_BYTES; i++) {
       const name = `repair-${i}`
-      const res = await fetch(`${boot.apiUrl}/api/files/${name}`, { method: 'PUT', body: await collect(pseudoRandom(FILE_BYTES, i + 1)) })
+      const res = await fetch(`${boot.apiUrl}/api/files/${name}`, {
+        method: 'PUT', headers: auth(boot), body: await collect(pseudoRandom(FILE_BYTES, i + 1))
+      })
       if (res.status !== 201) throw new Error(`put ${name}: ${res.status} ${await res.text()}`)
       files.set(name, (await res.json() as PutJson).file.hash)
     }
@@ -84,7 +87,7 @@ async function processTrial (totalBytes: number): Promise<{ bytes: number, victi
     // The victim: the non-bootstrap node holding the most, by locate.
     const held = new Map<string, number>()
     for (const name of files.keys()) {
-      const loc = await (await fetch(`${boot.apiUrl}/api/locate/${encodeURIComponent(name)}`)).json() as LocateJson
+      const loc = await (await fetch(`${boot.apiUrl}/api/locate/${encodeURIComponent(name)}`, { headers: auth(boot) })).json() as LocateJson
       for (const h of loc.holders) held.set(h.node.peerId, (held.get(h.node.peerId) ?? 0) + FILE_BYTES)
     }
     const victim = nodes.slice(1).sort((a, b) => (held.get(b.peerId) ?? 0) - (held.get(a.peerId) ?? 0))[0]

@@ -63,7 +63,7 @@ async function ringRuns (size: number, hash: string, k: number, options: { swarm
     const rows: Row[] = []
 
     const put = await measure(named, async () => {
-      const res = await putFile(entry.ready.apiUrl, name, size)
+      const res = await putFile(entry.ready, name, size)
       const stored = res.holders.map(h => h.id)
       if (res.file.hash !== hash || res.file.size !== size) {
         throw new Error(`put stored ${res.file.size} B ${res.file.hash.slice(0, 12)}, expected ${size} B ${hash.slice(0, 12)}`)
@@ -81,7 +81,7 @@ async function ringRuns (size: number, hash: string, k: number, options: { swarm
       putRow.failed = failure(put.error!, ring.nodes)
       // Seed the file through the primary itself (for k = 1 a local write) so that get can still be measured.
       try {
-        await putFile(holders[0].ready.apiUrl, name, size)
+        await putFile(holders[0].ready, name, size)
         putRow.failed += ' — for the get below, the file was put through the primary instead'
       } catch (err) {
         putRow.failed += ` — putting it through the primary failed too: ${(err as Error).message.replace(/\s+/g, ' ').slice(0, 200)}`
@@ -98,7 +98,7 @@ async function ringRuns (size: number, hash: string, k: number, options: { swarm
     const inside: Row[] = []
     for (let i = 0; i < GET_RUNS; i++) {
       const get = await measure(named, async () => {
-        const res = await getFile(entry.ready.apiUrl, name, size)
+        const res = await getFile(entry.ready, name, size)
         if (res.bytes !== size || res.hash !== hash) {
           throw new Error(`get returned ${res.bytes} B ${res.hash.slice(0, 12)}, expected ${size} B ${hash.slice(0, 12)}`)
         }

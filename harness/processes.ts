@@ -9,6 +9,9 @@ import { waitFor } from '../src/testnet.js'
 
 export const BIN = resolve(import.meta.dirname, '../bin/chord-peer.js')
 
+/** The banner's line with the daemon's own first listen address. */
+const LISTENING = /^listening +(\/ip4\/127\.0\.0\.1\/tcp\/\d+\/p2p\/\w+)/m
+
 export interface Daemon {
   proc: ChildProcess
   dataDir: string
@@ -18,6 +21,8 @@ export interface Daemon {
   /** Its PeerId, the last part of `multiaddr`. */
   peerId: string
   apiUrl: string
+  /** Its API token, read from the data dir's `api-token` file once it is up (a new one each start). */
+  apiToken: string
 }
 
 export interface CliResult { code: number, stdout: string, stderr: string }
@@ -45,22 +50,26 @@ export class Processes {
     const proc = spawn(command[0], command.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] })
     proc.stdout.on('data', (d: Buffer) => { out += d.toString() })
     proc.stderr.on('data', (d: Buffer) => { out += d.toString() })
-    const daemon: Daemon = { proc, dataDir, output: () => out, multiaddr: '', peerId: '', apiUrl: '' }
+    const daemon: Daemon = { proc, dataDir, output: () => out, multiaddr: '', peerId: '', apiUrl: '', apiToken: '' }
     this.daemons.push(daemon)
     await waitFor(() => {
       if (proc.exitCode !== null) throw new Error(`chord-peer exited with ${proc.exitCode}:\n${out}`)
-      return /\/p2p\/\w+/.test(out) && /http:\/\/127\.0\.0\.1:\d+/.test(out)
+      return LISTENING.test(out) && /^api +http:\/\/127\.0\.0\.1:\d+/m.test(out)
     }, { timeoutMs: options.timeoutMs ?? 20_000, what: `chord-peer ${args.join(' ')} to start` })
-    daemon.multiaddr = /\/ip4\/127\.0\.0\.1\/tcp\/\d+\/p2p\/\w+/.exec(out)![0]
+    // From the banner's own line: other output (a join retry naming a supernode) may name other nodes first.
+    daemon.multiaddr = LISTENING.exec(out)![1]
     daemon.peerId = daemon.multiaddr.slice(daemon.multiaddr.lastIndexOf('/') + 1)
     daemon.apiUrl = (await readFile(join(dataDir, 'api'), 'utf8')).trim()
+    daemon.apiToken = (await readFile(join(dataDir, 'api-token'), 'utf8')).trim()
     return daemon
   }
 
-  /** Run a client command to completion. */
+  /** Run a client command to completion (without a CHORD_PEER_API_TOKEN of the caller's environment). */
   async cli (args: string[], timeoutMs = 20_000): Promise<CliResult> {
+    const env = { ...process.env }
+    delete env.CHORD_PEER_API_TOKEN
     return new Promise((resolve, reject) => {
-      const proc = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs })
+      const proc = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs, env })
       let stdout = ''
       let stderr = ''
       proc.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
@@ -72,7 +81,8 @@ export class Processes {
 
   /** An invite token minted by `via` (a supernode) with `chord-peer invite`, for one supernode by default. */
   async invite (via: Daemon, options: { supernode?: boolean } = {}): Promise<string> {
-    const res = await this.cli(['invite', ...(options.supernode === false ? [] : ['--supernode']), '--json', '--api', via.apiUrl])
+    const kind = options.supernode === false ? [] : ['--supernode']
+    const res = await this.cli(['invite', ...kind, '--json', '--api', via.apiUrl, '--api-token', via.apiToken])
     if (res.code !== 0) throw new Error(`chord-peer invite exited with ${res.code}: ${res.stderr}`)
     return (JSON.parse(res.stdout) as { token: string }).token
   }

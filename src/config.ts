@@ -96,7 +96,15 @@ export interface PeerOptions {
   listen?: string[]
   /** HTTP API `host:port` (default `127.0.0.1:0`); false for none. */
   api?: string | false
-  /** Identity key and state; the daemon writes `<dataDir>/api`. Without one the identity is fresh each start. */
+  /**
+   * Host names (or addresses) the API answers to besides loopback ones and its listen address, as a request's
+   * `Host` header gives them (`--api-host`); checked with `parseApiHosts`.
+   */
+  apiHosts?: string[]
+  /**
+   * Identity key and state; the daemon writes `<dataDir>/api` and `<dataDir>/api-token`. Without one the identity
+   * is fresh each start, and the API token is only in memory (`Peer.apiToken`).
+   */
   dataDir?: string
   /** Replication factor handed to joiners (supernode starting a ring; default 3). */
   k?: number
@@ -108,6 +116,8 @@ export interface PeerOptions {
   checkPredecessorIntervalMs?: number
   /** How long to retry unreachable supernodes before giving up (default 30000 ms). */
   joinTimeoutMs?: number
+  /** Told of each failed round of joining (the error, the attempt from 1), e.g. to print it; default: logged. */
+  onJoinRetry?: (err: Error, attempt: number) => void
   /** Time allowed for one chord request (default 3000 ms). */
   rpcTimeoutMs?: number
   /** Use this identity instead of loading one from `dataDir`. */
@@ -150,6 +160,11 @@ export interface PeerOptions {
    * would go over is refused (QuotaError) and counts as a missing copy. Default: no limit but the disk's.
    */
   maxStorage?: number
+  /**
+   * Bytes a second the scrubber re-hashes stored blobs at (src/files/scrub.ts, default 4 MiB/s); 0 turns it off.
+   * The daemon's `--scrub-rate` reads `8MiB` or `0` (`parseRate`).
+   */
+  scrubRate?: number
 }
 
 /** Longest successor list: replies carry r + 1 nodes and must stay within the wire's MAX_PEERS. */
@@ -228,6 +243,12 @@ export function parseSize (text: string): number {
   return bytes
 }
 
+/** A rate in bytes a second (`8MiB`, `500kB`, plain bytes, an optional `/s`), or 0 (`0` turns it off). */
+export function parseRate (text: string): number {
+  const bare = text.trim().replace(/\/s$/i, '')
+  return /^0+(\.0*)?$/.test(bare) ? 0 : parseSize(bare)
+}
+
 /** A supernode's address to join through: a multiaddr that names its peer (/p2p/<id>). */
 export function parseConnect (addr: string): Multiaddr {
   let ma: Multiaddr
@@ -245,6 +266,23 @@ export function parseConnect (addr: string): Multiaddr {
 export function isLoopback (host: string): boolean {
   const h = host.replace(/^\[|\]$/g, '')
   return h === 'localhost' || h === '::1' || (isIP(h) === 4 && h.startsWith('127.'))
+}
+
+/**
+ * `--api-host` values (each a name or a comma list of names) as the API compares them with a `Host` header:
+ * lowercase, IPv6 without brackets. A value that is not a DNS name or an IP address (a port, a scheme, a path)
+ * is an InvalidInputError.
+ */
+export function parseApiHosts (values: readonly string[]): string[] {
+  const names = values.flatMap(v => v.split(',')).map(n => n.trim().toLowerCase())
+  for (const name of names) {
+    const bare = name.replace(/^\[(.*)\]$/, '$1')
+    const dns = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/.test(name)
+    if (!dns && isIP(bare) === 0) {
+      throw new InvalidInputError(`"${name}" is not a host name or an IP address (no port, scheme or path)`)
+    }
+  }
+  return names.map(n => n.replace(/^\[(.*)\]$/, '$1'))
 }
 
 // ---- swarm key (private network) ------------------------------------------------------------------------------

@@ -42,6 +42,27 @@ export class InvalidInputError extends ChordPeerError {
   static override readonly code = 'ERR_INVALID_INPUT'
 }
 
+/** Another live process (a chord-peer daemon, or a script's createPeer) holds the data dir's lock. */
+export class DataDirBusyError extends ChordPeerError {
+  static override readonly code = 'ERR_DATA_DIR_BUSY'
+}
+
+/**
+ * A node could not listen where it was told to (the address in use, not this machine's, no permission).
+ * `option` is the setting, `listen` or `api`, the same name as the daemon's flag.
+ */
+export class ListenError extends ChordPeerError {
+  static override readonly code = 'ERR_LISTEN'
+  readonly option: 'listen' | 'api'
+  readonly address: string
+
+  constructor (message: string, init: { option: 'listen' | 'api', address: string }, options?: ErrorOptions) {
+    super(message, options)
+    this.option = init.option
+    this.address = init.address
+  }
+}
+
 /** Something that must exist does not. */
 export class NotFoundError extends ChordPeerError {
   static override readonly code = 'ERR_NOT_FOUND'
@@ -104,6 +125,21 @@ export class BusyError extends ChordPeerError {
 /** A peer sent requests of one kind faster than this node serves them to one peer. */
 export class RateLimitError extends ChordPeerError {
   static override readonly code = 'ERR_RATE_LIMITED'
+}
+
+/** An HTTP API request without the API's bearer token, or with another one. */
+export class UnauthorizedError extends ChordPeerError {
+  static override readonly code = 'ERR_UNAUTHORIZED'
+}
+
+/** An HTTP API request whose `Host` header names neither a loopback address, the API's own, nor an `--api-host`. */
+export class ForbiddenHostError extends ChordPeerError {
+  static override readonly code = 'ERR_FORBIDDEN_HOST'
+}
+
+/** An HTTP API request whose `Origin` header is not the API's own origin (a web page of another site). */
+export class ForbiddenOriginError extends ChordPeerError {
+  static override readonly code = 'ERR_FORBIDDEN_ORIGIN'
 }
 
 /** An HTTP request used a method its route does not serve. */

@@ -1,19 +1,23 @@
-// The composition root: createPeer() builds one node's services and starts them in order — stores, libp2p host,
-// view stores, the members-only gate, the way in (join or found: membership/bootstrap.ts), files, the ring,
-// replication, on a supernode the election and the membership server (on a peer its membership client), the HTTP
-// API — and stops them in reverse, on shutdown and after a failed start alike. The CLI daemon, the test-net
-// helper and scripts start nodes here.
+// The composition root: createPeer() takes the data dir's lock (src/data-dir-lock.ts), then builds one node's
+// services and starts them in order — stores, libp2p host, view stores, the members-only gate, the way in (join
+// or found: membership/bootstrap.ts), files, the ring, replication, on a supernode the election and the
+// membership server (on a peer its membership client), the HTTP API — and stops them in reverse, on shutdown and
+// after a failed start alike, then releases the lock. The CLI daemon, the test-net helper and scripts start
+// nodes here.
 import { logger } from '@libp2p/logger'
 import { daemonApi, lookupJson } from './api/daemon-api.js'
 import { ApiServer } from './api/server.js'
 import { ChordService, DEFAULT_LIMITS } from './chord/service.js'
 import { PeerDirectory } from './chord/wire.js'
 import { parseHostPort } from './client/api-url.js'
-import { DEFAULT_JOIN_TIMEOUT_MS, isLoopback, parseConnect, requestedSettings, type PeerOptions, type RingSettings } from './config.js'
+import {
+  DEFAULT_JOIN_TIMEOUT_MS, isLoopback, parseApiHosts, parseConnect, requestedSettings, type PeerOptions, type RingSettings
+} from './config.js'
+import { DataDirLock } from './data-dir-lock.js'
 import { ElectionService } from './election/service.js'
 import { InvalidInputError } from './errors.js'
-import { S3Tier } from './files/s3-tier.js'
-import { FilesService } from './files/service.js'
+import { FilesService, type LocateResult, type PutResult } from './files/service.js'
+import type { FileRecord } from './files/record.js'
 import { NodeStores } from './files/stores.js'
 import { Services } from './lifecycle.js'
 import { joinOrFound } from './membership/bootstrap.js'
@@ -22,6 +26,7 @@ import { MembershipServer } from './membership/server.js'
 import { ViewStores } from './membership/view.js'
 import { createHost, type Host } from './net/host.js'
 import { loadOrCreateKey, newKey } from './net/identity.js'
+import { checkPortsFree, fromLibp2pListenError, listenError } from './net/listen.js'
 import { IdSpace, type NodeRef } from './ring/index.js'
 import { CERT_TTL_MS, CertVerifier, Role } from './trust/certs.js'
 import { Bans } from './trust/bans.js'
@@ -39,6 +44,11 @@ export interface Peer {
   /** Listen multiaddrs with /p2p/<peerId>. */
   readonly multiaddrs: string[]
   readonly apiUrl?: string
+  /**
+   * The bearer token the HTTP API asks of every request (`Authorization: Bearer <token>`), new each start. With a
+   * data dir it is also in `<dataDir>/api-token`; without one only here.
+   */
+  readonly apiToken?: string
   readonly settings: RingSettings
   readonly host: Host
   /** A supernode's election and membership services. */
@@ -55,6 +65,22 @@ export interface Peer {
   invite (options?: { supernode?: boolean, ttlMs?: number }): Promise<{ token: string, expires: number }>
   /** The owner of a name's key (or of a raw 64-hex key) and the lookup's path. */
   lookup (query: { name: string } | { id: string }, options?: { signal?: AbortSignal }): Promise<LookupJson>
+  /**
+   * Store `data` under `name` on its k placement nodes, streamed; this node writes (and signs) the version, so it
+   * owns the name. Resolves once a write quorum committed (QuorumError otherwise; NotOwnerError for a name
+   * another member owns). `files.put` is the same with a content type.
+   */
+  put (
+    name: string, data: Uint8Array | string | AsyncIterable<Uint8Array>, options?: { contentType?: string, signal?: AbortSignal }
+  ): Promise<PutResult>
+  /** The newest version of `name`, every chunk verified, as bytes (NotFoundError when none): `files.read` streams it. */
+  get (name: string, options?: { signal?: AbortSignal }): Promise<Uint8Array>
+  /** One page of every file in the ring, in key order; pass `next` as `after` for the following page. */
+  ls (options?: { after?: string, limit?: number, signal?: AbortSignal }): Promise<{ records: FileRecord[], next?: string }>
+  /** Where `name` should be (its k placement nodes) and which of them hold its newest version. */
+  locate (name: string, options?: { signal?: AbortSignal }): Promise<LocateResult>
+  /** Delete `name`: a tombstone version replaces it on every placement node (its owner, or a supernode). */
+  rm (name: string, options?: { signal?: AbortSignal }): Promise<PutResult>
   /** Leave gracefully (tell the neighbours) and shut down; `{ leave: false }` just stops, like a crash. */
   stop (options?: { leave?: boolean }): Promise<void>
 }
@@ -68,8 +94,8 @@ export async function createPeer (options: PeerOptions = {}): Promise<Peer> {
     throw new InvalidInputError('give bootstrap: true to start a ring or connect: [<multiaddr>] to join one')
   }
   const apiListen = options.api === false ? undefined : parseHostPort(options.api ?? '127.0.0.1:0', { allowZero: true })
+  const apiHosts = parseApiHosts(options.apiHosts ?? [])
   const dataDir = options.dataDir
-  const privateKey = options.privateKey ?? (dataDir === undefined ? await newKey() : await loadOrCreateKey(dataDir))
   const invite = options.invite === undefined ? undefined : inviteBytes(options.invite)
   if (options.invite !== undefined && invite === undefined) {
     throw new InvalidInputError('the invite is not a token (`chord-peer invite` makes one)')
@@ -78,9 +104,15 @@ export async function createPeer (options: PeerOptions = {}): Promise<Peer> {
   if (maxStorage !== undefined && !(Number.isSafeInteger(maxStorage) && maxStorage > 0)) {
     throw new InvalidInputError(`maxStorage must be a positive number of bytes, got ${maxStorage}`)
   }
+  // One node per data dir (src/data-dir-lock.ts): a dir in use, then a fixed port in use, fails the start before
+  // anything in the dir is read or written; the lock is taken before the identity key is read or made.
+  if (dataDir !== undefined) await DataDirLock.assertFree(dataDir)
+  await checkPortsFree(options.listen ?? [], apiListen)
+  const lock = dataDir === undefined ? undefined : await DataDirLock.take(dataDir)
 
   const services = new Services()
   try {
+    const privateKey = options.privateKey ?? (dataDir === undefined ? await newKey() : await loadOrCreateKey(dataDir))
     const stores = await services.start(new NodeStores(dataDir, { maxStorage }))
     // Peers turned away for flooding (src/trust/bans.ts): the host's gater refuses their connections, the gate and
     // the index server report them.
@@ -105,6 +137,7 @@ export async function createPeer (options: PeerOptions = {}): Promise<Peer> {
       requested: requestedSettings(options),
       invite,
       joinTimeoutMs: options.joinTimeoutMs ?? DEFAULT_JOIN_TIMEOUT_MS,
+      onJoinRetry: options.onJoinRetry,
       log
     })
     if (entry.cert !== undefined) gate.setOwn(entry.cert)
@@ -112,12 +145,15 @@ export async function createPeer (options: PeerOptions = {}): Promise<Peer> {
     const limits = { ...DEFAULT_LIMITS, timeoutMs: options.rpcTimeoutMs ?? DEFAULT_LIMITS.timeoutMs }
     const chord = new ChordService({ host, peers, join: entry.successors, ...settings, limits, gate: gate.check })
     const { blobs, records } = stores
-    const { chunkSize, replicationIntervalMs, s3 } = options
-    const durable = s3 === undefined ? undefined : new S3Tier({ s3, local: blobs, dir: stores.dir, log: logger('chord-peer:s3') })
+    const { chunkSize, replicationIntervalMs, s3, scrubRate } = options
+    // The AWS SDK is loaded only when S3 is configured (it is about a third of a node's start-up).
+    const durable = s3 === undefined
+      ? undefined
+      : new (await import('./files/s3-tier.js')).S3Tier({ s3, local: blobs, dir: stores.dir, log: logger('chord-peer:s3') })
     const { k } = settings
     const files = new FilesService({
-      host, ring: chord, blobs, records, k, chunkSize, replicationIntervalMs, durable, now: Date.now, key: privateKey, gate: gate.check,
-      isSupernode: (address: string) => peers.verifier.isRoot(address), bans
+      host, ring: chord, blobs, records, k, chunkSize, replicationIntervalMs, scrubRate, durable, now: Date.now, key: privateKey,
+      gate: gate.check, isSupernode: (address: string) => peers.verifier.isRoot(address), bans
     })
     // Files serve before the ring is joined, so the nodes that route to this one find its protocols there.
     await services.start(files)
@@ -154,6 +190,7 @@ export async function createPeer (options: PeerOptions = {}): Promise<Peer> {
       role: supernode ? 'supernode' : 'peer',
       multiaddrs: host.getMultiaddrs().map(a => a.toString()),
       get apiUrl () { return api?.url },
+      get apiToken () { return api?.token },
       settings,
       host,
       election,
@@ -170,20 +207,44 @@ export async function createPeer (options: PeerOptions = {}): Promise<Peer> {
       chord,
       files,
       lookup: async (query, opts) => await lookupJson(chord, query, opts?.signal),
+      put: async (name, data, opts) => await files.put(name, bytesOf(data), opts),
+      get: async (name, opts) => {
+        const chunks: Uint8Array[] = []
+        for await (const chunk of (await files.read(name, opts)).body) chunks.push(chunk)
+        return Buffer.concat(chunks)
+      },
+      ls: async opts => await files.list(opts),
+      locate: async (name, opts) => await files.locate(name, opts),
+      rm: async (name, opts) => await files.remove(name, opts),
       stop: async (opts = {}) => {
-        stopping ??= services.stop({ leave: opts.leave !== false }, log)
+        stopping ??= services.stop({ leave: opts.leave !== false }, log).finally(async () => await lock?.release())
         await stopping
       }
     }
     if (apiListen !== undefined) {
       const apiHost = apiListen.host.replace(/^\[|\]$/g, '')
       const routes = daemonApi(peer, { client, started, now: Date.now })
-      api = await services.start(new ApiServer(routes, { host: apiHost, port: apiListen.port, dataDir }))
-      if (!isLoopback(apiHost)) log('warning: the HTTP API is bound to %s, reachable from other hosts', apiListen.host)
+      api = await services.start(new ApiServer(routes, { host: apiHost, port: apiListen.port, dataDir, hosts: apiHosts }))
+        .catch((err: unknown) => {
+          const listening = (err as NodeJS.ErrnoException).syscall === 'listen'
+          throw listening ? listenError('api', `${apiListen.host}:${apiListen.port}`, err) : err
+        })
+      await lock?.setApi(api.url)
+      if (!isLoopback(apiHost)) {
+        log('warning: the HTTP API is bound to %s, reachable from other hosts (its token is still required)', apiListen.host)
+      }
     }
     return peer
   } catch (err) {
     await services.stop({}, log)
-    throw err
+    await lock?.release({ failedStart: true })
+    throw fromLibp2pListenError(err, options.listen ?? [])
   }
+}
+
+/** Bytes or a string (UTF-8) as a one-piece stream; a stream as it is. */
+function bytesOf (data: Uint8Array | string | AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {
+  if (typeof data !== 'string' && !(data instanceof Uint8Array)) return data
+  const bytes = typeof data === 'string' ? Buffer.from(data) : data
+  return (async function * () { yield bytes })()
 }

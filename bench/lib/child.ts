@@ -20,7 +20,15 @@ import { createPeer } from '../../src/peer.js'
 import { RAW_PROTOCOL, pseudoRandomChunks } from './content.js'
 
 export interface PeerArgs { bootstrap?: boolean, connect?: string[], k?: number, dataDir: string, swarmKey?: string }
-export interface PeerReady { ready: true, peerId: string, id: string, multiaddrs: string[], apiUrl: string }
+export interface PeerReady {
+  ready: true
+  peerId: string
+  id: string
+  multiaddrs: string[]
+  apiUrl: string
+  /** The node's API token (it has no data dir: the token is only in memory). */
+  apiToken: string
+}
 export interface RawReady { ready: true, multiaddrs: string[] }
 export interface RawReceived { received: true, bytes: number, hash: string, ms: number }
 export interface RawSent { sent: true, bytes: number, hash: string, ms: number }
@@ -71,7 +79,9 @@ async function peer (args: PeerArgs): Promise<void> {
       emit({ readDone: true, bytes, hash: r.record.hash, ms: performance.now() - t0 } satisfies ReadDone)
     })().catch((err: unknown) => { emit({ readDone: true, bytes: -1, hash: '', ms: 0, error: (err as Error).message } satisfies ReadDone) })
   })
-  emit({ ready: true, peerId: node.peerId, id: node.id, multiaddrs: node.multiaddrs, apiUrl: node.apiUrl ?? '' } satisfies PeerReady)
+  emit({
+    ready: true, peerId: node.peerId, id: node.id, multiaddrs: node.multiaddrs, apiUrl: node.apiUrl ?? '', apiToken: node.apiToken ?? ''
+  } satisfies PeerReady)
 }
 
 async function rawReceive (): Promise<void> {

@@ -36,13 +36,14 @@ const children = new Set<Child>()
 const tempDirs = new Set<string>()
 
 /** Start `script` (default: bench/lib/child.ts) with `args`; a .ts script runs through tsx. */
-export function spawnChild (name: string, args: string[], script = CHILD_SCRIPT): Child {
+/** `env`: variables for the child besides this process's (e.g. an API token, kept out of its argv). */
+export function spawnChild (name: string, args: string[], script = CHILD_SCRIPT, env: Record<string, string> = {}): Child {
   // BENCH_CHILD_NODE_ARGS: extra node flags for the children (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
   const nodeArgs = [...DAEMON_NODE_FLAGS, ...(process.env.BENCH_CHILD_NODE_ARGS ?? '').split(' ').filter(a => a !== '')]
   if (script.endsWith('.ts')) nodeArgs.push(...TYPESCRIPT)
   // The files log says why a store or fetch failed; it is shown when a transfer fails.
-  const env = { ...process.env, DEBUG: process.env.DEBUG ?? 'chord-peer:files' }
-  const proc = spawn(process.execPath, [...nodeArgs, script, ...args], { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] })
+  const childEnv = { ...process.env, DEBUG: process.env.DEBUG ?? 'chord-peer:files', ...env }
+  const proc = spawn(process.execPath, [...nodeArgs, script, ...args], { cwd: ROOT, env: childEnv, stdio: ['pipe', 'pipe', 'pipe'] })
   if (proc.pid === undefined) throw new Error(`cannot start ${name}`)
   const child: Child = { name, proc, pid: proc.pid, messages: [], waiters: [], stderr: [] }
   children.add(child)

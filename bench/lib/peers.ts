@@ -29,7 +29,7 @@ export async function startRing (n: number, k: number, options: { swarmKey?: Uin
     nodes.push(await start(`node${i}`, { connect: [nodes[0].ready.multiaddrs[0]], dataDir: join(dir, `node${i}`), ...key }))
   }
   await until(`a correct ring of ${n}`, 60_000, async () => {
-    const ring = await getJson<RingJson>(nodes[0].ready.apiUrl, '/api/ring?check=1')
+    const ring = await getJson<RingJson>(nodes[0].ready, '/api/ring?check=1')
     return ring.closed && ring.check?.ok === true && ring.members.length === n
   })
   return { nodes, dir }
@@ -54,7 +54,7 @@ export async function farName (
     if (holders.includes(entry)) continue
     const want = holders.map(h => h.ready.id).join()
     await until(`the entry to see the placement of ${name}`, 60_000, async () => {
-      const loc = await getJson<LocateJson>(entry.ready.apiUrl, `/api/locate/${encodeURIComponent(name)}`)
+      const loc = await getJson<LocateJson>(entry.ready, `/api/locate/${encodeURIComponent(name)}`)
       return loc.placement.map(p => p.id).join() === want
     })
     return { name, holders }

@@ -58,7 +58,8 @@ export function daemonApi (node: ApiNode, context: ApiContext): DaemonApi {
         fingers: fingerRuns(chord),
         ...leaderSummary(node),
         connections: node.host.getConnections().length,
-        uptimeMs: context.now() - context.started
+        uptimeMs: context.now() - context.started,
+        ...(files.scrubber.last !== undefined ? { lastScrub: { ...files.scrubber.last } } : {})
       }
     },
     ring: async (check, signal) => {

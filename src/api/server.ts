@@ -1,17 +1,22 @@
 // The daemon's HTTP API: JSON over node:http on loopback by default. Routes map to a `DaemonApi`
 // (src/api/daemon-api.ts builds it from the node's services), so this module knows nothing of libp2p or the
-// ring. Bad input answers 4xx with `{ error, code }` and never reaches the node; every error's HTTP status
-// comes from its code (`HTTP_STATUS`). The server is a service: it writes its URL to the `api` file of the data
-// dir once it listens, and removes it when it stops.
-import { readFile, rm, writeFile } from 'node:fs/promises'
+// ring. Every request passes the checks of access.ts first (Host, Origin, the bearer token). Bad input answers
+// 4xx with `{ error, code }` and never reaches the node; every error's HTTP status comes from its code
+// (`HTTP_STATUS`). The server is a service: it makes a new token each start and, once it listens, writes the
+// token to the `api-token` file of the data dir and its URL to the `api` file (both mode 0600); it removes
+// both when it stops.
+import { randomBytes } from 'node:crypto'
+import { readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { join } from 'node:path'
 import {
-  InvalidInputError, InvalidMessageError, JoinFailedError, LookupFailedError, MethodNotAllowedError, NoSpaceError, NotFoundError,
-  NotOwnerError, QuorumError, QuotaError, RangeNotSatisfiableError, UnreachableError
+  ForbiddenHostError, ForbiddenOriginError, InvalidInputError, InvalidMessageError, JoinFailedError, LookupFailedError,
+  MethodNotAllowedError, NoSpaceError, NotFoundError, NotOwnerError, QuorumError, QuotaError, RangeNotSatisfiableError,
+  UnauthorizedError, UnreachableError
 } from '../errors.js'
 import { MAX_LIST, MAX_NAME_BYTES } from '../files/record.js'
-import { API_FILE } from '../client/api-url.js'
+import { API_FILE, API_TOKEN_FILE } from '../client/api-url.js'
+import { checkAccess, newApiToken, type AccessRules } from './access.js'
 import type { Service } from '../lifecycle.js'
 import type {
   DeleteJson, ErrorJson, FileJson, InviteJson, LeaderJson, ListJson, LocateJson, LookupJson, PutJson, RingJson, StatusJson
@@ -45,6 +50,9 @@ export interface DaemonApi {
 /** The HTTP status of each error code; any other error is a 500. */
 export const HTTP_STATUS: Readonly<Record<string, number>> = {
   [InvalidInputError.code]: 400,
+  [UnauthorizedError.code]: 401,
+  [ForbiddenHostError.code]: 403,
+  [ForbiddenOriginError.code]: 403,
   [NotOwnerError.code]: 403,
   [NotFoundError.code]: 404,
   [MethodNotAllowedError.code]: 405,
@@ -67,14 +75,20 @@ export interface ApiServerInit {
   /** Where to listen (port 0: any free port). */
   host: string
   port: number
-  /** A data dir to write the URL to (`<dataDir>/api`), so client commands find the daemon. */
+  /**
+   * A data dir to write the URL and the token to (`<dataDir>/api`, `<dataDir>/api-token`), so client commands
+   * find the daemon. Without one the token is only in memory (`ApiServer.token`).
+   */
   dataDir?: string
+  /** Names (or addresses) a request's `Host` may give besides loopback ones and the listen address (`--api-host`). */
+  hosts?: readonly string[]
 }
 
 /** The HTTP API of one node. */
 export class ApiServer implements Service {
   private server?: Server
   private address = ''
+  private rules: AccessRules = { token: '', hosts: [] }
   /** Requests being answered: stop() waits for them after closing their connections. */
   private readonly inflight = new Set<Promise<void>>()
 
@@ -85,9 +99,18 @@ export class ApiServer implements Service {
     return this.address
   }
 
+  /** The bearer token every request must present; a new one each start (empty before the first). */
+  get token (): string {
+    return this.rules.token
+  }
+
   async start (): Promise<void> {
+    // The listen address is allowed too: it is what the `api` file names (an IP literal, so no rebinding).
+    const hosts = [...(this.init.hosts ?? []), this.init.host.replace(/^\[|\]$/g, '')]
+    this.rules = { token: newApiToken(), hosts: hosts.map(h => h.toLowerCase()) }
+    const rules = this.rules
     const server: Server = createServer((req, res) => {
-      const answering = route(this.api, req, res).finally(() => { this.inflight.delete(answering) })
+      const answering = route(this.api, rules, req, res).finally(() => { this.inflight.delete(answering) })
       this.inflight.add(answering)
     })
     // No whole-request timeout: an upload of many GiB takes as long as it takes (Node would cut it with 408).
@@ -103,7 +126,11 @@ export class ApiServer implements Service {
     if (address === null || typeof address === 'string') throw new Error('the API server has no TCP address')
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
     this.address = `http://${host}:${address.port}`
-    if (this.init.dataDir !== undefined) await writeFile(join(this.init.dataDir, API_FILE), this.address + '\n')
+    if (this.init.dataDir !== undefined) {
+      // The token first: a client that finds the URL finds the token beside it.
+      await writePrivate(join(this.init.dataDir, API_TOKEN_FILE), rules.token + '\n')
+      await writePrivate(join(this.init.dataDir, API_FILE), this.address + '\n')
+    }
   }
 
   async stop (): Promise<void> {
@@ -114,20 +141,40 @@ export class ApiServer implements Service {
     await new Promise<void>(resolve => server.close(() => resolve()))
     await Promise.allSettled([...this.inflight])
     if (this.init.dataDir !== undefined) {
-      // Only our own URL: a second daemon on the same data dir may have written its own since.
-      const file = join(this.init.dataDir, API_FILE)
-      const current = await readFile(file, 'utf8').catch(() => '')
-      if (current.trim() === this.address) await rm(file, { force: true })
+      // Only our own URL and token: a second daemon on the same data dir may have written its own since.
+      await removeIfHolds(join(this.init.dataDir, API_FILE), this.address)
+      await removeIfHolds(join(this.init.dataDir, API_TOKEN_FILE), this.rules.token)
     }
   }
 }
 
-async function route (api: DaemonApi, req: IncomingMessage, res: ServerResponse): Promise<void> {
+/**
+ * Write `text` to `file` readable by its owner only: a temp file created with mode 0600, then renamed over
+ * `file`, so no one reads a partial file and an old file's looser mode is not kept.
+ */
+async function writePrivate (file: string, text: string): Promise<void> {
+  const temp = `${file}.${randomBytes(6).toString('hex')}.tmp`
+  await writeFile(temp, text, { mode: 0o600, flag: 'wx' })
+  try {
+    await rename(temp, file)
+  } catch (err) {
+    await rm(temp, { force: true })
+    throw err
+  }
+}
+
+async function removeIfHolds (file: string, text: string): Promise<void> {
+  const current = await readFile(file, 'utf8').catch(() => '')
+  if (current.trim() === text) await rm(file, { force: true })
+}
+
+async function route (api: DaemonApi, rules: AccessRules, req: IncomingMessage, res: ServerResponse): Promise<void> {
   // Transfers may run long: they are bounded by the client going away, not by a clock.
   const gone = new AbortController()
   res.on('close', () => { if (!res.writableFinished) gone.abort(new Error('the client went away')) })
   const signal = gone.signal
   try {
+    checkAccess(req, rules)
     const url = new URL(req.url ?? '/', 'http://localhost')
     const method = req.method ?? 'GET'
     if (url.pathname.startsWith('/api/files/')) return await fileRoute(
@@ -160,6 +207,7 @@ async function route (api: DaemonApi, req: IncomingMessage, res: ServerResponse)
       req.resume()
     }
     const code = typeof e.code === 'string' ? e.code : 'ERR_INTERNAL'
+    if (code === UnauthorizedError.code) res.setHeader('www-authenticate', 'Bearer realm="chord-peer"')
     const message = code === NoSpaceError.code ? `this node is out of disk space: ${e.message}` : e.message
     send(res, HTTP_STATUS[code] ?? 500, { error: message, code } satisfies ErrorJson)
   }
@@ -178,6 +226,18 @@ async function fileRoute (
   if (method === 'DELETE') return send(res, 200, await api.remove(name, signal))
   const range = parseRange(req.headers.range)
   const open = await api.get(name, range, signal)
+  const version = `${open.file.version.time}.${open.file.version.counter}.${open.file.version.writer}`
+  const validators = {
+    etag: `"${open.file.hash}"`,
+    'last-modified': new Date(open.file.modified).toUTCString(),
+    'x-chord-peer-version': version
+  }
+  if (etagMatches(req.headers['if-none-match'], open.file.hash)) {
+    // The client has these bytes: no body, whatever the method and the range (RFC 9110 §13.2.2).
+    res.writeHead(304, validators)
+    res.end()
+    return
+  }
   if (range !== undefined && open.length === 0) {
     res.writeHead(416, { 'content-range': `bytes */${open.file.size}`, 'content-type': 'application/json; charset=utf-8' })
     res.end(JSON.stringify({
@@ -190,9 +250,9 @@ async function fileRoute (
     'content-type': open.file.contentType,
     'content-length': open.length,
     'accept-ranges': 'bytes',
-    etag: `"${open.file.hash}"`,
-    'last-modified': new Date(open.file.modified).toUTCString(),
-    'x-chord-peer-version': `${open.file.version.time}.${open.file.version.counter}.${open.file.version.writer}`
+    ...validators,
+    ...FILE_SAFETY_HEADERS,
+    'content-disposition': `attachment; filename*=UTF-8''${encodeExtValue(name)}`
   }
   if (range !== undefined) headers['content-range'] = `bytes ${open.offset}-${open.offset + open.length - 1}/${open.file.size}`
   res.writeHead(range === undefined ? 200 : 206, headers)
@@ -201,13 +261,37 @@ async function fileRoute (
     // Pieces are as small as the noise messages they arrived in (64 KiB): wait for the client only once a
     // chunk's worth is queued, not after every piece.
     if (!res.write(piece) && res.writableLength >= RESPONSE_QUEUE_BYTES) {
+      // Each wait removes what it added: a large file waits hundreds of times on one response.
       await new Promise<void>((resolve, reject) => {
-        res.once('drain', resolve)
-        res.once('close', () => reject(new Error('the client went away')))
+        const onDrain = (): void => { res.off('close', onClose); resolve() }
+        const onClose = (): void => { res.off('drain', onDrain); reject(new Error('the client went away')) }
+        res.once('drain', onDrain)
+        res.once('close', onClose)
       })
     }
   }
   res.end()
+}
+
+/**
+ * Served content is someone's bytes, not this API's page: never sniffed into another type, and, if a browser
+ * shows it anyway, in a sandbox (no scripts, a unique origin) rather than the API's origin.
+ */
+const FILE_SAFETY_HEADERS = {
+  'x-content-type-options': 'nosniff',
+  'content-security-policy': 'sandbox'
+}
+
+/** Whether an `If-None-Match` list (`*`, or entity tags, weak or strong) names the content hash `hash`. */
+function etagMatches (header: string | undefined, hash: string): boolean {
+  if (header === undefined) return false
+  if (header.trim() === '*') return true
+  return header.split(',').some(tag => /^\s*(?:W\/)?"([^"]*)"\s*$/.exec(tag)?.[1] === hash)
+}
+
+/** A name as an RFC 8187 `ext-value` (percent-encoded UTF-8; also `'()*`, which encodeURIComponent leaves). */
+function encodeExtValue (name: string): string {
+  return encodeURIComponent(name).replace(/['()*]/g, c => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
 }
 
 function allow (method: string, allowed: string[]): void {
@@ -282,7 +366,8 @@ function send (res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, {
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(json),
-    'cache-control': 'no-store'
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff'
   })
   res.end(json)
 }

@@ -66,6 +66,18 @@ export interface StatusJson {
   /** Open libp2p connections. */
   connections: number
   uptimeMs: number
+  /** The scrubber's last completed pass over this node's stored blobs (src/files/scrub.ts); absent before the first. */
+  lastScrub?: ScrubJson
+}
+
+/** What one scrubber pass found: blobs and bytes re-hashed, how many were bad (and handed to repair). */
+export interface ScrubJson {
+  /** When it completed, ms since the epoch. */
+  finished: number
+  ms: number
+  blobs: number
+  bytes: number
+  bad: number
 }
 
 export interface RingMemberJson extends NodeJson {

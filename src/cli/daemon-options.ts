@@ -7,7 +7,7 @@ import { InvalidInputError } from '../errors.js'
 import { parseHostPort } from '../client/api-url.js'
 import { resolveDataDir } from './data-dir.js'
 import { inviteBytes } from '../trust/invites.js'
-import { isLoopback, MAX_K, parseSize, readSwarmKey, s3ConfigFromEnv } from '../config.js'
+import { isLoopback, MAX_K, parseApiHosts, parseRate, parseSize, readSwarmKey, s3ConfigFromEnv } from '../config.js'
 import type { DataDirEnv } from './data-dir.js'
 import type { PeerOptions } from './peer-contract.js'
 
@@ -18,6 +18,10 @@ export interface DaemonFlags {
   connect?: string[]
   listen?: string[]
   api?: string
+  /** Host names the API answers to besides loopback ones (repeatable, or comma lists). */
+  apiHost?: string[]
+  /** A client command's flag: given to the daemon, it is a usage error. */
+  apiToken?: string
   dataDir?: string
   /** Seconds. */
   joinTimeout?: string
@@ -33,6 +37,7 @@ export interface DaemonFlags {
   admission?: string
   /** Most bytes of file content to store: `10GiB`, `500MB`, plain bytes. */
   maxStorage?: string
+  scrubRate?: string
 }
 
 /** Where S3 settings come from besides flags: the environment, with a `.env` file's values filling the gaps. */
@@ -67,6 +72,8 @@ export function planDaemon (flags: DaemonFlags, env: DataDirEnv & S3Env = {}): D
       problems.push(`--k must be a whole number from 1 to ${MAX_K}, got "${flags.k}"`)
     } else if (!bootstrap) {
       problems.push('--k is a ring setting: give it to a supernode (--bootstrap); a peer learns k when it joins')
+    } else if (connect.length > 0) {
+      problems.push('--k is a ring setting: give it to the supernode that starts the ring; a supernode that joins (--connect) learns k')
     }
   }
 
@@ -83,11 +90,21 @@ export function planDaemon (flags: DaemonFlags, env: DataDirEnv & S3Env = {}): D
     try {
       const { host } = parseHostPort(flags.api, { allowZero: true })
       if (!isLoopback(host)) {
-        warnings.push(`the HTTP API is bound to ${host}, beyond this machine: anyone who can reach it controls this node`)
+        warnings.push(`the HTTP API is bound to ${host}, beyond this machine: anyone who can reach it and has its ` +
+          'token (the api-token file of the data dir) controls this node; use it over a network you trust')
       }
     } catch (err) {
       problems.push(`--api ${(err as Error).message}`)
     }
+  }
+  let apiHosts: string[] = []
+  try {
+    apiHosts = parseApiHosts(flags.apiHost ?? [])
+  } catch (err) {
+    problems.push(`--api-host ${(err as Error).message}`)
+  }
+  if (flags.apiToken != null) {
+    problems.push('--api-token is for client commands (chord-peer status --api-token <token>); the daemon makes its own')
   }
 
   let joinTimeoutMs: number | undefined
@@ -127,6 +144,15 @@ export function planDaemon (flags: DaemonFlags, env: DataDirEnv & S3Env = {}): D
     }
   }
 
+  let scrubRate: number | undefined
+  if (flags.scrubRate != null) {
+    try {
+      scrubRate = parseRate(flags.scrubRate)
+    } catch (err) {
+      problems.push(`--scrub-rate: ${(err as Error).message} (or 0 to turn scrubbing off)`)
+    }
+  }
+
   let maxStorage: number | undefined
   if (flags.maxStorage != null) {
     try {
@@ -155,11 +181,13 @@ export function planDaemon (flags: DaemonFlags, env: DataDirEnv & S3Env = {}): D
   if (connect.length > 0) options.connect = connect
   if (listen.length > 0) options.listen = listen
   if (flags.api != null) options.api = flags.api.trim()
+  if (apiHosts.length > 0) options.apiHosts = apiHosts
   if (k != null) options.k = k
   if (joinTimeoutMs != null) options.joinTimeoutMs = joinTimeoutMs
   if (s3 !== undefined) options.s3 = s3
   if (swarmKey !== undefined) options.swarmKey = swarmKey
   if (maxStorage !== undefined) options.maxStorage = maxStorage
+  if (scrubRate !== undefined) options.scrubRate = scrubRate
   if (flags.invite != null) options.invite = flags.invite.trim()
   if (flags.admission === 'open' || flags.admission === 'invite') options.admission = flags.admission
   return { role: bootstrap ? 'supernode' : 'peer', options, warnings }

@@ -1,6 +1,7 @@
 // The daemon: `chord-peer [--bootstrap] [--connect <maddr>]...` starts a node with createPeer and keeps it
 // running until SIGINT/SIGTERM, then leaves the ring gracefully (the leaver hands its files to its successor).
 // A second signal while leaving exits at once.
+import { resolve } from 'node:path'
 import { fieldBlock } from './format.js'
 import { EXIT_FAILED, EXIT_OK } from './context.js'
 import { loadCreatePeer } from './peer-contract.js'
@@ -55,7 +56,11 @@ export async function runDaemon (io: DaemonIo, plan: DaemonPlan): Promise<number
     const createPeer = io.createPeer ?? await loadCreatePeer()
     io.print(`starting a ${plan.role}…`)
     // createPeer cannot be aborted (a join may retry for joinTimeoutMs): a signal meanwhile stops it once up.
-    const peer = await createPeer(plan.options)
+    // Each failed round of a join is said at once, not only the last after --join-timeout.
+    const onJoinRetry = (err: Error, attempt: number): void => {
+      io.printErr(`join attempt ${attempt} failed: ${err.message} (retrying until --join-timeout)`)
+    }
+    const peer = await createPeer({ ...plan.options, onJoinRetry })
     io.print(banner(peer, plan))
     const signal = await stopRequested
     io.print(`${signal}: leaving the ring… (${signal === 'SIGINT' ? 'Ctrl-C' : 'signal'} again to exit at once)`)
@@ -77,8 +82,14 @@ function banner (peer: DaemonPeer, plan: DaemonPlan): string {
   ])]
   if (plan.options.swarmKey !== undefined) lines.push('private network: only nodes with the same swarm key file can connect')
   if (plan.role === 'supernode' && peer.multiaddrs.length > 0) {
-    lines.push(`others join with: chord-peer --connect ${peer.multiaddrs[0]}`)
+    // With a data dir of their own: the one this daemon uses is locked while it runs.
+    lines.push(`others join with: chord-peer --connect ${peer.multiaddrs[0]} --data-dir ${otherDataDir(plan.options.dataDir)}`)
   }
   lines.push('press Ctrl-C to leave the ring')
   return lines.join('\n')
+}
+
+/** A data dir for the join hint that is not `ours`: `./peer2`, or `./peer3` if ours is `./peer2`. */
+export function otherDataDir (ours: string | undefined, cwd = process.cwd()): string {
+  return ours !== undefined && resolve(cwd, 'peer2') === resolve(cwd, ours) ? './peer3' : './peer2'
 }

@@ -84,7 +84,7 @@ export async function getCommand (ctx: CommandContext, args: GetArgs): Promise<n
   }
   try {
     if (target == null) {
-      await pipeline(tap(), ctx.stdoutBytes ?? process.stdout, { end: false, signal: ctx.signal })
+      if (!await toStream(tap(), ctx.stdoutBytes ?? process.stdout, ctx.signal)) return EXIT_OK
       verify(args.name, info, size, hash.digest('hex'), 'do not trust what was written to stdout')
     } else {
       await writeVerified(target, args, tap(), ctx.signal, () => verify(args.name, info, size, hash.digest('hex'), 'nothing was saved'))
@@ -101,6 +101,20 @@ export async function getCommand (ctx: CommandContext, args: GetArgs): Promise<n
   if (args.json === true) ctx.printJson(result)
   else ctx.print(formatGet(result, cwd))
   return EXIT_OK
+}
+
+/**
+ * Write `source` to stdout (left open). False when the reader went away first (`get -o - | head`): it took
+ * what it wanted, which is no failure, and there is nothing left to verify.
+ */
+async function toStream (source: AsyncIterable<Uint8Array>, sink: NodeJS.WritableStream, signal?: AbortSignal): Promise<boolean> {
+  try {
+    await pipeline(source, sink, { end: false, signal })
+    return true
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException | undefined)?.code === 'EPIPE') return false
+    throw err
+  }
 }
 
 /** Usage errors, found before the daemon is asked. */

@@ -1,13 +1,17 @@
 // Entry point of the `chord-peer` CLI: parse argv, run one command, map what went wrong to a message on
-// stderr and an exit code (0 ok, 1 failed, 2 usage). Runs in-process so tests can call it with captured io.
+// stderr and an exit code (0 ok, 1 failed, 2 usage, 130 interrupted). Runs in-process so tests can call it
+// with captured io.
 import { CommanderError } from 'commander'
 import { ChordPeerError, InvalidInputError } from '../errors.js'
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from './context.js'
-import { buildProgram } from './program.js'
+import { buildProgram, InterruptedError } from './program.js'
 import type { CliIo } from './program.js'
 
 export type { CliIo } from './program.js'
 export { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from './context.js'
+
+/** A client command stopped by SIGINT/SIGTERM: 128 + 2, what a shell reports for a Ctrl-C. */
+export const EXIT_INTERRUPTED = 130
 
 /**
  * Run the CLI with the user's arguments (without `node` and the script: `process.argv.slice(2)`).
@@ -24,11 +28,12 @@ export async function main (argv: string[], io: CliIo = { stdout: process.stdout
     if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT_OK : EXIT_USAGE
     for (const line of messageOf(err).split('\n')) io.stderr.write(`error: ${line}\n`)
     // By code, not instanceof: a lazily imported module may see its own copy of errors.ts (tsx under mocha).
-    if ((err as { code?: unknown } | undefined)?.code === InvalidInputError.code) {
+    const code = (err as { code?: unknown } | undefined)?.code
+    if (code === InvalidInputError.code) {
       io.stderr.write('(run with --help for usage)\n')
       return EXIT_USAGE
     }
-    return EXIT_FAILED
+    return code === InterruptedError.code ? EXIT_INTERRUPTED : EXIT_FAILED
   }
 }
 

@@ -1,6 +1,7 @@
 // `chord-peer locate <name>`: where a name lives. The k placement nodes (the key's successor first,
 // protocols/README.md §10.7), whether each holds the newest version (✓/✗, with the reason when it could not be
-// asked), and the lookup's hops.
+// asked), and the lookup's hops. A name no placement node holds is still shown, then exits 1.
+import { NotFoundError } from '../errors.js'
 import { fieldBlock, formatBytes, formatDate, formatNode, printable, shortPeerId, table } from './format.js'
 import { EXIT_OK } from './context.js'
 import type { CommandContext } from './context.js'
@@ -15,6 +16,10 @@ export async function locateCommand (ctx: CommandContext, args: LocateArgs): Pro
   const result = await ctx.client.locate(args.name, { signal: ctx.signal })
   if (args.json === true) ctx.printJson(result)
   else ctx.print(formatLocate(result))
+  if (result.file == null) {
+    const nodes = result.placement.length
+    throw new NotFoundError(`no such file: ${printable(args.name)} (none of the ${nodes} nodes that should hold it has a copy)`)
+  }
   return EXIT_OK
 }
 

@@ -3,14 +3,15 @@
 import { Command, Option } from 'commander'
 import { ApiClient } from '../client/index.js'
 import { ChordPeerError, InvalidInputError } from '../errors.js'
-import { resolveApiUrl } from './api-url.js'
+import { explainUnauthorized, resolveApi } from './api-url.js'
+import { explainStaleApiFile } from './stale-api.js'
 import { printersFor } from './context.js'
 import { checkGetArgs, getCommand } from './get.js'
 import { locateCommand } from './locate.js'
 import { lookupCommand, lookupQuery } from './lookup.js'
 import { lsCommand, parseLimit } from './ls.js'
 import { progressFor } from './progress.js'
-import { putCommand, putName } from './put.js'
+import { checkPutArgs, putCommand } from './put.js'
 import { ringCommand } from './ring.js'
 import { rmCommand } from './rm.js'
 import { statusCommand } from './status.js'
@@ -33,7 +34,10 @@ export interface CliIo extends DataDirEnv {
   stderr: Writable & { isTTY?: boolean, columns?: number }
   /** Aborts the client command in progress. */
   signal?: AbortSignal
-  /** Environment variables for the daemon's S3 settings. Default: process.env plus a `.env` file in cwd. */
+  /**
+   * Environment variables: the daemon's S3 settings (default: process.env plus a `.env` file in cwd), a client
+   * command's CHORD_PEER_API_TOKEN (default: process.env).
+   */
   env?: NodeJS.ProcessEnv
   /** What `put -` reads. Default: process.stdin. */
   stdin?: ByteSource
@@ -56,6 +60,8 @@ Examples:
   chord-peer --bootstrap --k 3 --listen /ip4/0.0.0.0/tcp/4001   start a ring (a supernode)
   chord-peer --connect /ip4/192.0.2.1/tcp/4001/p2p/12D3Koo…        join it as a peer
   chord-peer put ./notes.pdf                                     store a file in the ring
+  chord-peer put a.txt b.txt                                     store several files, each under its base name
+  chord-peer put -r ./photos                                     store a directory's files as 2024/a.jpg, …
   tar c dir | chord-peer put - --name dir.tar                    store stdin under a name
   chord-peer get notes.pdf -o out.pdf                            fetch it (checked against its SHA-256)
   chord-peer get notes.pdf -o - | less                           fetch it to stdout
@@ -69,7 +75,7 @@ Examples:
   chord-peer swarm-key ./swarm.key                               make a private network's key (no daemon needed)
   chord-peer --swarm-key ./swarm.key --bootstrap                 run a node of that private network
 
-Exit codes: 0 ok, 1 the operation failed (or no daemon answered), 2 usage error.`
+Exit codes: 0 ok, 1 the operation failed (or no daemon answered), 2 usage error, 130 interrupted (Ctrl-C).`
 
 /** Build the program; `onExit` receives the exit code of the command that ran. */
 export function buildProgram (io: CliIo, onExit: (code: number) => void): Command {
@@ -96,6 +102,8 @@ export function buildProgram (io: CliIo, onExit: (code: number) => void): Comman
     .option('--connect <multiaddr>', 'a supernode to join through, ending in /p2p/<peerId> (repeatable)', collect)
     .option('--listen <multiaddr>', 'address to listen on (repeatable; default /ip4/0.0.0.0/tcp/0)', collect)
     .option('--api <host:port>', 'where to serve the HTTP API (default 127.0.0.1:0, a free loopback port)')
+    .option('--api-host <name>', 'a host name the API answers to besides loopback ones (repeatable or a comma list)', collect)
+    .option('--api-token <token>', 'client commands: the daemon\'s API token (default: CHORD_PEER_API_TOKEN, else <data-dir>/api-token)')
     .option('--data-dir <dir>', 'identity key and state (default ./.chord-peer if it exists, else ~/.chord-peer)')
     .option('--join-timeout <seconds>', 'how long to keep trying unreachable supernodes before giving up (default 30)')
     .option('--invite <token>', 'an invite from `chord-peer invite`: a new supernode needs one, a peer of an invite-only ring too')
@@ -106,8 +114,11 @@ export function buildProgram (io: CliIo, onExit: (code: number) => void): Comman
     .option('--s3-prefix <prefix>', 'key prefix inside the bucket (or CHORD_PEER_S3_PREFIX)')
     .option('--swarm-key <file>', 'private network: only nodes with this swarm key file can connect (chord-peer swarm-key makes one)')
     .option('--max-storage <size>', 'most file content this node stores, e.g. 10GiB, 500MB or bytes (default: the disk)')
+    .option('--scrub-rate <rate>', 'bytes a second to re-hash stored files at, e.g. 8MiB; 0 turns it off (default 4MiB)')
     // Excess operands reach the action so that a typo reads "unknown command", not "too many arguments".
     .allowExcessArguments()
+    // Subcommands inherit that setting; this hook refuses their extra operands, naming them.
+    .hook('preAction', (root, command) => { if (command !== root) rejectExcessArguments(command) })
     .action(async (flags: DaemonFlags, command: Command) => {
       if (command.args.length > 0) {
         const names = command.commands.map(c => c.name()).join(', ')
@@ -130,16 +141,18 @@ export function buildProgram (io: CliIo, onExit: (code: number) => void): Comman
   const clientCommand = (name: string, description: string, json = 'print the daemon\'s JSON answer'): Command => program.command(name)
     .description(description)
     .addOption(new Option('--api <url>', 'the daemon\'s API: host:port or http://host:port (default: from <data-dir>/api)'))
-    .addOption(new Option('--data-dir <dir>', 'the daemon\'s data dir, which holds its API URL'))
+    .addOption(new Option('--data-dir <dir>', 'the daemon\'s data dir, which holds its API URL and token'))
+    .addOption(new Option('--api-token <token>', 'the daemon\'s API token (default: CHORD_PEER_API_TOKEN, else <data-dir>/api-token)'))
     .option('--json', json)
 
   /** `transfer`: a signal aborts the command (so a get removes its temp file) instead of killing the process. */
   const run = async (command: Command, fn: (ctx: CommandContext) => Promise<number>, transfer = false): Promise<void> => {
-    const url = await resolveApiUrl(command.optsWithGlobals<{ api?: string, dataDir?: string }>(), io)
+    const flags = command.optsWithGlobals<{ api?: string, dataDir?: string, apiToken?: string }>()
+    const target = await resolveApi(flags, { ...io, vars: io.env })
     const interrupt = transfer ? abortOnSignals(io.signals ?? process, io.signal) : undefined
     try {
       onExit(await fn({
-        client: new ApiClient({ url }),
+        client: new ApiClient({ url: target.url, token: target.token }),
         ...printers,
         signal: interrupt?.signal ?? io.signal,
         progress: progressFor(io),
@@ -150,19 +163,21 @@ export function buildProgram (io: CliIo, onExit: (code: number) => void): Comman
     } catch (err) {
       // Whatever the abort broke on the way out (fetch, pipeline), what happened is the interrupt.
       if (interrupt?.interrupted != null) throw new InterruptedError(`interrupted by ${interrupt.interrupted}`, { cause: err })
-      throw err
+      throw explainStaleApiFile(explainUnauthorized(err, target), flags, io)
     } finally {
       interrupt?.dispose()
     }
   }
 
   // Arguments are checked before the daemon is looked for, so a usage error exits 2 even with no daemon running.
-  clientCommand('put', 'store a file in the ring (streamed; a progress bar on a terminal)')
-    .argument('<path>', 'the file to store, or - for stdin')
-    .option('--name <name>', 'the name to store it under (default: the file\'s base name; required with -)')
-    .action(async (path: string, opts: { json?: boolean, name?: string }, command: Command) => {
-      putName({ path, ...opts })
-      await run(command, async ctx => putCommand(ctx, { path, ...opts }), true)
+  clientCommand('put', 'store files in the ring (streamed; a progress bar on a terminal)')
+    .argument('<path...>', 'files to store, each under its base name; directories with -r; or - for stdin')
+    .option('--name <name>', 'the name to store one file under (default: its base name; required with -)')
+    .option('-r, --recursive', 'store the files under each directory, named by their paths relative to it')
+    .action(async (paths: string[], opts: { json?: boolean, name?: string, recursive?: boolean }, command: Command) => {
+      checkPutArgs({ paths, ...opts })
+      const report = { error: (message: string) => { io.stderr.write(`error: ${message}\n`) } }
+      await run(command, async ctx => putCommand(ctx, { paths, ...opts }, report), true)
     })
 
   clientCommand('get', 'fetch a file, verify its SHA-256, and save it (or write it to stdout)',
@@ -279,4 +294,14 @@ function abortOnSignals (
 
 function collect (value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value]
+}
+
+/** Operands beyond a command's declared arguments are a usage error that names them. */
+function rejectExcessArguments (command: Command): void {
+  const declared = command.registeredArguments
+  if (declared.some(argument => argument.variadic)) return
+  const extra = command.args.slice(declared.length)
+  if (extra.length === 0) return
+  throw new InvalidInputError(`${command.name()}: unexpected argument${extra.length === 1 ? '' : 's'} ` +
+    extra.map(arg => `'${arg}'`).join(' '))
 }

@@ -1,5 +1,5 @@
-// `chord-peer status`: this node's identity, role, neighbours, finger summary and ring settings.
-import { fieldBlock, formatDuration, formatNode, shortId, table, type Field } from './format.js'
+// `chord-peer status`: this node's identity, role, neighbours, finger summary, ring settings and last scrub.
+import { fieldBlock, formatBytes, formatDate, formatDuration, formatNode, shortId, table, type Field } from './format.js'
 import { EXIT_OK } from './context.js'
 import type { CommandContext } from './context.js'
 import type { FingerJson, NodeJson, StatusJson } from '../api/types.js'
@@ -28,6 +28,11 @@ export function formatStatus (s: StatusJson): string {
     ['api', s.apiUrl],
     ['uptime', formatDuration(s.uptimeMs)],
     ['connections', String(s.connections)],
+    ['last scrub', s.lastScrub == null
+      ? 'not yet (the first pass starts a minute after start)'
+      : `${formatDate(s.lastScrub.finished)}: ${s.lastScrub.blobs} files, ${formatBytes(s.lastScrub.bytes)} in ` +
+        `${formatDuration(s.lastScrub.ms)}, ` +
+        (s.lastScrub.bad === 0 ? 'all sound' : `${s.lastScrub.bad} bad (repaired from other holders)`)],
     ['predecessor', s.predecessor == null ? '-' : self(formatNode(s.predecessor), s.predecessor, s.node)],
     ['successors', s.successors.map((node, i) => self(`${i + 1}. ${formatNode(node)}`, node, s.node))],
     ['fingers', fingerLines(s.fingers, s.node)],

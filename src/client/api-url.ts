@@ -1,11 +1,14 @@
-// Where a daemon's HTTP API lives: parsing `host:port` / `http://host:port` and reading the `<data-dir>/api` file
-// that a running daemon writes. No flag handling here (that is the CLI's), so scripts can reuse it.
+// Where a daemon's HTTP API lives: parsing `host:port` / `http://host:port` and reading the `<data-dir>/api` and
+// `<data-dir>/api-token` files that a running daemon writes. No flag handling here (that is the CLI's), so
+// scripts can reuse it.
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { DaemonUnreachableError, InvalidInputError } from '../errors.js'
 
 /** Name of the file, inside a data dir, that holds the running daemon's API URL. */
 export const API_FILE = 'api'
+/** Name of the file, beside `API_FILE`, that holds the running daemon's API bearer token (mode 0600). */
+export const API_TOKEN_FILE = 'api-token'
 
 export interface HostPort {
   host: string
@@ -56,8 +59,9 @@ export async function readApiUrlFile (dataDir: string): Promise<string> {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
       throw new DaemonUnreachableError(
-        `no daemon API URL found in ${file}: is the daemon running? start one with \`chord-peer --bootstrap\`, ` +
-        'or pass --api <host:port> / --data-dir <dir>', {}, { cause: err })
+        `no daemon API URL found in ${file}: is the daemon running? start it again with the flags it had and ` +
+        `--data-dir ${dataDir} (\`chord-peer --bootstrap\` on a new data dir starts a new ring), or pass --api <host:port> / ` +
+        '--data-dir <dir>', {}, { cause: err })
     }
     throw err
   }
@@ -65,5 +69,16 @@ export async function readApiUrlFile (dataDir: string): Promise<string> {
     return normalizeApiUrl(text)
   } catch (err) {
     throw new DaemonUnreachableError(`${file} does not hold an API URL: ${(err as Error).message}`, {}, { cause: err })
+  }
+}
+
+/** The API token a daemon recorded in `<dataDir>/api-token`; undefined when there is no such file. */
+export async function readApiTokenFile (dataDir: string): Promise<string | undefined> {
+  try {
+    const token = (await readFile(join(dataDir, API_TOKEN_FILE), 'utf8')).trim()
+    return token === '' ? undefined : token
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw err
   }
 }

@@ -8,7 +8,7 @@ import type {
   DeleteJson, ErrorJson, InviteJson, LeaderJson, ListJson, LocateJson, LookupJson, PutJson, RingJson, StatusJson
 } from '../api/types.js'
 
-export { API_FILE, normalizeApiUrl, parseHostPort, readApiUrlFile } from './api-url.js'
+export { API_FILE, API_TOKEN_FILE, normalizeApiUrl, parseHostPort, readApiTokenFile, readApiUrlFile } from './api-url.js'
 export type { HostPort } from './api-url.js'
 
 export interface CallOptions {
@@ -102,6 +102,11 @@ export interface ApiClientInit {
   timeoutMs?: number
   /** The fetch to use. Default: the global fetch. */
   fetch?: typeof fetch
+  /**
+   * The daemon's API token, sent as `Authorization: Bearer <token>` (the daemon writes it to
+   * `<data-dir>/api-token`). Without it the daemon answers 401.
+   */
+  token?: string
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000
@@ -116,6 +121,7 @@ export class ApiClient implements DaemonClient {
   readonly url: string
   private readonly timeoutMs: number
   private readonly fetch: typeof fetch
+  private readonly auth: Record<string, string>
 
   constructor (init: ApiClientInit | string) {
     const options = typeof init === 'string' ? { url: init } : init
@@ -123,6 +129,7 @@ export class ApiClient implements DaemonClient {
     if (!/^https?:\/\//.test(this.url)) this.url = `http://${this.url}`
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
     this.fetch = options.fetch ?? globalThis.fetch
+    this.auth = options.token == null ? {} : { authorization: `Bearer ${options.token}` }
   }
 
   /** GET /api/status */
@@ -179,6 +186,7 @@ export class ApiClient implements DaemonClient {
   async put (name: string, body: ByteSource, options: PutOptions = {}): Promise<PutJson> {
     const path = `/api/files/${encodeName(name)}`
     const headers: Record<string, string> = {
+      ...this.auth,
       accept: 'application/json',
       'content-type': options.contentType ?? guessContentType(name)
     }
@@ -213,7 +221,7 @@ export class ApiClient implements DaemonClient {
 
   /** GET /api/files/<name>: the headers, and the content as a stream. */
   async get (name: string, options: GetOptions = {}): Promise<GetResult> {
-    const headers: Record<string, string> = { 'accept-encoding': 'identity' }
+    const headers: Record<string, string> = { ...this.auth, 'accept-encoding': 'identity' }
     if (options.range != null) headers.range = rangeHeader(options.range)
     const idle = new IdleTimeout(this.timeoutMs)
     const signal = options.signal == null ? idle.signal : AbortSignal.any([options.signal, idle.signal])
@@ -248,12 +256,13 @@ export class ApiClient implements DaemonClient {
     const signal = options.signal == null ? timeout : AbortSignal.any([options.signal, timeout])
     let response: Response
     try {
-      response = await this.fetch(new URL(`/api/files/${encodeName(name)}`, this.url), { method: 'HEAD', signal })
+      response = await this.fetch(new URL(`/api/files/${encodeName(name)}`, this.url), { method: 'HEAD', headers: this.auth, signal })
     } catch (err) {
       throw this.mapFetchError(err, timeout, options.signal)
     }
-    // A HEAD answer has no body to carry the daemon's code: name the common one ourselves.
+    // A HEAD answer has no body to carry the daemon's code: name the common ones ourselves.
     if (response.status === 404) throw new ApiError(`no such file: ${name}`, { status: 404, code: 'ERR_NOT_FOUND' })
+    if (response.status === 401) throw new ApiError('the API token is missing or wrong', { status: 401, code: 'ERR_UNAUTHORIZED' })
     if (!response.ok) throw errorFrom(response, '')
     return fileInfo(response)
   }
@@ -295,7 +304,7 @@ export class ApiClient implements DaemonClient {
 
     let response: Response
     try {
-      response = await this.fetch(url, { method, headers: { accept: 'application/json' }, signal: combined })
+      response = await this.fetch(url, { method, headers: { ...this.auth, accept: 'application/json' }, signal: combined })
     } catch (err) {
       throw this.mapFetchError(err, timeout, signal)
     }
@@ -333,7 +342,7 @@ export class ApiClient implements DaemonClient {
     }
     if (isUnreachable(err)) {
       return new DaemonUnreachableError(
-        `cannot reach the daemon at ${this.url}: is the daemon running? start one with \`chord-peer --bootstrap\``,
+        `cannot reach the daemon at ${this.url}: is the daemon running? start it again with the flags and --data-dir it had`,
         { url: this.url }, { cause: err })
     }
     return err

@@ -58,7 +58,9 @@ export class RecordStore {
     return await this.serialized(record.key, async () => {
       const stored = await this.db.get(record.key)
       if (stored !== undefined && compareVersions(record.version, stored.version) <= 0) return false
-      await this.db.put(record.key, record)
+      // Synced: a put is acknowledged only after every holder's record is on disk (and the blob it replaces is
+      // removed only after that, by the caller), so a crash right after the acknowledgement loses nothing.
+      await this.db.put(record.key, record, { sync: true })
       return true
     })
   }
@@ -73,7 +75,7 @@ export class RecordStore {
       const stored = await this.db.get(key)
       if (stored === undefined) return false
       if (ifVersion !== undefined && compareVersions(stored.version, ifVersion) !== 0) return false
-      await this.db.del(key)
+      await this.db.del(key, { sync: true })
       return true
     })
   }

@@ -19,6 +19,7 @@ import { TransferBudget } from './limits.js'
 import { checkOwner, type IsSupernode } from './owners.js'
 import { compareVersions, DEFAULT_CHUNK_SIZE, HybridClock, MAX_LIST, type FileRecord } from './record.js'
 import { Repairer } from './repair.js'
+import { Scrubber } from './scrub.js'
 import { DEFAULT_REPLICATION_INTERVAL_MS, Replicator } from './replication/replicator.js'
 import { versionProblem } from './signature.js'
 import { pushVersion, serveStore, STORE_PROTOCOL } from './store.js'
@@ -45,6 +46,10 @@ export interface FilesServiceInit {
   now: () => number
   /** Mean interval of the replica anti-entropy pass, ms (default 10000); ring changes also start one. */
   replicationIntervalMs?: number
+  /** Bytes a second the scrubber re-hashes stored blobs at (./scrub.ts: DEFAULT_SCRUB_RATE; 0 turns it off). */
+  scrubRate?: number
+  /** How long after start the scrubber's first pass begins (default SCRUB_START_DELAY_MS; tests shorten it). */
+  scrubStartDelayMs?: number
   /** The durable tier (S3) behind the replicas, if configured. */
   durable?: DurableTier
   /** Who may open the file protocols' streams (members only). */
@@ -68,6 +73,8 @@ export class FilesService implements Service {
   readonly ctx: FilesContext
   /** Keeps k copies of this node's range; a service of its own, started once the node is on the ring. */
   readonly replicator: Replicator
+  /** Re-hashes stored blobs in the background and repairs bad ones; `scrubber.last` is its last report. */
+  readonly scrubber: Scrubber
   readonly durable?: DurableTier
   /** Reads spread over several holders when one delivers less than this (bytes/s); Infinity: always. */
   spreadBelow = SPREAD_BELOW_BYTES_PER_S
@@ -121,6 +128,12 @@ export class FilesService implements Service {
       }
     }
     this.repairer = new Repairer(this.ctx, this.tasks)
+    this.scrubber = new Scrubber({
+      ctx: this.ctx,
+      repair: (record, err) => { this.repairer.repair(record, err) },
+      rate: init.scrubRate,
+      startDelayMs: init.scrubStartDelayMs
+    })
     this.serveIndexRequest = indexHandler(this.ctx, { verify: key => { this.repairer.verify(key) } })
     this.index = new IndexClient(this.ctx, this.serveIndexRequest)
     this.replicator = new Replicator({
@@ -138,6 +151,7 @@ export class FilesService implements Service {
     await serveStore(this.ctx, this.tasks.signal)
     await serveFetch(this.ctx, this.tasks.signal, (record, err) => { this.repairer.repair(record, err) })
     await serveIndex(this.ctx, this.serveIndexRequest)
+    this.tasks.run('scrubbing the stored blobs', async signal => { await this.scrubber.run(signal) })
   }
 
   async stop (): Promise<void> {

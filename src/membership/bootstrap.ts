@@ -7,8 +7,9 @@
 //   highest id starts the ring again after RECOVERY_PROBE_MS with the stored settings, epoch and members, and
 //   the others join it, or start alone only after the join timeout.
 // - A joiner takes the ring's settings from its admission (and refuses invalid ones); a founder uses its own.
-import { readFile, writeFile } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { writeFileAtomic } from '../atomic-file.js'
 import { DEFAULT_SETTINGS, validateSettings, type RingSettings } from '../config.js'
 import {
   addressesIn, newerView, validPeerId, viewFromJson, viewToJson, withAuthorised, withNode,
@@ -42,6 +43,8 @@ export interface BootstrapInit {
   /** An invite token's bytes, for a supernode joining a group or a peer of an invite-only ring. */
   invite?: Uint8Array<ArrayBuffer>
   joinTimeoutMs: number
+  /** Told of each failed round of joining (default: logged). */
+  onJoinRetry?: (err: Error, attempt: number) => void
   log: Logger
 }
 
@@ -80,7 +83,11 @@ export async function joinOrFound (init: BootstrapInit): Promise<Entry> {
         supernode,
         invite: init.invite,
         timeoutMs: probing ? Math.min(RECOVERY_PROBE_MS, init.joinTimeoutMs) : init.joinTimeoutMs,
-        onRetry: (err, attempt) => { log('join attempt %d failed: %e', attempt, err) }
+        onRetry: (err, attempt) => {
+          log('join attempt %d failed: %e', attempt, err)
+          // A recovering supernode's short probe of the stored view is not a join the user asked for.
+          if (!probing) init.onJoinRetry?.(err, attempt)
+        }
       })
       settings = admission.settings
       successors = admission.successors
@@ -152,5 +159,5 @@ async function loadSupernodes (dataDir: string): Promise<PeerJson[]> {
 async function saveSupernodes (dataDir: string, peers: PeerDirectory, supernodes: NodeRef[]): Promise<void> {
   const view: View = { version: 0, epoch: 0, settings: DEFAULT_SETTINGS, supernodes, members: [], usedInvites: [], authorised: [] }
   const json = viewToJson(peers, view)
-  await writeFile(join(dataDir, SUPERNODES_FILE), JSON.stringify({ supernodes: json.supernodes }, null, 2) + '\n')
+  await writeFileAtomic(join(dataDir, SUPERNODES_FILE), JSON.stringify({ supernodes: json.supernodes }, null, 2) + '\n')
 }

@@ -14,7 +14,7 @@ import type { Ring } from '../chord/ring.js'
 import type { NodeRef } from '../ring/index.js'
 import type { Libp2p } from '@libp2p/interface'
 import type { Logger } from '@libp2p/logger'
-import type { Multiaddr } from '@multiformats/multiaddr'
+import { CODE_P2P, type Multiaddr } from '@multiformats/multiaddr'
 
 export const MEMBERSHIP_PROTOCOL = '/chord-peer/membership/3.0.0'
 /** Requests and replies alike: a PUSH_VIEW carries a whole view (4 096 members), the longest request. */
@@ -101,7 +101,7 @@ export class MembershipClient {
         try {
           res = await this.ask([addr], req, options.signal)
         } catch (err) {
-          lastError = err as Error
+          lastError = wrongPeer(err, addr) ?? err as Error
           continue
         }
         if (res.status === Status.OK) return this.admission(res)
@@ -365,4 +365,20 @@ export class PeerMembership implements Service {
       }
     })
   }
+}
+
+/**
+ * A dial that reached a node with another identity than the PeerId its multiaddr names, as "the node at <addr>
+ * has PeerId X, not Y"; else undefined. Noise says "Payload identity key X does not match expected remote
+ * identity key Y" (an Ed25519 public key's string form is its PeerId); libp2p passes that message on in an
+ * error of its own, so the message is what is matched, anywhere in the causes.
+ */
+export function wrongPeer (err: unknown, addr: Multiaddr): JoinFailedError | undefined {
+  for (let e = err; e instanceof Error; e = e.cause) {
+    const keys = /identity key (\S+) does not match expected remote identity key (\S+)/.exec(e.message)
+    if (keys === null) continue
+    const at = addr.decapsulateCode(CODE_P2P).toString()
+    return new JoinFailedError(`the node at ${at} has PeerId ${keys[1]}, not ${keys[2]}: check --connect`, { cause: err })
+  }
+  return undefined
 }

@@ -4,14 +4,13 @@
 // by a deposed leader never replaces one written under a later election.
 // Here: the domain type, its wire and JSON forms with their validation, and the stores that persist it (a file
 // in the data dir, and with S3 configured an object in the bucket, so a restarted cluster recovers it).
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
+import { mkdir, readFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
-import { InvalidMessageError, NotFoundError, StorageError } from '../errors.js'
+import { writeFileAtomic } from '../atomic-file.js'
+import { InvalidMessageError, StorageError } from '../errors.js'
 import { decodePeerId, nodeRefOf, type PeerDirectory } from '../chord/wire.js'
-import { createS3Client, mapS3Error } from '../storage/s3-client.js'
 import { RingSettings, type MembershipView, type Peer } from '../../protocols/membership.js'
 import { validateSettings } from '../config.js'
 import type { NodeRef } from '../ring/index.js'
@@ -212,17 +211,21 @@ export interface ViewStore {
 
 /**
  * The stores of a supernode's view: `<data-dir>/view.json` (with a data dir) and, with S3 configured, the
- * bucket's copy; none for a peer. A service only so that stopping the node closes them.
+ * bucket's copy (./s3-view-store.ts, loaded only then: the AWS SDK is a third of a node's start-up); none for a
+ * peer. A service so that starting the node opens them and stopping it closes them.
  */
 export class ViewStores implements Service {
   readonly list: ViewStore[] = []
 
-  constructor (init: { dataDir?: string, s3?: S3Config } = {}) {
-    if (init.dataDir !== undefined) this.list.push(new FileViewStore(join(init.dataDir, VIEW_FILE)))
-    if (init.s3 !== undefined) this.list.push(new S3ViewStore(init.s3))
-  }
+  constructor (private readonly init: { dataDir?: string, s3?: S3Config } = {}) {}
 
-  start (): void {}
+  async start (): Promise<void> {
+    if (this.init.dataDir !== undefined) this.list.push(new FileViewStore(join(this.init.dataDir, VIEW_FILE)))
+    if (this.init.s3 !== undefined) {
+      const { S3ViewStore } = await import('./s3-view-store.js')
+      this.list.push(new S3ViewStore(this.init.s3))
+    }
+  }
 
   stop (): void {
     for (const store of this.list) store.close?.()
@@ -246,52 +249,6 @@ export class FileViewStore implements ViewStore {
 
   async save (view: ViewJson): Promise<void> {
     await mkdir(dirname(this.where), { recursive: true })
-    const tmp = `${this.where}.tmp`
-    await writeFile(tmp, JSON.stringify(view, null, 2) + '\n')
-    await rename(tmp, this.where)
-  }
-}
-
-/** `<prefix>membership/view.json` in the S3 bucket of the durable tier. */
-export class S3ViewStore implements ViewStore {
-  /** How long one read or write of the view may take, so that a supernode never hangs on S3. */
-  private static readonly TIMEOUT_MS = 10_000
-  readonly where: string
-  private readonly client: S3Client
-  private readonly key: string
-
-  constructor (private readonly config: S3Config) {
-    this.key = `${config.prefix ?? ''}membership/view.json`
-    this.where = `s3://${config.bucket}/${this.key}`
-    this.client = createS3Client(config)
-  }
-
-  /** The stored view, or undefined when there is none yet. */
-  async load (): Promise<ViewJson | undefined> {
-    const signal = AbortSignal.timeout(S3ViewStore.TIMEOUT_MS)
-    try {
-      const res = await this.client.send(new GetObjectCommand({ Bucket: this.config.bucket, Key: this.key }), { abortSignal: signal })
-      return JSON.parse(await res.Body!.transformToString('utf8')) as ViewJson
-    } catch (err) {
-      const mapped = mapS3Error(err, signal, `read ${this.where}`)
-      if (mapped instanceof NotFoundError) return undefined
-      throw mapped
-    }
-  }
-
-  async save (view: ViewJson): Promise<void> {
-    const signal = AbortSignal.timeout(S3ViewStore.TIMEOUT_MS)
-    const body = JSON.stringify(view)
-    try {
-      await this.client.send(new PutObjectCommand({
-        Bucket: this.config.bucket, Key: this.key, Body: body, ContentType: 'application/json', ContentLength: Buffer.byteLength(body)
-      }), { abortSignal: signal })
-    } catch (err) {
-      throw mapS3Error(err, signal, `write ${this.where}`)
-    }
-  }
-
-  close (): void {
-    this.client.destroy()
+    await writeFileAtomic(this.where, JSON.stringify(view, null, 2) + '\n')
   }
 }

@@ -13,6 +13,7 @@
 import { createHash, randomUUID } from 'node:crypto'
 import { mkdir, open, opendir, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
+import { syncDir } from '../atomic-file.js'
 import { InvalidInputError, NoSpaceError, NotFoundError, QuotaError, StorageError } from '../errors.js'
 import { assertHash, checkPutOptions, checkRange, drainAndCheck, hashingStream, isHash } from './blob-store.js'
 import type { AbortOptions, BlobInfo, BlobStore, PutOptions, RangeOptions } from './blob-store.js'
@@ -247,15 +248,3 @@ async function writeAll (fh: FileHandle, bytes: Uint8Array): Promise<void> {
   }
 }
 
-/** fsync a directory so a rename into it survives a power loss (Linux; other systems may refuse, which is fine). */
-async function syncDir (dir: string): Promise<void> {
-  let fh: FileHandle | undefined
-  try {
-    fh = await open(dir, 'r')
-    await fh.sync()
-  } catch (err) {
-    if (!isErrno(err, 'EISDIR') && !isErrno(err, 'EPERM') && !isErrno(err, 'EINVAL')) throw err
-  } finally {
-    await fh?.close()
-  }
-}

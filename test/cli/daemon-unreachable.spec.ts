@@ -28,7 +28,7 @@ describe('cli: finding the daemon', () => {
     assert.equal(stdout, '')
     assert.ok(stderr.includes(`http://127.0.0.1:${port}`), stderr)
     assert.match(stderr, /is the daemon running\?/)
-    assert.match(stderr, /chord-peer --bootstrap/)
+    assert.match(stderr, /start it again with the flags and --data-dir it had/)
   })
 
   it('reads the API URL from <data-dir>/api', async () => {
@@ -60,11 +60,24 @@ describe('cli: finding the daemon', () => {
     assert.ok(local.stderr.includes(join(cwd, '.chord-peer', 'api')), local.stderr)
   })
 
+  it('a stale api file (its daemon gone) says to restart with the same --data-dir, not --bootstrap', async () => {
+    const port = await closedPort()
+    await writeFile(join(dir, 'api'), `http://127.0.0.1:${port}\n`)
+    const { code, stdout, stderr } = await runCli(['status', '--data-dir', dir])
+    assert.equal(code, 1)
+    assert.equal(stdout, '')
+    assert.ok(stderr.includes(`http://127.0.0.1:${port}`), stderr)
+    assert.ok(stderr.includes(`--data-dir ${dir}`), stderr)
+    assert.ok(stderr.includes(join(dir, 'api')), stderr)
+    assert.doesNotMatch(stderr, /start one with `chord-peer --bootstrap`/)
+  })
+
   it('no api file exits 1 naming the file and how to start a daemon', async () => {
     const { code, stderr } = await runCli(['status', '--data-dir', dir])
     assert.equal(code, 1)
     assert.ok(stderr.includes(join(dir, 'api')), stderr)
-    assert.match(stderr, /chord-peer --bootstrap/)
+    assert.ok(stderr.includes(`start it again with the flags it had and --data-dir ${dir}`), stderr)
+    assert.match(stderr, /`chord-peer --bootstrap` on a new data dir starts a new ring/)
     assert.equal(daemon.requests.length, 0)
   })
 })

@@ -53,6 +53,7 @@ describe('cli: daemon', () => {
       ['--k 2.5', ['--bootstrap', '--k', '2.5'], /--k must be/],
       ['--k abc', ['--bootstrap', '--k', 'abc'], /--k must be/],
       ['--k on a peer', ['--connect', SUPERNODE, '--k', '3'], /--k is a ring setting/],
+      ['--k on a joining supernode', ['--bootstrap', '--connect', SUPERNODE, '--k', '3'], /--k is a ring setting: give it to the supernode that starts the ring/],
       ['--connect that is not a multiaddr', ['--connect', '127.0.0.1:4001'], /--connect "127\.0\.0\.1:4001" is not a multiaddr/],
       ['--connect without /p2p/', ['--connect', '/ip4/127.0.0.1/tcp/4001'], /needs the supernode's PeerId/],
       ['--connect with a bad PeerId', ['--connect', '/ip4/127.0.0.1/tcp/4001/p2p/xyz'], /valid PeerId/],
@@ -65,6 +66,8 @@ describe('cli: daemon', () => {
       ['--max-storage 0', ['--bootstrap', '--max-storage', '0'], /--max-storage: a size must be a positive number of bytes/],
       ['--max-storage 10 GiBs', ['--bootstrap', '--max-storage', '10GiBs'], /--max-storage: a size must be/],
       ['--max-storage -5MB', ['--bootstrap', '--max-storage', '-5MB'], /--max-storage: a size must be/],
+      ['--scrub-rate fast', ['--bootstrap', '--scrub-rate', 'fast'], /--scrub-rate: a size must be .*or 0 to turn scrubbing off/],
+      ['--scrub-rate -1MB', ['--bootstrap', '--scrub-rate', '-1MB'], /--scrub-rate: a size must be/],
       ['--invite that is not a token', ['--bootstrap', '--connect', SUPERNODE, '--invite', 'not a token!'], /--invite must be a token/],
       ['--admission maybe', ['--bootstrap', '--admission', 'maybe'], /--admission must be open or invite, got "maybe"/],
       ['--admission on a peer', ['--connect', SUPERNODE, '--admission', 'invite'], /--admission is a ring setting/],
@@ -92,14 +95,20 @@ describe('cli: daemon', () => {
   it('starts a supernode with the parsed options, prints its identity, and leaves on SIGINT', async () => {
     const { createPeer, calls, stops } = stubPeer()
     const d = await startDaemon(['--bootstrap', '--k', '2', '--listen', '/ip4/127.0.0.1/tcp/4002', '--api', '127.0.0.1:0'], createPeer)
-    assert.deepEqual(calls, [{
+    const { onJoinRetry, ...options } = calls[0]
+    assert.equal(calls.length, 1)
+    assert.deepEqual(options, {
       bootstrap: true,
       k: 2,
       listen: ['/ip4/127.0.0.1/tcp/4002'],
       api: '127.0.0.1:0',
       dataDir: join('/home/test', '.chord-peer')
-    }])
+    })
+    assert.equal(typeof onJoinRetry, 'function')
     const out = d.stdout.text
+    // The join hint names another data dir: this one is locked while the daemon runs.
+    const hint = `others join with: chord-peer --connect /ip4/127.0.0.1/tcp/4002/p2p/${PEER_A} --data-dir ./peer2`
+    assert.ok(out.split('\n').includes(hint), out)
     assert.ok(out.includes(PEER_A))
     assert.ok(out.includes(`/ip4/127.0.0.1/tcp/4002/p2p/${PEER_A}`) && out.includes(`/ip4/10.0.0.5/tcp/4002/p2p/${PEER_A}`))
     assert.match(out, /^api +http:\/\/127\.0\.0\.1:4102$/m)
@@ -116,13 +125,16 @@ describe('cli: daemon', () => {
 
   it('joins as a peer through --connect and leaves on SIGTERM', async () => {
     const { createPeer, calls, stops } = stubPeer()
-    const argv = ['--connect', SUPERNODE, '--data-dir', '/tmp/x', '--join-timeout', '2.5', '--max-storage', '10GiB']
+    const argv = [
+      '--connect', SUPERNODE, '--data-dir', 'peer-x', '--join-timeout', '2.5', '--max-storage', '10GiB', '--scrub-rate', '8MiB/s'
+    ]
     const d = await startDaemon(argv, createPeer)
     assert.equal(calls[0].bootstrap, false)
     assert.equal(calls[0].joinTimeoutMs, 2500)
     assert.equal(calls[0].maxStorage, 10 * 2 ** 30)
+    assert.equal(calls[0].scrubRate, 8 * 2 ** 20)
     assert.deepEqual(calls[0].connect, [SUPERNODE])
-    assert.equal(calls[0].dataDir, '/tmp/x')
+    assert.equal(calls[0].dataDir, '/nonexistent-cwd/peer-x') // relative to the daemon's working directory
     assert.match(d.stdout.text, /^role +peer$/m)
     d.signals.emit('SIGTERM')
     assert.equal(await d.done, 0)
@@ -162,6 +174,25 @@ describe('cli: daemon', () => {
     assert.match(d.stderr.text, /^warning: the HTTP API is bound to 0\.0\.0\.0/m)
     d.signals.emit('SIGINT')
     assert.equal(await d.done, 0)
+  })
+
+  it('prints each failed join round on stderr', async () => {
+    const createPeer: CreatePeer = async options => {
+      options.onJoinRetry?.(new Error('connect ECONNREFUSED 127.0.0.1:4001'), 1)
+      options.onJoinRetry?.(new Error('connect ECONNREFUSED 127.0.0.1:4001'), 2)
+      throw new JoinFailedError('no supernode answered within 2 s: connect ECONNREFUSED 127.0.0.1:4001')
+    }
+    const { code, stderr } = await runCli(['--connect', SUPERNODE, '--join-timeout', '2'], { createPeer })
+    assert.equal(code, 1)
+    assert.match(stderr, /^join attempt 1 failed: connect ECONNREFUSED 127\.0\.0\.1:4001 \(retrying until --join-timeout\)$/m)
+    assert.match(stderr, /^join attempt 2 failed: /m)
+  })
+
+  it('the join hint avoids the data dir the daemon uses', async () => {
+    const { otherDataDir } = await import('../../src/cli/daemon.js')
+    assert.equal(otherDataDir('/w/peer2', '/w'), './peer3')
+    assert.equal(otherDataDir('/w/.chord-peer', '/w'), './peer2')
+    assert.equal(otherDataDir(undefined, '/w'), './peer2')
   })
 
   it('a failed join prints the message and exits 1', async () => {

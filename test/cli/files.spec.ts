@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs'
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Readable } from 'node:stream'
+import { Readable, Writable } from 'node:stream'
 import { ByteCapture, runCli, startStubDaemon } from '../utils/cli.js'
 import { FileStore, HOLDERS, sha256 } from '../utils/file-stub.js'
 import { PEER_A } from '../utils/cli-fixtures.js'
@@ -16,6 +16,7 @@ import { waitFor } from '../utils/wait.js'
 import type { ListJson, LocateJson, PutJson } from '../../src/api/types.js'
 import type { ProgressFactory, ProgressInit } from '../../src/cli/progress.js'
 import type { GetResultJson } from '../../src/cli/get.js'
+import type { PutBatchJson } from '../../src/cli/put.js'
 
 /** A progress factory that records what the commands report. */
 function recordingProgress (): { factory: ProgressFactory, bars: Array<{ init: ProgressInit, updates: number[], stopped: number }> } {
@@ -116,12 +117,92 @@ describe('cli: file commands', () => {
       assert.equal(daemon.requests.length, 0)
     })
 
-    it('a directory exits 1', async () => {
+    it('a directory exits 1 and points at -r', async () => {
       await mkdir(join(cwd, 'photos'))
       const { code, stderr } = await cli(['put', 'photos'])
       assert.equal(code, 1)
-      assert.match(stderr, /is a directory/)
+      assert.match(stderr, /photos is a directory: put -r/)
       assert.equal(daemon.requests.length, 0)
+    })
+
+    it('several paths store each file under its base name, one line each and a summary', async () => {
+      await mkdir(join(cwd, 'sub'))
+      await writeFile(join(cwd, 'a.txt'), 'aaa')
+      await writeFile(join(cwd, 'sub', 'b.txt'), 'bbbb')
+      const { code, stdout, stderr } = await cli(['put', 'a.txt', 'sub/b.txt'])
+      assert.equal(code, 0, stderr)
+      assert.equal(stderr, '')
+      assert.equal(files.files.get('a.txt')?.content.toString(), 'aaa')
+      assert.equal(files.files.get('b.txt')?.content.toString(), 'bbbb')
+      assert.match(stdout, new RegExp(`^stored a\\.txt  3 B  2 of k=3  ${sha256('aaa').slice(0, 12)}$`, 'm'))
+      assert.match(stdout, /^stored b\.txt {2}4 B {2}2 of k=3 {2}/m)
+      assert.match(stdout, /^put: 2 of 2 files stored \(7 B in \d+(\.\d)? m?s\)$/m)
+    })
+
+    it('a batch goes on past a file that fails, reports it, and exits 1', async () => {
+      await writeFile(join(cwd, 'a.txt'), 'aaa')
+      await writeFile(join(cwd, 'c.txt'), 'ccc')
+      const { code, stdout, stderr } = await cli(['put', 'a.txt', 'missing.txt', 'c.txt'])
+      assert.equal(code, 1)
+      assert.deepEqual([...files.files.keys()].sort(), ['a.txt', 'c.txt'])
+      assert.match(stderr, /^error: no such file: missing\.txt$/m)
+      assert.match(stdout, /^put: 2 of 3 files stored \(6 B in .*\), 1 failed$/m)
+
+      const json = await cli(['put', 'a.txt', 'missing.txt', '--json'])
+      assert.equal(json.code, 1)
+      const batch = JSON.parse(json.stdout) as PutBatchJson
+      assert.deepEqual(batch.stored.map(p => p.file.name), ['a.txt'])
+      assert.deepEqual(batch.failed, [{ path: 'missing.txt', error: 'no such file: missing.txt', code: 'ERR_NOT_FOUND' }])
+    })
+
+    it('-r stores a directory\'s files under their paths relative to it, with / separators', async () => {
+      await mkdir(join(cwd, 'photos', '2024', 'may'), { recursive: true })
+      await mkdir(join(cwd, 'photos', 'empty'))
+      await writeFile(join(cwd, 'photos', 'top.jpg'), 'top')
+      await writeFile(join(cwd, 'photos', '2024', 'a.jpg'), 'a')
+      await writeFile(join(cwd, 'photos', '2024', 'may', 'b.jpg'), 'bb')
+      await writeFile(join(cwd, 'single.txt'), 'one')
+      const { code, stdout, stderr } = await cli(['put', '-r', 'photos', 'single.txt'])
+      assert.equal(code, 0, stderr)
+      assert.deepEqual([...files.files.keys()].sort(), ['2024/a.jpg', '2024/may/b.jpg', 'single.txt', 'top.jpg'])
+      assert.equal(files.files.get('2024/may/b.jpg')?.content.toString(), 'bb')
+      assert.ok(files.calls.some(c => c.path === '/api/files/2024%2Fmay%2Fb.jpg'))
+      assert.match(stdout, /^put: 4 of 4 files stored \(9 B in /m)
+    })
+
+    it('-r of a directory without files fails it; --name and - stand alone (usage errors)', async () => {
+      await mkdir(join(cwd, 'empty'))
+      const empty = await cli(['put', '-r', 'empty'])
+      assert.equal(empty.code, 1)
+      assert.match(empty.stderr, /^error: empty holds no files to store$/m)
+      assert.match(empty.stdout, /^put: 0 of 1 file stored/m)
+
+      for (const [argv, message] of [
+        [['put', 'a.txt', 'b.txt', '--name', 'x'], /--name names one file/],
+        [['put', '-r', 'empty', '--name', 'x'], /--name names one file/],
+        [['put', '-', 'a.txt', '--name', 'x'], /- \(stdin\) cannot be stored together/]
+      ] as const) {
+        const { code, stderr } = await cli([...argv])
+        assert.equal(code, 2, argv.join(' '))
+        assert.match(stderr, message)
+      }
+      assert.equal(files.calls.length, 0)
+    })
+
+    it('Ctrl-C during a batch stops it and exits 130', async () => {
+      await writeFile(join(cwd, 'a.txt'), 'aaa')
+      await writeFile(join(cwd, 'b.txt'), 'bbb')
+      const signals = new EventEmitter()
+      let sent = false
+      // Interrupt while the first file is on its way: the second is never sent.
+      const progress: ProgressFactory = () => ({
+        update: () => { if (!sent) { sent = true; signals.emit('SIGINT') } },
+        stop: () => {}
+      })
+      const { code, stderr } = await cli(['put', 'a.txt', 'b.txt'], { signals, isTTY: true, progress })
+      assert.equal(code, 130)
+      assert.match(stderr, /^error: interrupted by SIGINT$/m)
+      assert.equal(files.files.has('b.txt'), false)
     })
   })
 
@@ -153,7 +234,7 @@ describe('cli: file commands', () => {
       assert.match(stdout, /^size +976\.6 KiB \(1000000 bytes\)$/m)
     })
 
-    it('Ctrl-C during a download exits 1 and removes the temp file', async () => {
+    it('Ctrl-C during a download exits 130 and removes the temp file', async () => {
       let release = (): void => {}
       const held = new Promise<void>(resolve => { release = resolve })
       let holding = false
@@ -166,7 +247,7 @@ describe('cli: file commands', () => {
           { ...POLL, what: 'a temp file to appear' })
         signals.emit('SIGINT')
         const { code, stderr } = await run
-        assert.equal(code, 1)
+        assert.equal(code, 130)
         assert.match(stderr, /^error: interrupted by SIGINT$/m)
         assert.deepEqual(await cwdEntries(), [])
         assert.equal(signals.listenerCount('SIGINT'), 0, 'a second Ctrl-C kills the process as usual')
@@ -232,6 +313,22 @@ describe('cli: file commands', () => {
       assert.ok(sink.bytes.equals(content))
       assert.equal(stdout, '')
       assert.deepEqual(await cwdEntries(), [])
+    })
+
+    it('-o - into a reader that goes away (EPIPE, `| head`) ends quietly with exit 0', async () => {
+      files.add('big.bin', randomBytes(2_000_000))
+      let taken = 0
+      const head = new Writable({
+        write (chunk: Buffer, _encoding, callback) {
+          taken += chunk.length
+          if (taken < 100_000) { callback(); return }
+          callback(Object.assign(new Error('write EPIPE'), { code: 'EPIPE', errno: -32, syscall: 'write' }))
+        }
+      })
+      const { code, stdout, stderr } = await cli(['get', 'big.bin', '-o', '-'], { stdoutBytes: head })
+      assert.equal(stderr, '')
+      assert.equal(stdout, '')
+      assert.equal(code, 0)
     })
 
     it('-o - with --json is a usage error', async () => {
@@ -327,6 +424,18 @@ describe('cli: file commands', () => {
 
       const json = JSON.parse((await cli(['locate', 'notes.pdf', '--json'])).stdout) as LocateJson
       assert.deepEqual(json, files.locate('notes.pdf'))
+    })
+
+    it('locate of a name nobody holds shows where it would be, then exits 1 with a clear message', async () => {
+      const { code, stdout, stderr } = await cli(['locate', 'nope.txt'])
+      assert.equal(code, 1)
+      assert.match(stdout, /^file +not found$/m)
+      assert.match(stdout, /^holding +0 of 3$/m)
+      assert.match(stderr, /^error: no such file: nope\.txt \(none of the 3 nodes that should hold it has a copy\)$/m)
+
+      const json = await cli(['locate', 'nope.txt', '--json'])
+      assert.equal(json.code, 1)
+      assert.equal((JSON.parse(json.stdout) as LocateJson).file, undefined)
     })
 
     it('rm deletes and prints the tombstone; the file is gone after', async () => {

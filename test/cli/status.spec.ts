@@ -50,6 +50,16 @@ describe('cli: status', () => {
     assert.ok(!stdout.includes(NODE_B.id) && !stdout.includes(NODE_C.id), 'neighbours should be shown by short id')
   })
 
+  it('shows the last scrub, or that none has completed yet', async () => {
+    let { stdout } = await runCli(['status', '--api', daemon.url])
+    assert.match(stdout, /^last scrub +not yet /m)
+    await daemon.close()
+    const lastScrub = { finished: Date.now(), ms: 65_000, blobs: 12, bytes: 3 * 1024 * 1024, bad: 1 }
+    daemon = await startStubDaemon({ '/api/status': { body: { ...STATUS, lastScrub } } })
+    ;({ stdout } = await runCli(['status', '--api', daemon.url]))
+    assert.match(stdout, /^last scrub +.*: 12 files, 3(\.0)? MiB in 1m 05s, 1 bad \(repaired from other holders\)$/m)
+  })
+
   it('marks a node that has not joined yet', async () => {
     await daemon.close()
     daemon = await startStubDaemon({ '/api/status': { body: { ...STATUS, role: 'peer', joined: false, predecessor: undefined } } })

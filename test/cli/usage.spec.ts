@@ -47,7 +47,19 @@ describe('cli: usage', () => {
     ['get -o - with --json', ['get', 'x', '-o', '-', '--json', '--api', '127.0.0.1:9'], /cannot also print --json/],
     ['rm of the name .', ['rm', '.', '--api', '127.0.0.1:9'], /cannot be "\."/],
     ['locate with an empty name', ['locate', '', '--api', '127.0.0.1:9'], /cannot be empty/],
-    ['ls --limit 0', ['ls', '--limit', '0', '--api', '127.0.0.1:9'], /--limit must be/]
+    ['ls --limit 0', ['ls', '--limit', '0', '--api', '127.0.0.1:9'], /--limit must be/],
+    ['an extra argument to status', ['status', 'extra', '--api', '127.0.0.1:9'], /^error: status: unexpected argument 'extra'$/m],
+    ['an extra argument to ls', ['ls', 'x', '--api', '127.0.0.1:9'], /^error: ls: unexpected argument 'x'$/m],
+    ['extra arguments to get', ['get', 'a.txt', 'b.txt', 'c.txt', '--api', '127.0.0.1:9'],
+      /^error: get: unexpected arguments 'b\.txt' 'c\.txt'$/m],
+    ['an extra argument to locate', ['locate', 'a', 'b', '--api', '127.0.0.1:9'], /^error: locate: unexpected argument 'b'$/m],
+    ['an extra argument to rm', ['rm', 'a', 'b', '--api', '127.0.0.1:9'], /^error: rm: unexpected argument 'b'$/m],
+    ['an extra argument to lookup', ['lookup', 'a', 'b', '--api', '127.0.0.1:9'], /^error: lookup: unexpected argument 'b'$/m],
+    ['an extra argument to ring', ['ring', 'x', '--api', '127.0.0.1:9'], /^error: ring: unexpected argument 'x'$/m],
+    ['an extra argument to leader', ['leader', 'x', '--api', '127.0.0.1:9'], /^error: leader: unexpected argument 'x'$/m],
+    ['an extra argument to invite', ['invite', 'x', '--api', '127.0.0.1:9'], /^error: invite: unexpected argument 'x'$/m],
+    ['an extra argument to swarm-key', ['swarm-key', 'a.key', 'b.key'], /^error: swarm-key: unexpected argument 'b\.key'$/m],
+    ['put of two paths with --name', ['put', 'a', 'b', '--name', 'n', '--api', '127.0.0.1:9'], /--name names one file/]
   ]
   for (const [what, argv, message] of usageErrors) {
     it(`${what} exits 2`, async () => {

@@ -8,6 +8,7 @@ import { sha256Hex } from '../../src/files/hashing.js'
 import { createTestnet, type Testnet } from '../../src/testnet.js'
 import { pseudoRandom, sha256Of } from '../../harness/bytes.js'
 import { waitFor } from '../utils/wait.js'
+import { apiFetch, authHeader } from '../utils/api.js'
 
 describe('files: bad uploads and bad requests', function () {
   this.timeout(120_000)
@@ -24,7 +25,9 @@ describe('files: bad uploads and bad requests', function () {
     const name = 'half.bin'
     const first = await net.nodes[0].files.put(name, pseudoRandom(300_000, 1))
     await new Promise<void>((resolve) => {
-      const req = request(url(1, `/api/files/${name}`), { method: 'PUT', headers: { 'content-length': String(8 * 1024 * 1024) } })
+      const req = request(url(1, `/api/files/${name}`), {
+        method: 'PUT', headers: { ...authHeader(net.nodes[1]), 'content-length': String(8 * 1024 * 1024) }
+      })
       req.on('error', () => resolve()) // we cut it ourselves
       req.write(Buffer.alloc(3 * 1024 * 1024, 7), () => { setImmediate(() => { req.destroy(); resolve() }) })
     })
@@ -58,26 +61,26 @@ describe('files: bad uploads and bad requests', function () {
       ['GET', '/api/files?after=xyz', 400]
     ]
     for (const [method, path, status] of cases) {
-      const res = await fetch(url(0, path), { method })
+      const res = await apiFetch(net.nodes[0], path, { method })
       assert.equal(res.status, status, `${method} ${path}`)
       const body = await res.json() as { error: string, code: string }
       assert.ok(body.error.length > 0 && body.code.startsWith('ERR_'), `${method} ${path} has a message`)
     }
-    const range = await fetch(url(0, '/api/files/half.bin'), { headers: { range: 'bytes=5-2' } })
+    const range = await apiFetch(net.nodes[0], '/api/files/half.bin', { headers: { range: 'bytes=5-2' } })
     assert.equal(range.status, 416)
-    const past = await fetch(url(0, '/api/files/half.bin'), { headers: { range: 'bytes=300000-' } })
+    const past = await apiFetch(net.nodes[0], '/api/files/half.bin', { headers: { range: 'bytes=300000-' } })
     assert.equal(past.status, 416, 'a range starting at the end')
     assert.equal(past.headers.get('content-range'), 'bytes */300000')
-    const tail = await fetch(url(0, '/api/files/half.bin'), { headers: { range: 'bytes=-10' } })
+    const tail = await apiFetch(net.nodes[0], '/api/files/half.bin', { headers: { range: 'bytes=-10' } })
     assert.equal(tail.status, 206)
     assert.equal((await tail.arrayBuffer()).byteLength, 10)
   })
 
   it('a name with slashes and dots is data: stored and read back under exactly that name', async () => {
     const name = '../../etc/passwd/../x y?#.txt'
-    const put = await fetch(url(0, `/api/files/${encodeURIComponent(name)}`), { method: 'PUT', body: 'hello' })
+    const put = await apiFetch(net.nodes[0], `/api/files/${encodeURIComponent(name)}`, { method: 'PUT', body: 'hello' })
     assert.equal(put.status, 201)
-    const get = await fetch(url(2, `/api/files/${encodeURIComponent(name)}`))
+    const get = await apiFetch(net.nodes[2], `/api/files/${encodeURIComponent(name)}`)
     assert.equal(await get.text(), 'hello')
     const { records } = await net.nodes[1].files.list({ limit: 1000 })
     assert.ok(records.some(r => r.name === name))

@@ -12,6 +12,7 @@ import { createTestnet } from '../../src/testnet.js'
 import { collect } from '../../harness/bytes.js'
 import { waitFor } from '../utils/wait.js'
 import { logger } from '@libp2p/logger'
+import { apiFetch } from '../utils/api.js'
 
 /** How many active resources of each kind (TCPServerWrap, TCPSocketWrap, Timeout, FSReqCallback…). */
 function resources (): Map<string, number> {
@@ -39,7 +40,7 @@ describe('shutdown', function () {
         await peer.files.put('handles.txt', (async function * () { yield Buffer.from('nothing left behind') })())
         assert.equal((await collect((await boot.files.read('handles.txt')).body)).toString(), 'nothing left behind')
         // The HTTP API is part of the node: ask it something too.
-        assert.equal((await fetch(`${boot.apiUrl!}/api/status`)).status, 200)
+        assert.equal((await apiFetch(boot, '/api/status')).status, 200)
         assert.ok(leaked(before).length > 0, 'a running ring holds sockets and servers (else this test proves nothing)')
       } finally {
         await net.stop()

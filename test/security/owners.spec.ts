@@ -21,6 +21,7 @@ import type { Peer } from '../../src/peer.js'
 import type { PrivateKey } from '@libp2p/interface'
 import { holdersOf as placed } from '../utils/placement.js'
 import { settingsOf, stillWorks } from '../utils/still-works.js'
+import { apiFetch } from '../utils/api.js'
 
 const K = 3
 
@@ -40,7 +41,7 @@ describe('security: owners', function () {
 
   /** An HTTP request to `node`'s API for file `name`. */
   async function http (node: Peer, method: 'PUT' | 'DELETE', name: string, body?: string): Promise<{ status: number, json: ErrorJson }> {
-    const res = await fetch(`${node.apiUrl!}/api/files/${encodeURIComponent(name)}`, { method, body })
+    const res = await apiFetch(node, `/api/files/${encodeURIComponent(name)}`, { method, body })
     return { status: res.status, json: await res.json() as ErrorJson }
   }
 
@@ -86,10 +87,10 @@ describe('security: owners', function () {
     await owner.files.put('cli.txt', (async function * () { yield Buffer.from('the owner\'s') })())
     const file = join(dir, 'mine.txt')
     await writeFile(file, 'the member\'s')
-    const put = await runCli(['put', file, '--name', 'cli.txt', '--api', member.apiUrl!])
+    const put = await runCli(['put', file, '--name', 'cli.txt', '--api', member.apiUrl!, '--api-token', member.apiToken!])
     assert.equal(put.code, 1, put.stderr)
     assert.match(put.stderr, new RegExp(`^error: "cli.txt" belongs to ${owner.peerId}: only its owner may overwrite it$`, 'm'))
-    const del = await runCli(['rm', 'cli.txt', '--api', member.apiUrl!])
+    const del = await runCli(['rm', 'cli.txt', '--api', member.apiUrl!, '--api-token', member.apiToken!])
     assert.equal(del.code, 1, del.stderr)
     assert.match(del.stderr, new RegExp(`^error: "cli.txt" belongs to ${owner.peerId}: only its owner or a supernode may delete it$`, 'm'))
     await everyNodeReads('cli.txt', 'the owner\'s')

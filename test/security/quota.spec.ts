@@ -14,6 +14,7 @@ import { placementOf } from '../../sim/oracle.js'
 import { waitFor } from '../utils/wait.js'
 import type { ErrorJson, PutJson } from '../../src/api/types.js'
 import type { FsBlobStore } from '../../src/storage/fs-blob-store.js'
+import { apiFetch } from '../utils/api.js'
 
 const QUOTA = 1_000_000
 const bytes = (n: number, seed: number): Buffer => Buffer.alloc(n, seed)
@@ -29,7 +30,7 @@ describe('security: storage quota', function () {
     after(async () => { await node?.stop() })
 
     it('a put over the quota answers 507 ERR_QUOTA and leaves nothing behind; a smaller put still works', async () => {
-      const res = await fetch(`${node.apiUrl!}/api/files/too-big.bin`, { method: 'PUT', body: bytes(QUOTA + 1, 1) })
+      const res = await apiFetch(node, `/api/files/too-big.bin`, { method: 'PUT', body: bytes(QUOTA + 1, 1) })
       const json = await res.json() as ErrorJson
       assert.equal(res.status, 507, JSON.stringify(json))
       assert.equal(json.code, 'ERR_QUOTA')
@@ -41,9 +42,9 @@ describe('security: storage quota', function () {
       assert.deepEqual(blobs.quota, { max: QUOTA, used: 0 })
 
       const small = bytes(QUOTA / 2, 2)
-      const put = await fetch(`${node.apiUrl!}/api/files/fits.bin`, { method: 'PUT', body: small })
+      const put = await apiFetch(node, `/api/files/fits.bin`, { method: 'PUT', body: small })
       assert.equal(put.status, 201, await put.text())
-      const get = await fetch(`${node.apiUrl!}/api/files/fits.bin`)
+      const get = await apiFetch(node, `/api/files/fits.bin`)
       assert.ok(Buffer.from(await get.arrayBuffer()).equals(small))
     })
   })
@@ -69,7 +70,7 @@ describe('security: storage quota', function () {
       it(`is a missing copy when it is ${where}: the put stores two copies; replication counts the third`, async () => {
         const name = nameWith(`quota-${index}`, index)
         const entry = net.nodes.find(p => p !== full)!
-        const res = await fetch(`${entry.apiUrl!}/api/files/${name}`, { method: 'PUT', body: bytes(QUOTA + 1, 3 + index) })
+        const res = await apiFetch(entry, `/api/files/${name}`, { method: 'PUT', body: bytes(QUOTA + 1, 3 + index) })
         const json = await res.json() as PutJson
         assert.equal(res.status, 201, JSON.stringify(json))
         assert.equal(json.holders.length, 2)

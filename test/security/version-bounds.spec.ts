@@ -19,6 +19,7 @@ import type { Peer } from '../../src/peer.js'
 import type { PrivateKey } from '@libp2p/interface'
 import { holdersOf as placed, nameWhere as firstName } from '../utils/placement.js'
 import { settingsOf, stillWorks } from '../utils/still-works.js'
+import { apiFetch } from '../utils/api.js'
 
 const K = 3
 const YEAR_2223 = Date.UTC(2223, 0, 1)
@@ -80,12 +81,12 @@ describe('security: version bounds', function () {
     /** The ring still works: a PUT of `name` answers 201 with a version of now, and every node GETs the content. */
     async function ringStillWorks (name: string): Promise<void> {
       const text = `written at ${new Date().toISOString()}`
-      const put = await fetch(`${hostile.apiUrl!}/api/files/${name}`, { method: 'PUT', body: text })
+      const put = await apiFetch(hostile, `/api/files/${name}`, { method: 'PUT', body: text })
       const json = await put.json() as PutJson
       assert.equal(put.status, 201, JSON.stringify(json))
       assert.ok(json.file.version.time <= Date.now(), `the version is of now, not ${new Date(json.file.version.time).toISOString()}`)
       for (const node of net.nodes) {
-        const get = await fetch(`${node.apiUrl!}/api/files/${name}`)
+        const get = await apiFetch(node, `/api/files/${name}`)
         assert.equal(get.status, 200)
         assert.equal(await get.text(), text)
       }

@@ -31,7 +31,8 @@ describe('system: chord-peer processes', function () {
     const human = await procs.cli(['ring', '--check', '--data-dir', peers[2].dataDir])
     assert.equal(human.code, 0, human.stdout + human.stderr)
 
-    const status = JSON.parse((await procs.cli(['status', '--json', '--api', boot.apiUrl])).stdout) as StatusJson
+    const bootStatus = await procs.cli(['status', '--json', '--api', boot.apiUrl, '--api-token', boot.apiToken])
+    const status = JSON.parse(bootStatus.stdout) as StatusJson
     assert.equal(status.role, 'supernode')
     assert.equal(status.settings.k, 3)
     const peerStatus = JSON.parse((await procs.cli(['status', '--json', '--data-dir', peers[0].dataDir])).stdout) as StatusJson

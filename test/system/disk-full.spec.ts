@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Processes } from '../../harness/processes.js'
 import type { ErrorJson } from '../../src/api/types.js'
+import { apiFetch } from '../utils/api.js'
 
 const LIMIT = 8 * 1024 * 1024
 
@@ -36,7 +37,7 @@ describe('system: an upload larger than the disk allows', function () {
     assert.equal(refused.code, 1, refused.stdout)
     assert.match(refused.stderr, /out of disk space.*EFBIG/)
     // Through the HTTP API: 507 with a code.
-    const res = await fetch(`${node.apiUrl}/api/files/again.bin`, { method: 'PUT', body: await readFile(bigPath) })
+    const res = await apiFetch(node, `/api/files/again.bin`, { method: 'PUT', body: await readFile(bigPath) })
     assert.equal(res.status, 507)
     assert.equal((await res.json() as ErrorJson).code, 'ERR_NO_SPACE')
 
@@ -48,7 +49,7 @@ describe('system: an upload larger than the disk allows', function () {
     }
     const ls = await cli('ls', '--json')
     assert.deepEqual((JSON.parse(ls.stdout) as { files: Array<{ name: string }> }).files.map(f => f.name), ['small.bin'])
-    const kept = await fetch(`${node.apiUrl}/api/files/small.bin`)
+    const kept = await apiFetch(node, `/api/files/small.bin`)
     assert.equal(createHash('sha256').update(Buffer.from(await kept.arrayBuffer())).digest('hex'),
       createHash('sha256').update(small).digest('hex'))
     // Still serving: a file that fits goes in.

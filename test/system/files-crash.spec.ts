@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto'
 import { Processes, type Daemon } from '../../harness/processes.js'
 import { waitFor } from '../utils/wait.js'
 import type { LocateJson, PutJson } from '../../src/api/types.js'
+import { apiFetch } from '../utils/api.js'
 
 const peerIdOf = (d: Daemon): string => d.multiaddr.slice(d.multiaddr.lastIndexOf('/') + 1)
 
@@ -20,11 +21,11 @@ describe('system: holders crash', function () {
     const nodes = [boot, ...peers]
     const body = randomBytes(3 * 1024 * 1024 + 5)
     const locate = async (via: Daemon): Promise<LocateJson> =>
-      await (await fetch(`${via.apiUrl}/api/locate/crash.bin`)).json() as LocateJson
+      await (await apiFetch(via, `/api/locate/crash.bin`)).json() as LocateJson
     // Joins settle first, so that the copies sit on the placement the ring will keep.
-    await waitFor(async () => (await (await fetch(`${boot.apiUrl}/api/ring`)).json() as { members: unknown[] }).members.length === 6,
+    await waitFor(async () => (await (await apiFetch(boot, `/api/ring`)).json() as { members: unknown[] }).members.length === 6,
       { timeoutMs: 60_000, intervalMs: 500, what: 'a 6-member ring' })
-    const put = await fetch(`${peers[0].apiUrl}/api/files/crash.bin`, { method: 'PUT', body })
+    const put = await apiFetch(peers[0], `/api/files/crash.bin`, { method: 'PUT', body })
     if (put.status !== 201) assert.fail(`put: ${put.status} ${await put.text()}`)
     const { file } = await put.json() as PutJson
     await waitFor(async () => (await locate(boot)).holders.filter(h => h.has).length === 3, { timeoutMs: 30_000, what: '3 copies' })
@@ -37,7 +38,7 @@ describe('system: holders crash', function () {
 
     // Readable at once from any survivor (the read fails over to the live holder), with the same bytes.
     for (const via of survivors.slice(0, 2)) {
-      const got = Buffer.from(await (await fetch(`${via.apiUrl}/api/files/crash.bin`)).arrayBuffer())
+      const got = Buffer.from(await (await apiFetch(via, `/api/files/crash.bin`)).arrayBuffer())
       assert.ok(got.equals(body), `the file read through ${peerIdOf(via)} differs`)
     }
     // Back at 3 copies of the same version, none on a dead node.

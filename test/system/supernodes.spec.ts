@@ -6,6 +6,7 @@ import assert from 'node:assert/strict'
 import { Processes, type Daemon } from '../../harness/processes.js'
 import { waitFor } from '../utils/wait.js'
 import type { LeaderJson, RingJson } from '../../src/api/types.js'
+import { apiFetch } from '../utils/api.js'
 
 describe('system: 3 supernodes and 6 peers as processes', function () {
   this.timeout(240_000)
@@ -15,7 +16,7 @@ describe('system: 3 supernodes and 6 peers as processes', function () {
   /** GET /api/leader straight from the daemon (polling through the CLI would add a process start per try). */
   async function leaderOf (d: Daemon): Promise<LeaderJson | undefined> {
     try {
-      const res = await fetch(`${d.apiUrl}/api/leader`, { signal: AbortSignal.timeout(2_000) })
+      const res = await apiFetch(d, `/api/leader`, { signal: AbortSignal.timeout(2_000) })
       return res.ok ? await res.json() as LeaderJson : undefined
     } catch {
       return undefined
@@ -30,7 +31,7 @@ describe('system: 3 supernodes and 6 peers as processes', function () {
   }
 
   async function ringOk (via: Daemon, members: number): Promise<boolean> {
-    const res = await procs.cli(['ring', '--check', '--json', '--api', via.apiUrl])
+    const res = await procs.cli(['ring', '--check', '--json', '--api', via.apiUrl, '--api-token', via.apiToken])
     if (res.code !== 0) return false
     const ring = JSON.parse(res.stdout) as RingJson
     return ring.check?.ok === true && ring.members.length === members
@@ -49,13 +50,13 @@ describe('system: 3 supernodes and 6 peers as processes', function () {
       { timeoutMs: 20_000, intervalMs: 200, what: 'one acting leader' })
 
     // The CLI: the leader, its epoch and three live supernodes, from a peer's daemon too.
-    const cli = await procs.cli(['leader', '--json', '--api', peers[0].apiUrl])
+    const cli = await procs.cli(['leader', '--json', '--api', peers[0].apiUrl, '--api-token', peers[0].apiToken])
     assert.equal(cli.code, 0, cli.stderr)
     const seen = JSON.parse(cli.stdout) as LeaderJson
     assert.equal(seen.leader?.peerId, leader)
     assert.equal(seen.role, 'peer')
     assert.deepEqual(seen.supernodes.map(s => s.alive), [true, true, true])
-    const human = await procs.cli(['leader', '--api', supers[1].apiUrl])
+    const human = await procs.cli(['leader', '--api', supers[1].apiUrl, '--api-token', supers[1].apiToken])
     assert.equal(human.code, 0)
     assert.match(human.stdout, /3 known, 3 alive/)
 
