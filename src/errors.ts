@@ -127,6 +127,11 @@ export class RateLimitError extends ChordPeerError {
   static override readonly code = 'ERR_RATE_LIMITED'
 }
 
+/** An HTTP request body that stopped arriving: no bytes for the API's body idle time (HTTP 408). */
+export class RequestTimeoutError extends ChordPeerError {
+  static override readonly code = 'ERR_REQUEST_TIMEOUT'
+}
+
 /** An HTTP API request without the API's bearer token, or with another one. */
 export class UnauthorizedError extends ChordPeerError {
   static override readonly code = 'ERR_UNAUTHORIZED'

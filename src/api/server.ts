@@ -12,7 +12,7 @@ import { join } from 'node:path'
 import {
   ForbiddenHostError, ForbiddenOriginError, InvalidInputError, InvalidMessageError, JoinFailedError, LookupFailedError,
   MethodNotAllowedError, NoSpaceError, NotFoundError, NotOwnerError, QuorumError, QuotaError, RangeNotSatisfiableError,
-  UnauthorizedError, UnreachableError
+  RequestTimeoutError, UnauthorizedError, UnreachableError
 } from '../errors.js'
 import { MAX_LIST, MAX_NAME_BYTES } from '../files/record.js'
 import { API_FILE, API_TOKEN_FILE } from '../client/api-url.js'
@@ -47,10 +47,35 @@ export interface DaemonApi {
   invite (options: { supernode: boolean, ttlMs?: number }): Promise<InviteJson>
 }
 
+/** The pieces of `body`, failing with RequestTimeoutError when the next one takes longer than `idleMs`. */
+async function * idleBounded (body: AsyncIterator<Uint8Array>, idleMs: number): AsyncGenerator<Uint8Array> {
+  try {
+    while (true) {
+      // Only the wait for the client is timed, not the node's own work on a piece (the consumer's backpressure).
+      let timer: NodeJS.Timeout | undefined
+      const idle = new Promise<never>((_resolve, reject) => {
+        timer = setTimeout(() => { reject(new RequestTimeoutError(`the request body paused for more than ${idleMs / 1000} s`)) }, idleMs)
+      })
+      let next: IteratorResult<Uint8Array>
+      try {
+        next = await Promise.race([body.next(), idle])
+      } finally {
+        clearTimeout(timer)
+      }
+      if (next.done === true) return
+      yield next.value
+    }
+  } finally {
+    // Not awaited: a request iterator's return waits for the rest of the body, which may never come.
+    body.return?.().catch(() => {})
+  }
+}
+
 /** The HTTP status of each error code; any other error is a 500. */
 export const HTTP_STATUS: Readonly<Record<string, number>> = {
   [InvalidInputError.code]: 400,
   [UnauthorizedError.code]: 401,
+  [RequestTimeoutError.code]: 408,
   [ForbiddenHostError.code]: 403,
   [ForbiddenOriginError.code]: 403,
   [NotOwnerError.code]: 403,
@@ -68,6 +93,11 @@ export const HTTP_STATUS: Readonly<Record<string, number>> = {
 
 const HEX_ID = /^[0-9a-f]{64}$/
 const REQUEST_TIMEOUT_MS = 30_000
+/**
+ * An upload's body may pause this long between two pieces, then the request fails (408) and its connection
+ * closes: a client that trickles bytes cannot hold a descriptor and a temp file for ever.
+ */
+export const BODY_IDLE_MS = 15_000
 /** Bytes a GET response may queue for a slow client before the read waits for it. */
 const RESPONSE_QUEUE_BYTES = 1024 * 1024
 
@@ -82,6 +112,8 @@ export interface ApiServerInit {
   dataDir?: string
   /** Names (or addresses) a request's `Host` may give besides loopback ones and the listen address (`--api-host`). */
   hosts?: readonly string[]
+  /** How long an upload's body may pause (default BODY_IDLE_MS; tests shorten it). */
+  bodyIdleMs?: number
 }
 
 /** The HTTP API of one node. */
@@ -110,7 +142,8 @@ export class ApiServer implements Service {
     this.rules = { token: newApiToken(), hosts: hosts.map(h => h.toLowerCase()) }
     const rules = this.rules
     const server: Server = createServer((req, res) => {
-      const answering = route(this.api, rules, req, res).finally(() => { this.inflight.delete(answering) })
+      const answering = route(this.api, rules, req, res, this.init.bodyIdleMs ?? BODY_IDLE_MS)
+        .finally(() => { this.inflight.delete(answering) })
       this.inflight.add(answering)
     })
     // No whole-request timeout: an upload of many GiB takes as long as it takes (Node would cut it with 408).
@@ -168,7 +201,7 @@ async function removeIfHolds (file: string, text: string): Promise<void> {
   if (current.trim() === text) await rm(file, { force: true })
 }
 
-async function route (api: DaemonApi, rules: AccessRules, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function route (api: DaemonApi, rules: AccessRules, req: IncomingMessage, res: ServerResponse, bodyIdleMs: number): Promise<void> {
   // Transfers may run long: they are bounded by the client going away, not by a clock.
   const gone = new AbortController()
   res.on('close', () => { if (!res.writableFinished) gone.abort(new Error('the client went away')) })
@@ -178,7 +211,7 @@ async function route (api: DaemonApi, rules: AccessRules, req: IncomingMessage, 
     const url = new URL(req.url ?? '/', 'http://localhost')
     const method = req.method ?? 'GET'
     if (url.pathname.startsWith('/api/files/')) return await fileRoute(
-      api, req, res, method, fileName(url.pathname.slice('/api/files/'.length)), signal)
+      api, req, res, method, fileName(url.pathname.slice('/api/files/'.length)), signal, bodyIdleMs)
     if (url.pathname.startsWith('/api/locate/')) {
       allow(method, ['GET'])
       return send(res, 200, await api.locate(fileName(url.pathname.slice('/api/locate/'.length)), signal))
@@ -214,14 +247,15 @@ async function route (api: DaemonApi, rules: AccessRules, req: IncomingMessage, 
 }
 
 async function fileRoute (
-  api: DaemonApi, req: IncomingMessage, res: ServerResponse, method: string, name: string, signal: AbortSignal
+  api: DaemonApi, req: IncomingMessage, res: ServerResponse, method: string, name: string, signal: AbortSignal, bodyIdleMs: number
 ): Promise<void> {
   allow(method, ['GET', 'HEAD', 'PUT', 'DELETE'])
   if (method === 'PUT') {
     const contentType = req.headers['content-type'] ?? 'application/octet-stream'
     // A put that fails stops reading the body; the request must not be destroyed then (the default of a
     // readable's iterator), or the client gets a reset instead of the error. route() drains the rest.
-    return send(res, 201, await api.put(name, req.iterator({ destroyOnReturn: false }) as AsyncIterable<Uint8Array>, contentType, signal))
+    const body = idleBounded(req.iterator({ destroyOnReturn: false }) as AsyncIterator<Uint8Array>, bodyIdleMs)
+    return send(res, 201, await api.put(name, body, contentType, signal))
   }
   if (method === 'DELETE') return send(res, 200, await api.remove(name, signal))
   const range = parseRange(req.headers.range)

@@ -91,9 +91,17 @@ describe('scrubber', function () {
 
     it('a byte flipped in a holder\'s blob on disk is repaired by the holder\'s own pass, without any read', async () => {
       net = await createTestnet({ peers: 2, k: 2 })
+      await net.waitForRing()
       const size = 1024 * 1024 + 17
       const put = await net.nodes[0].files.put('rot-on-disk.bin', pseudoRandom(size, 9))
-      const holder = net.nodes.find(p => p.chord.self.id === put.holders[0].id)!
+      // Both placement nodes hold the version (replication has moved it where the settled ring places it).
+      const placed = async (): Promise<boolean> => {
+        const where = await net!.nodes[0].files.locate('rot-on-disk.bin')
+        return where.holders.length === 2 && where.holders.every(h => h.record?.hash === put.record.hash)
+      }
+      await waitFor(placed, { timeoutMs: 20_000, what: 'both placement nodes to hold the file' })
+      const primary = (await net.nodes[0].files.locate('rot-on-disk.bin')).placement[0]
+      const holder = net.nodes.find(p => p.chord.self.id === primary.id)!
       const store = holder.files.ctx.blobs as FsBlobStore
       const bytes = await readFile(store.path(put.record.hash))
       bytes[size - 1] ^= 0x80
