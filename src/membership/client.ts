@@ -95,13 +95,18 @@ export class MembershipClient {
     let answered = false
     for (let attempt = 1; ; attempt++) {
       let wait = 0
+      // Addresses whose node has another PeerId than the one given: when every address does, retrying cannot
+      // help (the operator's --connect is wrong), so the join fails at once.
+      let wrong = 0
       for (const addr of bootstrap) {
         options.signal?.throwIfAborted()
         let res: MembershipResponse
         try {
           res = await this.ask([addr], req, options.signal)
         } catch (err) {
-          lastError = wrongPeer(err, addr) ?? err as Error
+          const mismatch = wrongPeer(err, addr)
+          if (mismatch !== undefined) wrong++
+          lastError = mismatch ?? err as Error
           continue
         }
         if (res.status === Status.OK) return this.admission(res)
@@ -113,6 +118,7 @@ export class MembershipClient {
         }
         throw new JoinFailedError(`supernode ${addr.toString()} refused the join (${res.status}): ${res.error}`)
       }
+      if (wrong > 0 && wrong === bootstrap.length) throw lastError
       options.onRetry?.(lastError, attempt)
       const remaining = deadline - Date.now()
       if (remaining <= 0) {
