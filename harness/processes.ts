@@ -37,7 +37,14 @@ export class Processes {
    */
   async daemon (
     args: string[],
-    options: { timeoutMs?: number, dataDir?: string, wrap?: string[], nodeFlags?: string[] } = {}
+    options: {
+      timeoutMs?: number
+      dataDir?: string
+      wrap?: string[]
+      nodeFlags?: string[]
+      /** Give only `args` and --data-dir, no --listen: a restart that resumes from the data dir's config.json. */
+      resume?: boolean
+    } = {}
   ): Promise<Daemon> {
     const dataDir = options.dataDir ?? await mkdtemp(join(tmpdir(), 'chord-peer-sys-'))
     if (options.dataDir === undefined) this.dirs.push(dataDir)
@@ -45,7 +52,7 @@ export class Processes {
     // `wrap` runs the daemon under another command (e.g. prlimit), which must exec it; `nodeFlags` go to node.
     const command = [
       ...(options.wrap ?? []), process.execPath, ...(options.nodeFlags ?? []), BIN,
-      ...args, '--listen', '/ip4/127.0.0.1/tcp/0', '--data-dir', dataDir
+      ...args, ...(options.resume === true ? [] : ['--listen', '/ip4/127.0.0.1/tcp/0']), '--data-dir', dataDir
     ]
     const proc = spawn(command[0], command.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] })
     proc.stdout.on('data', (d: Buffer) => { out += d.toString() })

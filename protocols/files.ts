@@ -1900,6 +1900,7 @@ export interface IndexRequest {
   upto: Uint8Array<ArrayBuffer>
   limit: number
   includeTombstones: boolean
+  prefix?: string
 }
 
 export namespace IndexRequest {
@@ -1962,6 +1963,11 @@ export namespace IndexRequest {
           w.bool(obj.includeTombstones)
         }
 
+        if (obj.prefix != null) {
+          w.uint32(58)
+          w.string(obj.prefix)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -2003,6 +2009,10 @@ export namespace IndexRequest {
             }
             case 6: {
               obj.includeTombstones = reader.bool()
+              break
+            }
+            case 7: {
+              obj.prefix = reader.string()
               break
             }
             default: {
@@ -2062,6 +2072,13 @@ export namespace IndexRequest {
               }
               break
             }
+            case 7: {
+              yield {
+                field: `${prefix}.prefix`,
+                value: reader.string()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -2104,6 +2121,11 @@ export namespace IndexRequest {
     value: boolean
   }
 
+  export interface IndexRequestPrefixFieldEvent {
+    field: '$.prefix'
+    value: string
+  }
+
   export function encode (obj: Partial<IndexRequest>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, IndexRequest.codec())
   }
@@ -2112,7 +2134,7 @@ export namespace IndexRequest {
     return decodeMessage(buf, IndexRequest.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<IndexRequest>): Generator<IndexRequestTypeFieldEvent | IndexRequestKeyFieldEvent | IndexRequestAfterFieldEvent | IndexRequestUptoFieldEvent | IndexRequestLimitFieldEvent | IndexRequestIncludeTombstonesFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<IndexRequest>): Generator<IndexRequestTypeFieldEvent | IndexRequestKeyFieldEvent | IndexRequestAfterFieldEvent | IndexRequestUptoFieldEvent | IndexRequestLimitFieldEvent | IndexRequestIncludeTombstonesFieldEvent | IndexRequestPrefixFieldEvent> {
     return streamMessage(buf, IndexRequest.codec(), opts)
   }
 }
@@ -2122,6 +2144,7 @@ export interface IndexResponse {
   more: boolean
   digest: Uint8Array<ArrayBuffer>
   count: number
+  cursor?: Uint8Array<ArrayBuffer>
 }
 
 export namespace IndexResponse {
@@ -2154,6 +2177,11 @@ export namespace IndexResponse {
         if ((obj.count != null && obj.count !== 0)) {
           w.uint32(32)
           w.uint32(obj.count)
+        }
+
+        if (obj.cursor != null) {
+          w.uint32(42)
+          w.bytes(obj.cursor)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -2193,6 +2221,10 @@ export namespace IndexResponse {
             }
             case 4: {
               obj.count = reader.uint32()
+              break
+            }
+            case 5: {
+              obj.cursor = reader.bytes()
               break
             }
             default: {
@@ -2250,6 +2282,13 @@ export namespace IndexResponse {
               yield {
                 field: `${prefix}.count`,
                 value: reader.uint32()
+              }
+              break
+            }
+            case 5: {
+              yield {
+                field: `${prefix}.cursor`,
+                value: reader.bytes()
               }
               break
             }
@@ -2364,6 +2403,11 @@ export namespace IndexResponse {
     value: number
   }
 
+  export interface IndexResponseCursorFieldEvent {
+    field: '$.cursor'
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export function encode (obj: Partial<IndexResponse>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, IndexResponse.codec())
   }
@@ -2372,7 +2416,7 @@ export namespace IndexResponse {
     return decodeMessage(buf, IndexResponse.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<IndexResponse>): Generator<IndexResponseRecordsNameFieldEvent | IndexResponseRecordsKeyFieldEvent | IndexResponseRecordsSizeFieldEvent | IndexResponseRecordsHashFieldEvent | IndexResponseRecordsChunkSizeFieldEvent | IndexResponseRecordsChunkHashesFieldEvent | IndexResponseRecordsVersionTimeFieldEvent | IndexResponseRecordsVersionCounterFieldEvent | IndexResponseRecordsVersionWriterFieldEvent | IndexResponseRecordsTombstoneFieldEvent | IndexResponseRecordsContentTypeFieldEvent | IndexResponseRecordsCreatedFieldEvent | IndexResponseRecordsModifiedFieldEvent | IndexResponseRecordsSignatureFieldEvent | IndexResponseMoreFieldEvent | IndexResponseDigestFieldEvent | IndexResponseCountFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<IndexResponse>): Generator<IndexResponseRecordsNameFieldEvent | IndexResponseRecordsKeyFieldEvent | IndexResponseRecordsSizeFieldEvent | IndexResponseRecordsHashFieldEvent | IndexResponseRecordsChunkSizeFieldEvent | IndexResponseRecordsChunkHashesFieldEvent | IndexResponseRecordsVersionTimeFieldEvent | IndexResponseRecordsVersionCounterFieldEvent | IndexResponseRecordsVersionWriterFieldEvent | IndexResponseRecordsTombstoneFieldEvent | IndexResponseRecordsContentTypeFieldEvent | IndexResponseRecordsCreatedFieldEvent | IndexResponseRecordsModifiedFieldEvent | IndexResponseRecordsSignatureFieldEvent | IndexResponseMoreFieldEvent | IndexResponseDigestFieldEvent | IndexResponseCountFieldEvent | IndexResponseCursorFieldEvent> {
     return streamMessage(buf, IndexResponse.codec(), opts)
   }
 }

@@ -77,10 +77,13 @@ export class NotStartedError extends ChordPeerError {
 export class ApiError extends ChordPeerError {
   static override readonly code = 'ERR_API'
   readonly status: number
+  /** Seconds the daemon asked the client to wait before trying again (a 503's `Retry-After`). */
+  readonly retryAfterS?: number
 
-  constructor (message: string, init: { status: number, code?: string }, options?: ErrorOptions) {
+  constructor (message: string, init: { status: number, code?: string, retryAfterS?: number }, options?: ErrorOptions) {
     super(message, options)
     this.status = init.status
+    if (init.retryAfterS !== undefined) this.retryAfterS = init.retryAfterS
     // The daemon's own code (e.g. ERR_NOT_FOUND) is more useful to a caller than our generic one.
     if (init.code != null && init.code !== '') (this as { code: string }).code = init.code
   }

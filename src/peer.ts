@@ -4,6 +4,8 @@
 // membership server (on a peer its membership client), the HTTP API — and stops them in reverse, on shutdown and
 // after a failed start alike, then releases the lock. The CLI daemon, the test-net helper and scripts start
 // nodes here.
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
 import { logger } from '@libp2p/logger'
 import { daemonApi, lookupJson } from './api/daemon-api.js'
 import { ApiServer } from './api/server.js'
@@ -20,7 +22,7 @@ import { FilesService, type LocateResult, type PutResult } from './files/service
 import type { FileRecord } from './files/record.js'
 import { NodeStores } from './files/stores.js'
 import { Services } from './lifecycle.js'
-import { joinOrFound } from './membership/bootstrap.js'
+import { joinOrFound, SUPERNODES_FILE } from './membership/bootstrap.js'
 import { MembershipClient, PeerMembership } from './membership/client.js'
 import { MembershipServer } from './membership/server.js'
 import { ViewStores } from './membership/view.js'
@@ -75,8 +77,13 @@ export interface Peer {
   ): Promise<PutResult>
   /** The newest version of `name`, every chunk verified, as bytes (NotFoundError when none): `files.read` streams it. */
   get (name: string, options?: { signal?: AbortSignal }): Promise<Uint8Array>
-  /** One page of every file in the ring, in key order; pass `next` as `after` for the following page. */
-  ls (options?: { after?: string, limit?: number, signal?: AbortSignal }): Promise<{ records: FileRecord[], next?: string }>
+  /**
+   * One page of every file in the ring (with `prefix`, of the names starting with it), in key order; pass `next`
+   * as `after` for the following page. A filtered page may hold fewer than `limit` files and still have a `next`.
+   */
+  ls (
+    options?: { after?: string, limit?: number, prefix?: string, signal?: AbortSignal }
+  ): Promise<{ records: FileRecord[], next?: string }>
   /** Where `name` should be (its k placement nodes) and which of them hold its newest version. */
   locate (name: string, options?: { signal?: AbortSignal }): Promise<LocateResult>
   /** Delete `name`: a tombstone version replaces it on every placement node (its owner, or a supernode). */
@@ -90,7 +97,8 @@ export async function createPeer (options: PeerOptions = {}): Promise<Peer> {
   const started = Date.now()
   const supernode = options.bootstrap === true
   const connect = (options.connect ?? []).map(parseConnect)
-  if (!supernode && connect.length === 0) {
+  // A peer that ran before may rejoin through the supernodes it learnt (its data dir's supernodes.json).
+  if (!supernode && connect.length === 0 && (options.dataDir === undefined || !existsSync(join(options.dataDir, SUPERNODES_FILE)))) {
     throw new InvalidInputError('give bootstrap: true to start a ring or connect: [<multiaddr>] to join one')
   }
   const apiListen = options.api === false ? undefined : parseHostPort(options.api ?? '127.0.0.1:0', { allowZero: true })

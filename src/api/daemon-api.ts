@@ -59,7 +59,8 @@ export function daemonApi (node: ApiNode, context: ApiContext): DaemonApi {
         ...leaderSummary(node),
         connections: node.host.getConnections().length,
         uptimeMs: context.now() - context.started,
-        ...(files.scrubber.last !== undefined ? { lastScrub: { ...files.scrubber.last } } : {})
+        ...(files.scrubber.last !== undefined ? { lastScrub: { ...files.scrubber.last } } : {}),
+        ...(files.collector?.last !== undefined ? { lastGc: { ...files.collector.last } } : {})
       }
     },
     ring: async (check, signal) => {

@@ -9,8 +9,9 @@ import { randomBytes } from 'node:crypto'
 import { readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { join } from 'node:path'
+import type { Socket } from 'node:net'
 import {
-  ForbiddenHostError, ForbiddenOriginError, InvalidInputError, InvalidMessageError, JoinFailedError, LookupFailedError,
+  BusyError, ForbiddenHostError, ForbiddenOriginError, InvalidInputError, InvalidMessageError, JoinFailedError, LookupFailedError,
   MethodNotAllowedError, NoSpaceError, NotFoundError, NotOwnerError, QuorumError, QuotaError, RangeNotSatisfiableError,
   RequestTimeoutError, UnauthorizedError, UnreachableError
 } from '../errors.js'
@@ -40,7 +41,7 @@ export interface DaemonApi {
   put (name: string, body: AsyncIterable<Uint8Array>, contentType: string, signal: AbortSignal): Promise<PutJson>
   /** `range` in bytes, end exclusive (`suffix` = the last n bytes); undefined = the whole file. */
   get (name: string, range: ByteRange | undefined, signal: AbortSignal): Promise<OpenFile>
-  list (page: { after?: string, limit?: number }, signal: AbortSignal): Promise<ListJson>
+  list (page: { after?: string, limit?: number, prefix?: string }, signal: AbortSignal): Promise<ListJson>
   locate (name: string, signal: AbortSignal): Promise<LocateJson>
   remove (name: string, signal: AbortSignal): Promise<DeleteJson>
   /** Mint an invite (a supernode only; InvalidInputError elsewhere). */
@@ -85,6 +86,7 @@ export const HTTP_STATUS: Readonly<Record<string, number>> = {
   [UnreachableError.code]: 500,
   [InvalidMessageError.code]: 500,
   [LookupFailedError.code]: 500,
+  [BusyError.code]: 503,
   [JoinFailedError.code]: 503,
   [QuorumError.code]: 503,
   [NoSpaceError.code]: 507,
@@ -98,6 +100,14 @@ const REQUEST_TIMEOUT_MS = 30_000
  * closes: a client that trickles bytes cannot hold a descriptor and a temp file for ever.
  */
 export const BODY_IDLE_MS = 15_000
+/**
+ * Uploads this node takes at once; one more is answered 503 with Retry-After before a byte of it is read. Each
+ * waits for a store stream slot (src/files/limits.ts) before it reads its body, so a waiting upload holds a
+ * socket and no buffer.
+ */
+export const MAX_UPLOADS = 128
+/** Seconds a client told 503 busy waits before trying again. */
+export const BUSY_RETRY_AFTER_S = 2
 /** Bytes a GET response may queue for a slow client before the read waits for it. */
 const RESPONSE_QUEUE_BYTES = 1024 * 1024
 
@@ -114,6 +124,22 @@ export interface ApiServerInit {
   hosts?: readonly string[]
   /** How long an upload's body may pause (default BODY_IDLE_MS; tests shorten it). */
   bodyIdleMs?: number
+  /** Uploads taken at once (default MAX_UPLOADS). */
+  maxUploads?: number
+}
+
+/** The uploads in progress, and the cap on them. */
+class Uploads {
+  active = 0
+  constructor (readonly max: number) {}
+
+  /** Count one more upload (BusyError when at the cap); call the returned function when it is answered. */
+  enter (): () => void {
+    if (this.active >= this.max) throw new BusyError(`this node is taking ${this.active} uploads already: try again shortly`)
+    this.active++
+    let done = false
+    return () => { if (!done) { done = true; this.active-- } }
+  }
 }
 
 /** The HTTP API of one node. */
@@ -141,8 +167,12 @@ export class ApiServer implements Service {
     const hosts = [...(this.init.hosts ?? []), this.init.host.replace(/^\[|\]$/g, '')]
     this.rules = { token: newApiToken(), hosts: hosts.map(h => h.toLowerCase()) }
     const rules = this.rules
+    const limits: RouteLimits = {
+      bodyIdleMs: this.init.bodyIdleMs ?? BODY_IDLE_MS,
+      uploads: new Uploads(this.init.maxUploads ?? MAX_UPLOADS)
+    }
     const server: Server = createServer((req, res) => {
-      const answering = route(this.api, rules, req, res, this.init.bodyIdleMs ?? BODY_IDLE_MS)
+      const answering = route(this.api, rules, req, res, limits)
         .finally(() => { this.inflight.delete(answering) })
       this.inflight.add(answering)
     })
@@ -201,7 +231,12 @@ async function removeIfHolds (file: string, text: string): Promise<void> {
   if (current.trim() === text) await rm(file, { force: true })
 }
 
-async function route (api: DaemonApi, rules: AccessRules, req: IncomingMessage, res: ServerResponse, bodyIdleMs: number): Promise<void> {
+interface RouteLimits {
+  bodyIdleMs: number
+  uploads: Uploads
+}
+
+async function route (api: DaemonApi, rules: AccessRules, req: IncomingMessage, res: ServerResponse, limits: RouteLimits): Promise<void> {
   // Transfers may run long: they are bounded by the client going away, not by a clock.
   const gone = new AbortController()
   res.on('close', () => { if (!res.writableFinished) gone.abort(new Error('the client went away')) })
@@ -211,7 +246,7 @@ async function route (api: DaemonApi, rules: AccessRules, req: IncomingMessage, 
     const url = new URL(req.url ?? '/', 'http://localhost')
     const method = req.method ?? 'GET'
     if (url.pathname.startsWith('/api/files/')) return await fileRoute(
-      api, req, res, method, fileName(url.pathname.slice('/api/files/'.length)), signal, bodyIdleMs)
+      api, req, res, method, fileName(url.pathname.slice('/api/files/'.length)), signal, limits)
     if (url.pathname.startsWith('/api/locate/')) {
       allow(method, ['GET'])
       return send(res, 200, await api.locate(fileName(url.pathname.slice('/api/locate/'.length)), signal))
@@ -238,24 +273,31 @@ async function route (api: DaemonApi, rules: AccessRules, req: IncomingMessage, 
       // and close the connection after it.
       res.setHeader('connection', 'close')
       req.resume()
+      lingerAfterAnswer(req.socket)
     }
     const code = typeof e.code === 'string' ? e.code : 'ERR_INTERNAL'
     if (code === UnauthorizedError.code) res.setHeader('www-authenticate', 'Bearer realm="chord-peer"')
+    if (code === BusyError.code) res.setHeader('retry-after', String(BUSY_RETRY_AFTER_S))
     const message = code === NoSpaceError.code ? `this node is out of disk space: ${e.message}` : e.message
     send(res, HTTP_STATUS[code] ?? 500, { error: message, code } satisfies ErrorJson)
   }
 }
 
 async function fileRoute (
-  api: DaemonApi, req: IncomingMessage, res: ServerResponse, method: string, name: string, signal: AbortSignal, bodyIdleMs: number
+  api: DaemonApi, req: IncomingMessage, res: ServerResponse, method: string, name: string, signal: AbortSignal, limits: RouteLimits
 ): Promise<void> {
   allow(method, ['GET', 'HEAD', 'PUT', 'DELETE'])
   if (method === 'PUT') {
-    const contentType = req.headers['content-type'] ?? 'application/octet-stream'
-    // A put that fails stops reading the body; the request must not be destroyed then (the default of a
-    // readable's iterator), or the client gets a reset instead of the error. route() drains the rest.
-    const body = idleBounded(req.iterator({ destroyOnReturn: false }) as AsyncIterator<Uint8Array>, bodyIdleMs)
-    return send(res, 201, await api.put(name, body, contentType, signal))
+    const done = limits.uploads.enter()
+    try {
+      const contentType = req.headers['content-type'] ?? 'application/octet-stream'
+      // A put that fails stops reading the body; the request must not be destroyed then (the default of a
+      // readable's iterator), or the client gets a reset instead of the error. route() drains the rest.
+      const body = idleBounded(req.iterator({ destroyOnReturn: false }) as AsyncIterator<Uint8Array>, limits.bodyIdleMs)
+      return send(res, 201, await api.put(name, body, contentType, signal))
+    } finally {
+      done()
+    }
   }
   if (method === 'DELETE') return send(res, 200, await api.remove(name, signal))
   const range = parseRange(req.headers.range)
@@ -358,15 +400,18 @@ function parseRange (header: string | undefined): ByteRange | undefined {
   return { start, end }
 }
 
-function listQuery (url: URL): { after?: string, limit?: number } {
+function listQuery (url: URL): { after?: string, limit?: number, prefix?: string } {
   const after = url.searchParams.get('after') ?? undefined
+  const prefix = url.searchParams.get('prefix') ?? undefined
   const limitText = url.searchParams.get('limit')
   const limit = limitText === null ? undefined : Number(limitText)
   if (after !== undefined && !HEX_ID.test(after)) throw new InvalidInputError(
     'after must be a 64-hex key (the `next` of the previous page)')
   if (limit !== undefined && (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST)) throw new InvalidInputError(
     `limit must be an integer in [1, ${MAX_LIST}]`)
-  return { after, limit }
+  if (prefix !== undefined && Buffer.byteLength(prefix) > MAX_NAME_BYTES) throw new InvalidInputError(
+    `prefix must be at most ${MAX_NAME_BYTES} bytes (a name's longest)`)
+  return { after, limit, ...(prefix !== undefined && prefix !== '' ? { prefix } : {}) }
 }
 
 function inviteQuery (url: URL): { supernode: boolean, ttlMs?: number } {
@@ -404,4 +449,24 @@ function send (res: ServerResponse, status: number, body: unknown): void {
     'x-content-type-options': 'nosniff'
   })
   res.end(json)
+}
+
+/** How long a connection whose upload was refused may go on draining after the answer before it is cut. */
+const LINGER_MS = 2_000
+
+/**
+ * Close in stages (RFC 9112 §9.6): an answer to an upload the client is still sending, followed by an
+ * immediate close, makes our TCP stack reset the connection when the client's next bytes arrive, and the reset
+ * can destroy the answer before the client reads it. So: send the answer and FIN, keep discarding the body,
+ * and close once the client does (it stops sending when it reads the answer) or after LINGER_MS. Node's server
+ * closes a `connection: close` response's socket with `destroySoon`, which this socket's override replaces.
+ */
+function lingerAfterAnswer (socket: Socket): void {
+  socket.destroySoon = function (this: Socket) {
+    if (this.writable) this.end()
+    const cut = setTimeout(() => { this.destroy() }, LINGER_MS)
+    cut.unref()
+    this.once('close', () => { clearTimeout(cut) })
+    this.once('end', () => { this.destroy() })
+  }
 }

@@ -68,6 +68,20 @@ export interface StatusJson {
   uptimeMs: number
   /** The scrubber's last completed pass over this node's stored blobs (src/files/scrub.ts); absent before the first. */
   lastScrub?: ScrubJson
+  /** The blob collector's last completed sweep (src/files/blob-gc.ts); absent before the first. */
+  lastGc?: GcJson
+}
+
+/** What one sweep of the blob collector did: blobs listed, unreferenced ones removed (and their bytes). */
+export interface GcJson {
+  /** When it completed, ms since the epoch. */
+  finished: number
+  ms: number
+  blobs: number
+  removed: number
+  bytes: number
+  /** Blobs that could not be removed (tried again by the next sweep). */
+  errors: number
 }
 
 /** What one scrubber pass found: blobs and bytes re-hashed, how many were bad (and handed to repair). */

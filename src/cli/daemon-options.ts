@@ -6,6 +6,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { InvalidInputError } from '../errors.js'
 import { parseHostPort } from '../client/api-url.js'
 import { resolveDataDir } from './data-dir.js'
+import { CONFIG_FILE, configToSave, remembersSupernodes, type DaemonConfig } from './daemon-config.js'
 import { inviteBytes } from '../trust/invites.js'
 import { isLoopback, MAX_K, parseApiHosts, parseRate, parseSize, readSwarmKey, s3ConfigFromEnv } from '../config.js'
 import type { DataDirEnv } from './data-dir.js'
@@ -50,11 +51,14 @@ export interface DaemonPlan {
   options: PeerOptions
   /** Things worth saying that are not errors (e.g. an API bound beyond loopback). */
   warnings: string[]
+  /** What `<data-dir>/config.json` is to hold once the daemon started (a supernode's port-0 listen still 0). */
+  config: DaemonConfig
 }
 
 /** A day: anything longer is surely a typo for milliseconds. */
 export const MAX_JOIN_TIMEOUT_S = 86_400
-export const NO_ROLE_MESSAGE = 'give --bootstrap to start a ring or --connect <multiaddr> to join one'
+export const NO_ROLE_MESSAGE = 'give --bootstrap to start a ring or --connect <multiaddr> to join one ' +
+  `(a node started before resumes from its --data-dir, which holds ${CONFIG_FILE})`
 
 export function planDaemon (flags: DaemonFlags, env: DataDirEnv & S3Env = {}): DaemonPlan {
   const problems: string[] = []
@@ -63,7 +67,9 @@ export function planDaemon (flags: DaemonFlags, env: DataDirEnv & S3Env = {}): D
   const listen = flags.listen ?? []
   const bootstrap = flags.bootstrap === true
 
-  if (!bootstrap && connect.length === 0) problems.push(NO_ROLE_MESSAGE)
+  const dataDir = resolveDataDir(flags.dataDir, env)
+  // A peer that ran before rejoins through the supernodes it learnt (supernodes.json) without --connect.
+  if (!bootstrap && connect.length === 0 && !remembersSupernodes(dataDir)) problems.push(NO_ROLE_MESSAGE)
 
   let k: number | undefined
   if (flags.k != null) {
@@ -136,9 +142,10 @@ export function planDaemon (flags: DaemonFlags, env: DataDirEnv & S3Env = {}): D
 
   // A private network's key: read now, so a missing or malformed file is a usage error before anything starts.
   let swarmKey: Uint8Array | undefined
-  if (flags.swarmKey != null) {
+  const swarmKeyPath = flags.swarmKey != null ? resolve(env.cwd ?? process.cwd(), flags.swarmKey) : undefined
+  if (swarmKeyPath != null) {
     try {
-      swarmKey = readSwarmKey(resolve(env.cwd ?? process.cwd(), flags.swarmKey))
+      swarmKey = readSwarmKey(swarmKeyPath)
     } catch (err) {
       problems.push(`--swarm-key: ${(err as Error).message}`)
     }
@@ -174,10 +181,7 @@ export function planDaemon (flags: DaemonFlags, env: DataDirEnv & S3Env = {}): D
 
   if (problems.length > 0) throw new InvalidInputError(problems.join('\n'))
 
-  const options: PeerOptions = {
-    bootstrap,
-    dataDir: resolveDataDir(flags.dataDir, env)
-  }
+  const options: PeerOptions = { bootstrap, dataDir }
   if (connect.length > 0) options.connect = connect
   if (listen.length > 0) options.listen = listen
   if (flags.api != null) options.api = flags.api.trim()
@@ -190,7 +194,8 @@ export function planDaemon (flags: DaemonFlags, env: DataDirEnv & S3Env = {}): D
   if (scrubRate !== undefined) options.scrubRate = scrubRate
   if (flags.invite != null) options.invite = flags.invite.trim()
   if (flags.admission === 'open' || flags.admission === 'invite') options.admission = flags.admission
-  return { role: bootstrap ? 'supernode' : 'peer', options, warnings }
+  const role = bootstrap ? 'supernode' : 'peer'
+  return { role, options, warnings, config: configToSave(role, flags, s3, swarmKeyPath) }
 }
 
 /** A problem with one multiaddr, or undefined. A dial address needs the PeerId to authenticate the remote. */

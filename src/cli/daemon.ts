@@ -5,6 +5,7 @@ import { resolve } from 'node:path'
 import { fieldBlock } from './format.js'
 import { EXIT_FAILED, EXIT_OK } from './context.js'
 import { loadCreatePeer } from './peer-contract.js'
+import { CONFIG_FILE, saveDaemonConfig } from './daemon-config.js'
 import type { Printers } from './context.js'
 import type { DaemonPlan } from './daemon-options.js'
 import type { CreatePeer, DaemonPeer } from './peer-contract.js'
@@ -61,6 +62,13 @@ export async function runDaemon (io: DaemonIo, plan: DaemonPlan): Promise<number
       io.printErr(`join attempt ${attempt} failed: ${err.message} (retrying until --join-timeout)`)
     }
     const peer = await createPeer({ ...plan.options, onJoinRetry })
+    // Stored once the node runs (its data dir locked), so `chord-peer --data-dir <dir>` alone starts it again.
+    const dataDir = plan.options.dataDir
+    if (dataDir !== undefined) {
+      await saveDaemonConfig(dataDir, plan.config, peer.multiaddrs).catch((err: Error) => {
+        io.printErr(`warning: cannot write ${CONFIG_FILE} in ${dataDir} (${err.message}): a restart will need the flags again`)
+      })
+    }
     io.print(banner(peer, plan))
     const signal = await stopRequested
     io.print(`${signal}: leaving the ring… (${signal === 'SIGINT' ? 'Ctrl-C' : 'signal'} again to exit at once)`)
@@ -80,6 +88,7 @@ function banner (peer: DaemonPeer, plan: DaemonPlan): string {
     ['api', peer.apiUrl ?? 'off'],
     ['data dir', plan.options.dataDir ?? '-']
   ])]
+  if (plan.options.dataDir !== undefined) lines.push(`restart with: chord-peer --data-dir ${plan.options.dataDir}`)
   if (plan.options.swarmKey !== undefined) lines.push('private network: only nodes with the same swarm key file can connect')
   if (plan.role === 'supernode' && peer.multiaddrs.length > 0) {
     // With a data dir of their own: the one this daemon uses is locked while it runs.

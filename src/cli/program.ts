@@ -9,7 +9,7 @@ import { printersFor } from './context.js'
 import { checkGetArgs, getCommand } from './get.js'
 import { locateCommand } from './locate.js'
 import { lookupCommand, lookupQuery } from './lookup.js'
-import { lsCommand, parseLimit } from './ls.js'
+import { lsCommand, parseLimit, parsePrefix } from './ls.js'
 import { progressFor } from './progress.js'
 import { checkPutArgs, putCommand } from './put.js'
 import { ringCommand } from './ring.js'
@@ -19,6 +19,7 @@ import { leaderCommand } from './leader.js'
 import { inviteCommand, parseTtl } from './invite.js'
 import { checkSwarmKeyArgs, swarmKeyCommand } from './swarm-key.js'
 import { packageVersion } from './version.js'
+import { resolveDataDir } from './data-dir.js'
 import { encodeName } from '../client/index.js'
 import type { ByteSource } from '../client/index.js'
 import type { ByteSink, CommandContext, Writable } from './context.js'
@@ -59,6 +60,7 @@ const EXAMPLES = `
 Examples:
   chord-peer --bootstrap --k 3 --listen /ip4/0.0.0.0/tcp/4001   start a ring (a supernode)
   chord-peer --connect /ip4/192.0.2.1/tcp/4001/p2p/12D3Koo…        join it as a peer
+  chord-peer --data-dir ./peer2                                  start a node again as it last ran (its config.json)
   chord-peer put ./notes.pdf                                     store a file in the ring
   chord-peer put a.txt b.txt                                     store several files, each under its base name
   chord-peer put -r ./photos                                     store a directory's files as 2024/a.jpg, …
@@ -66,6 +68,7 @@ Examples:
   chord-peer get notes.pdf -o out.pdf                            fetch it (checked against its SHA-256)
   chord-peer get notes.pdf -o - | less                           fetch it to stdout
   chord-peer ls --all                                            every file in the ring
+  chord-peer ls --prefix photos/ --all                           the files whose names start with photos/
   chord-peer locate notes.pdf                                    which nodes should hold it, and which do
   chord-peer rm notes.pdf                                        delete it (a tombstone on every replica)
   chord-peer status                                              ask the local daemon about itself
@@ -124,10 +127,14 @@ export function buildProgram (io: CliIo, onExit: (code: number) => void): Comman
         const names = command.commands.map(c => c.name()).join(', ')
         throw new InvalidInputError(`unknown command '${command.args[0]}' (commands: ${names})`)
       }
-      const [{ planDaemon }, { runDaemon }, { envWithDotenv }] = await Promise.all([
-        import('./daemon-options.js'), import('./daemon.js'), import('../config.js')
+      const [{ planDaemon }, { runDaemon }, { envWithDotenv }, stored] = await Promise.all([
+        import('./daemon-options.js'), import('./daemon.js'), import('../config.js'), import('./daemon-config.js')
       ])
-      const plan = planDaemon(flags, { ...io, vars: io.env ?? await envWithDotenv(io.cwd ?? process.cwd()) })
+      // Flags over the data dir's config.json (S3: flags over the environment over the file).
+      const dataDir = resolveDataDir(flags.dataDir, io)
+      const saved = await stored.readDaemonConfig(dataDir)
+      const env = io.env ?? await envWithDotenv(io.cwd ?? process.cwd())
+      const plan = planDaemon(stored.resumeFlags(flags, saved, dataDir), { ...io, vars: { ...stored.s3Defaults(saved), ...env } })
       onExit(await runDaemon({
         ...printers,
         printErr: text => { io.stderr.write(`${text}\n`) },
@@ -145,7 +152,7 @@ export function buildProgram (io: CliIo, onExit: (code: number) => void): Comman
     .addOption(new Option('--api-token <token>', 'the daemon\'s API token (default: CHORD_PEER_API_TOKEN, else <data-dir>/api-token)'))
     .option('--json', json)
 
-  /** `transfer`: a signal aborts the command (so a get removes its temp file) instead of killing the process. */
+  /** `transfer`: a signal aborts the command (so a get syncs its .part, to resume) instead of killing the process. */
   const run = async (command: Command, fn: (ctx: CommandContext) => Promise<number>, transfer = false): Promise<void> => {
     const flags = command.optsWithGlobals<{ api?: string, dataDir?: string, apiToken?: string }>()
     const target = await resolveApi(flags, { ...io, vars: io.env })
@@ -181,22 +188,26 @@ export function buildProgram (io: CliIo, onExit: (code: number) => void): Comman
     })
 
   clientCommand('get', 'fetch a file, verify its SHA-256, and save it (or write it to stdout)',
-    'print the result as JSON: name, path, size, hash, contentType, version, ms')
+    'print the result as JSON: name, path, size, hash, contentType, version, resumedFrom, ms')
     .argument('<name>', 'the file\'s name in the ring')
     .option('-o, --output <file>',
       'where to save it: a file, a directory, or - for stdout (default: the name\'s last part, in the current directory)')
     .option('-f, --force', 'overwrite an existing file')
-    .action(async (name: string, opts: { json?: boolean, output?: string, force?: boolean }, command: Command) => {
+    .option('--no-resume', 'start over instead of continuing the <file>.part an interrupted get left')
+    .action(async (name: string, opts: { json?: boolean, output?: string, force?: boolean, resume: boolean }, command: Command) => {
       checkGetArgs({ name, ...opts })
-      await run(command, async ctx => getCommand(ctx, { name, ...opts }), true)
+      const report = { note: (message: string) => { io.stderr.write(`note: ${message}\n`) } }
+      await run(command, async ctx => getCommand(ctx, { name, ...opts }, report), true)
     })
 
   clientCommand('ls', 'list the files in the ring: name, size, modified, hash, writer',
     'print the daemon\'s JSON answer (with --all: every page\'s files in one list)')
     .option('--limit <n>', 'files per page (default: the daemon\'s)')
     .option('--all', 'follow the pages to the end')
-    .action(async (opts: { json?: boolean, limit?: string, all?: boolean }, command: Command) => {
+    .option('--prefix <p>', 'only names that start with <p>, e.g. photos/')
+    .action(async (opts: { json?: boolean, limit?: string, all?: boolean, prefix?: string }, command: Command) => {
       parseLimit(opts.limit)
+      parsePrefix(opts.prefix)
       await run(command, async ctx => lsCommand(ctx, opts))
     })
 
@@ -245,6 +256,17 @@ export function buildProgram (io: CliIo, onExit: (code: number) => void): Comman
     .action(async (target: string, opts: { json?: boolean, id?: boolean, name?: boolean }, command: Command) => {
       lookupQuery({ target, ...opts }) // a bad argument is a usage error even when no daemon is running
       await run(command, async ctx => lookupCommand(ctx, { target, ...opts }))
+    })
+
+  // Needs no daemon: it reads the data dir's config.json.
+  program.command('config')
+    .description('print how the daemon of a data dir starts: its stored config.json (flags given at a start override it)')
+    .addOption(new Option('--data-dir <dir>', 'the daemon\'s data dir (default ./.chord-peer if it exists, else ~/.chord-peer)'))
+    .option('--json', 'print config.json as it is')
+    .action(async (opts: { json?: boolean }, command: Command) => {
+      const { dataDir } = command.optsWithGlobals<{ dataDir?: string }>()
+      const { configCommand } = await import('./config-command.js')
+      onExit(await configCommand(printers, { dataDir: resolveDataDir(dataDir, io), json: opts.json }))
     })
 
   // Needs no daemon: it only makes a key file.

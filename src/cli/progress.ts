@@ -17,6 +17,8 @@ export interface ProgressInit {
   label: string
   /** Bytes expected; undefined when unknown (stdin): then there is no bar and no ETA, only bytes and speed. */
   total?: number
+  /** Bytes done before this transfer (a resumed get): the bar starts there, the speed counts only what follows. */
+  start?: number
 }
 
 export type ProgressFactory = (init: ProgressInit) => Progress
@@ -50,7 +52,7 @@ const BAR_MIN = 6
 
 /** cli-progress bars drawn on `stream`, each line fitted to the terminal's width as it is drawn. */
 export function barFactory (stream: ProgressStream): ProgressFactory {
-  return ({ label, total }) => {
+  return ({ label, total, start = 0 }) => {
     const known = total != null && total > 0
     const bar = new SingleBar({
       // cli-progress draws only on a stream that says it is a TTY; the decision was made in progressFor.
@@ -75,9 +77,9 @@ export function barFactory (stream: ProgressStream): ProgressFactory {
       label,
       done: formatBytes(bytes),
       size: known ? formatBytes(total) : '?',
-      speed: formatRate(bytes, Date.now() - started)
+      speed: formatRate(bytes - start, Date.now() - started)
     })
-    bar.start(known ? total : 0, 0, payload(0))
+    bar.start(known ? total : 0, start, payload(start))
     let stopped = false
     return {
       update (bytes) {

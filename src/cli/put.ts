@@ -6,7 +6,8 @@
 // Each file is read as the connection takes it: memory stays flat whatever the size.
 import { open, readdir, stat } from 'node:fs/promises'
 import { basename, join, resolve } from 'node:path'
-import { InvalidInputError, NotFoundError } from '../errors.js'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { ApiError, BusyError, InvalidInputError, NotFoundError } from '../errors.js'
 import { encodeName } from '../client/index.js'
 import { fieldBlock, formatBytes, formatElapsed, formatNode, formatRate, printable } from './format.js'
 import { EXIT_FAILED, EXIT_OK } from './context.js'
@@ -83,7 +84,25 @@ export function putName (args: { path: string, name?: string }): string {
 }
 
 /** Stream one file (or stdin) to the daemon under `name`, with a progress bar when there is one. */
+/** Tries of one file the daemon answers busy (503 ERR_BUSY, body unread), each after the pause it asks for. */
+export const BUSY_TRIES = 5
+
+/**
+ * Store one file. A daemon too busy to take it (503 `ERR_BUSY`: it read none of the body) is asked again after
+ * the `Retry-After` it sent, up to BUSY_TRIES times; stdin cannot be read twice, so it is not.
+ */
 async function putFile (ctx: CommandContext, path: string, name: string): Promise<PutJson> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await putOnce(ctx, path, name)
+    } catch (err) {
+      if (path === '-' || attempt >= BUSY_TRIES || !(err instanceof ApiError) || err.code !== BusyError.code) throw err
+      await sleep((err.retryAfterS ?? 2) * 1000, undefined, { signal: ctx.signal })
+    }
+  }
+}
+
+async function putOnce (ctx: CommandContext, path: string, name: string): Promise<PutJson> {
   const source = await openSource(ctx, path)
   const bar = ctx.progress?.({ label: `put ${printable(name)}`, total: source.size })
   try {

@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { API_FILE } from '../client/index.js'
 import { DaemonUnreachableError } from '../errors.js'
 import { resolveDataDir } from './data-dir.js'
+import { CONFIG_FILE } from './daemon-config.js'
 import type { DataDirEnv } from './data-dir.js'
 
 /**
@@ -17,7 +18,7 @@ export function explainStaleApiFile (err: unknown, flags: { api?: string, dataDi
   const url = (err as DaemonUnreachableError).url ?? 'its URL'
   return new DaemonUnreachableError(
     `no daemon answers at ${url}, the URL in ${join(dir, API_FILE)}: the daemon that wrote it is gone (killed or ` +
-    `crashed). Start it again with the same data dir: chord-peer <its flags> --data-dir ${dir} ` +
+    `crashed). Start it again with the same data dir: chord-peer --data-dir ${dir} (it resumes from its ${CONFIG_FILE}) ` +
     '(a new `chord-peer --bootstrap` on another data dir would start a second ring)',
     { url: (err as DaemonUnreachableError).url }, { cause: err })
 }

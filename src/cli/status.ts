@@ -1,4 +1,5 @@
-// `chord-peer status`: this node's identity, role, neighbours, finger summary, ring settings and last scrub.
+// `chord-peer status`: this node's identity, role, neighbours, finger summary, ring settings, last scrub and last
+// blob collection.
 import { fieldBlock, formatBytes, formatDate, formatDuration, formatNode, shortId, table, type Field } from './format.js'
 import { EXIT_OK } from './context.js'
 import type { CommandContext } from './context.js'
@@ -33,6 +34,10 @@ export function formatStatus (s: StatusJson): string {
       : `${formatDate(s.lastScrub.finished)}: ${s.lastScrub.blobs} files, ${formatBytes(s.lastScrub.bytes)} in ` +
         `${formatDuration(s.lastScrub.ms)}, ` +
         (s.lastScrub.bad === 0 ? 'all sound' : `${s.lastScrub.bad} bad (repaired from other holders)`)],
+    ...(s.lastGc != null
+      ? [['last gc', `${formatDate(s.lastGc.finished)}: ${s.lastGc.removed} unreferenced of ${s.lastGc.blobs} blobs removed ` +
+          `(${formatBytes(s.lastGc.bytes)})${s.lastGc.errors === 0 ? '' : `, ${s.lastGc.errors} could not be`}`] as Field]
+      : []),
     ['predecessor', s.predecessor == null ? '-' : self(formatNode(s.predecessor), s.predecessor, s.node)],
     ['successors', s.successors.map((node, i) => self(`${i + 1}. ${formatNode(node)}`, node, s.node))],
     ['fingers', fingerLines(s.fingers, s.node)],

@@ -2,8 +2,10 @@
 // named errors: an error answer → ApiError (with the daemon's code and the HTTP status), no answer →
 // DaemonUnreachableError naming the URL. Every call takes an AbortSignal and has a default timeout; file
 // transfers stream both ways (never a whole file in memory) and their timeout is an idle timeout, so a large
-// file may take as long as it needs while a stalled one fails.
+// file may take as long as it needs while a stalled one fails. A put's body goes through node:http (upload.ts),
+// every other call through fetch.
 import { ApiError, DaemonUnreachableError, InvalidInputError, InvalidMessageError } from '../errors.js'
+import { upload, type Answer, type UploadInit } from './upload.js'
 import type {
   DeleteJson, ErrorJson, InviteJson, LeaderJson, ListJson, LocateJson, LookupJson, PutJson, RingJson, StatusJson
 } from '../api/types.js'
@@ -73,6 +75,11 @@ export interface ListOptions extends CallOptions {
   limit?: number
   /** The `next` of the previous page. */
   after?: string
+  /**
+   * Only names that start with this. A page may then hold fewer than `limit` files, even none, and still have a
+   * `next`: the daemon bounds the work of one page (protocols/README.md §10.7).
+   */
+  prefix?: string
 }
 
 /** What the CLI commands need from a daemon; ApiClient implements it, tests may stub it. */
@@ -100,7 +107,10 @@ export interface ApiClientInit {
    * whole transfer.
    */
   timeoutMs?: number
-  /** The fetch to use. Default: the global fetch. */
+  /**
+   * The fetch to use. Default: the global fetch, and node:http for a put's body (fetch keeps a streamed body
+   * in memory until the answer). A fetch given here carries the put too: whoever passes one owns the transport.
+   */
   fetch?: typeof fetch
   /**
    * The daemon's API token, sent as `Authorization: Bearer <token>` (the daemon writes it to
@@ -113,7 +123,7 @@ const DEFAULT_TIMEOUT_MS = 30_000
 
 /** Socket-level error codes that mean "nobody is answering there" rather than "the daemon failed". */
 const UNREACHABLE_CODES = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT',
+  'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT',
   'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT'
 ])
 
@@ -121,6 +131,8 @@ export class ApiClient implements DaemonClient {
   readonly url: string
   private readonly timeoutMs: number
   private readonly fetch: typeof fetch
+  /** The fetch the caller gave, which then sends put bodies too; undefined: they go through node:http. */
+  private readonly givenFetch?: typeof fetch
   private readonly auth: Record<string, string>
 
   constructor (init: ApiClientInit | string) {
@@ -129,6 +141,7 @@ export class ApiClient implements DaemonClient {
     if (!/^https?:\/\//.test(this.url)) this.url = `http://${this.url}`
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
     this.fetch = options.fetch ?? globalThis.fetch
+    this.givenFetch = options.fetch
     this.auth = options.token == null ? {} : { authorization: `Bearer ${options.token}` }
   }
 
@@ -161,11 +174,12 @@ export class ApiClient implements DaemonClient {
     return this.json<LookupJson>('GET', '/api/lookup', query, options.signal)
   }
 
-  /** GET /api/files?limit=N&after=<key>: one page of the ring's files in key order. */
+  /** GET /api/files?limit=N&after=<key>&prefix=<p>: one page of the ring's files in key order. */
   async list (options: ListOptions = {}): Promise<ListJson> {
     const query: Record<string, string> = {}
     if (options.limit != null) query.limit = String(options.limit)
     if (options.after != null) query.after = options.after
+    if (options.prefix != null && options.prefix !== '') query.prefix = options.prefix
     return this.json<ListJson>('GET', '/api/files', query, options.signal)
   }
 
@@ -181,7 +195,9 @@ export class ApiClient implements DaemonClient {
 
   /**
    * PUT /api/files/<name> with `body` streamed as it is read (backpressure from the connection reaches the
-   * source). Resolves once the daemon answered, i.e. the write quorum has the file.
+   * source). Resolves once the daemon answered, i.e. the write quorum has the file. An answer the daemon gives
+   * before it has read the whole body (401, 413, 503, 507…) is the error thrown, and the source is read no
+   * further.
    */
   async put (name: string, body: ByteSource, options: PutOptions = {}): Promise<PutJson> {
     const path = `/api/files/${encodeName(name)}`
@@ -193,27 +209,18 @@ export class ApiClient implements DaemonClient {
     if (options.size != null) headers['content-length'] = String(options.size)
     const idle = new IdleTimeout(this.timeoutMs)
     const signal = options.signal == null ? idle.signal : AbortSignal.any([options.signal, idle.signal])
-    let sent = 0
-    const stream = pullStream(body, {
-      // Waiting for the source (a slow pipe into stdin) is not the daemon stalling.
-      onPull: () => { idle.clear() },
-      onChunk: bytes => {
-        idle.restart()
-        sent += bytes
-        options.onProgress?.(sent)
-      },
-      // All bytes handed over: from now on the timeout bounds the wait for the daemon's answer.
-      onEnd: () => { idle.restart() }
-    })
+    const init: UploadInit = { method: 'PUT', headers, body, signal, idle, onProgress: options.onProgress }
+    // Connecting is a wait on the daemon.
     idle.restart()
     try {
-      let response: Response
+      let answer: Answer
       try {
-        response = await this.fetch(new URL(path, this.url), { method: 'PUT', headers, body: stream, duplex: 'half', signal })
+        const url = new URL(path, this.url)
+        answer = this.givenFetch == null ? await upload(url, init) : await fetchUpload(this.givenFetch, url, init)
       } catch (err) {
         throw this.mapFetchError(err, idle.signal, options.signal)
       }
-      return await this.readJson<PutJson>(response, path, idle.signal, options.signal)
+      return this.answerJson<PutJson>(answer, path)
     } finally {
       idle.clear()
     }
@@ -319,7 +326,15 @@ export class ApiClient implements DaemonClient {
     } catch (err) {
       throw this.mapFetchError(err, timeout, signal)
     }
-    if (!response.ok) throw errorFrom(response, text)
+    const retryAfter = response.headers.get('retry-after') ?? undefined
+    return this.answerJson<T>({
+      status: response.status, statusText: response.statusText, ok: response.ok, text, ...(retryAfter !== undefined ? { retryAfter } : {})
+    }, path)
+  }
+
+  private answerJson<T> (answer: Answer, path: string): T {
+    const { text } = answer
+    if (!answer.ok) throw errorFrom(answer, text)
     const body = parseJson(text)
     if (body === undefined) {
       throw new InvalidMessageError(`the daemon at ${this.url} answered ${path} with a body that is not JSON`)
@@ -379,12 +394,15 @@ function parseJson (text: string): unknown {
 }
 
 /** The ApiError an error answer stands for: the daemon's ErrorJson when there is one, else the status line. */
-function errorFrom (response: Response, text: string): ApiError {
+function errorFrom (response: { status: number, statusText: string, retryAfter?: string | null }, text: string): ApiError {
   const error = parseJson(text) as Partial<ErrorJson> | undefined
   const message = typeof error?.error === 'string' && error.error !== ''
     ? error.error
     : `${response.status} ${response.statusText}`.trim()
-  return new ApiError(message, { status: response.status, code: typeof error?.code === 'string' ? error.code : undefined })
+  const retryAfterS = /^\d{1,5}$/.test(response.retryAfter ?? '') ? Number(response.retryAfter) : undefined
+  return new ApiError(message, {
+    status: response.status, code: typeof error?.code === 'string' ? error.code : undefined, retryAfterS
+  })
 }
 
 /**
@@ -431,6 +449,31 @@ function integerHeader (value: string | null): number | undefined {
 }
 
 async function * empty (): AsyncGenerator<Uint8Array> {}
+
+/**
+ * A put through the fetch the caller gave (ApiClientInit.fetch), with upload()'s timeout and progress
+ * semantics. Memory then depends on that fetch: the global one keeps the whole streamed body until the answer.
+ */
+async function fetchUpload (fetcher: typeof fetch, url: URL, init: UploadInit): Promise<Answer> {
+  const { idle } = init
+  let sent = 0
+  const stream = pullStream(init.body, {
+    // Waiting for the source (a slow pipe into stdin) is not the daemon stalling.
+    onPull: () => { idle.clear() },
+    onChunk: bytes => {
+      idle.restart()
+      sent += bytes
+      init.onProgress?.(sent)
+    },
+    // All bytes handed over: from now on the timeout bounds the wait for the daemon's answer.
+    onEnd: () => { idle.restart() }
+  })
+  const response = await fetcher(url, { method: init.method, headers: init.headers, body: stream, duplex: 'half', signal: init.signal })
+  const answer: Answer = { status: response.status, statusText: response.statusText, ok: response.ok, text: await response.text() }
+  const retryAfter = response.headers.get('retry-after')
+  if (retryAfter !== null) answer.retryAfter = retryAfter
+  return answer
+}
 
 /**
  * A pull-driven web stream over a source: a chunk is read from the source only when fetch asks for one, so

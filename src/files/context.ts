@@ -5,7 +5,7 @@
 import type { Ring } from '../chord/ring.js'
 import type { Gate } from '../net/rpc.js'
 import type { Bans } from '../trust/bans.js'
-import type { TransferBudget } from './limits.js'
+import type { StreamSlots, TransferBudget } from './limits.js'
 import type { BlobStore } from '../storage/blob-store.js'
 import type { RecordStore } from './record-store.js'
 import type { IsSupernode } from './owners.js'
@@ -33,6 +33,8 @@ export interface FilesContext {
   bans?: Pick<Bans, 'overRate'>
   /** The memory every inbound store and fetch stream reserves its buffering from (limits.ts). */
   transfers: TransferBudget
+  /** Slots for the store streams this node opens for its own writes (limits.ts): a burst of puts queues here. */
+  storeSlots: StreamSlots
   log: Logger
   /** Called after this node committed a version (the S3 queue listens here). */
   onCommit?: (record: FileRecord) => void

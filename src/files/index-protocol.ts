@@ -3,7 +3,9 @@
 // of any node (this one without the network) and owns the paging of listings, so callers see one stream of
 // records whatever the page size.
 // - STAT: the record of a key, tombstones included when asked.
-// - LIST: records with key in (after, upto], in key order, at most `limit` and at most LIST_BYTES of them.
+// - LIST: records with key in (after, upto], in key order, at most `limit` and at most LIST_BYTES of them; with a
+//   `prefix`, only names that start with it, and at most LIST_SCAN records examined (a reply may then hold fewer
+//   than `limit`, even none, and a `cursor` past what it examined).
 // - DIGEST: a SHA-256 over (key, version, tombstone, hash) of the records in a ring interval (may wrap), so two
 //   replicas compare a range with one exchange and list it only when they differ.
 // - VERIFY: a reader got a chunk from this node that failed its hash: check the whole blob and repair it.
@@ -15,7 +17,7 @@ import { InvalidMessageError, RateLimitError } from '../errors.js'
 import { sleep } from '../lifecycle.js'
 import { byType, RpcClient, serveRpc, type RpcLimits } from '../net/rpc.js'
 import { TokenBuckets, type Rate } from '../trust/rate.js'
-import { MAX_LIST, type FileRecord } from './record.js'
+import { MAX_LIST, MAX_NAME_BYTES, type FileRecord } from './record.js'
 import { bytesToHex, hexToBytes, recordFromWire, recordToWire } from './wire.js'
 import type { FilesContext } from './context.js'
 import type { NodeRef } from '../ring/index.js'
@@ -28,6 +30,18 @@ export const INDEX_LIMITS: RpcLimits = { maxMessageBytes: 16 * 1024 * 1024, maxR
  * hashes), whatever the files' chunk lists.
  */
 export const LIST_BYTES = 8 * 1024 * 1024
+/**
+ * Most records one LIST with a `prefix` examines, matching or not: MAX_LIST, what an unfiltered LIST returns at
+ * most, so a filter that matches little costs this node no more per request than a full page, and INDEX_RATES
+ * keeps bounding the work. The reply's `cursor` lets the next request start past them.
+ */
+export const LIST_SCAN = MAX_LIST
+/**
+ * Longest `prefix` a LIST request carries, in UTF-8 bytes. With the other fields (≈ 80 B) a request stays under
+ * INDEX_LIMITS.maxRequestBytes (1 KiB) on every node version; a longer prefix is cut to this (at a character,
+ * `wirePrefix`), and the asker filters by the whole prefix itself.
+ */
+export const WIRE_PREFIX_BYTES = 512
 /**
  * Index requests one peer may send this node, per kind; STAT, one index read, is not limited. Replication never
  * meets these rates: a pass asks each replica one DIGEST, passes never overlap and run on ring events and a
@@ -71,10 +85,6 @@ const answer = (fields: Partial<IndexResponse> = {}): IndexResponse => ({
 
 /** The index protocol's handlers over this node's records. */
 export function indexHandler (ctx: FilesContext, hooks: IndexHooks): IndexHandler {
-  const key32 = (bytes: Uint8Array, what: string): string => {
-    if (bytes.length !== 32) throw new InvalidMessageError(`${what} must be 32 bytes`)
-    return bytesToHex(bytes)
-  }
   return byType<IndexRequest.Type, IndexRequest, [AbortSignal], IndexResponse>(INDEX_PROTOCOL, {
     [IndexRequest.Type.STAT]: async req => {
       const record = await ctx.records.get(key32(req.key, 'STAT key'))
@@ -85,19 +95,30 @@ export function indexHandler (ctx: FilesContext, hooks: IndexHooks): IndexHandle
       if (req.after.length !== 0 && req.after.length !== 32) throw new InvalidMessageError('LIST after must be empty or 32 bytes')
       const upto = key32(req.upto, 'LIST upto')
       const limit = Math.min(Math.max(req.limit, 1), MAX_LIST)
+      const prefix = req.prefix ?? ''
+      if (Buffer.byteLength(prefix) > MAX_NAME_BYTES) throw new InvalidMessageError(`LIST prefix is longer than ${MAX_NAME_BYTES} bytes`)
+      // Unfiltered, the scan is bounded by `limit` (tombstones are skipped unbounded, as before the prefix: an
+      // older asker reads a reply with `more` and no records as the end of the range).
+      const scan = prefix === '' ? Infinity : LIST_SCAN
       const records: WireRecord[] = []
       let more = false
       let bytes = 0
+      let examined = 0
+      let cursor: string | undefined // the last key examined: returned, or passed over
       for await (const r of ctx.records.list({ gt: req.after.length === 0 ? undefined : bytesToHex(req.after), lte: upto })) {
-        if (r.tombstone && !req.includeTombstones) continue
-        if (records.length === limit) { more = true; break }
-        const wire = recordToWire(r)
-        const size = WireRecord.encode(wire).byteLength + 6 // with its field tag and length
-        if (records.length > 0 && bytes + size > LIST_BYTES) { more = true; break }
-        records.push(wire)
-        bytes += size
+        if (examined === scan) { more = true; break }
+        if ((!r.tombstone || req.includeTombstones) && r.name.startsWith(prefix)) {
+          if (records.length === limit) { more = true; break }
+          const wire = recordToWire(r)
+          const size = WireRecord.encode(wire).byteLength + 6 // with its field tag and length
+          if (records.length > 0 && bytes + size > LIST_BYTES) { more = true; break }
+          records.push(wire)
+          bytes += size
+        }
+        examined++
+        cursor = r.key
       }
-      return answer({ records, more })
+      return answer({ records, more, ...(more && cursor !== undefined ? { cursor: hexToBytes(cursor) } : {}) })
     },
     [IndexRequest.Type.DIGEST]: async req => {
       const d = await rangeDigest(ctx, key32(req.after, 'DIGEST after'), key32(req.upto, 'DIGEST upto'))
@@ -152,6 +173,38 @@ export class IndexClient {
   }
 
   /**
+   * One LIST page of the records `node` holds with keys in (after, upto] (after undefined: from the lowest key),
+   * in key order, at most `limit`. With `prefix`, `node` sends only names that start with it (its first
+   * WIRE_PREFIX_BYTES), but a node older than the field sends every record: the caller filters too. `next`, when
+   * more remain, is where the following page starts: past every record `node` examined, returned or not.
+   */
+  async listPage (
+    node: NodeRef, span: { after?: string, upto: string },
+    options: { includeTombstones: boolean, limit: number, prefix?: string, signal: AbortSignal }
+  ): Promise<{ records: FileRecord[], next?: string }> {
+    const prefix = wirePrefix(options.prefix ?? '')
+    const res = await this.ask(node, {
+      type: IndexRequest.Type.LIST,
+      after: span.after === undefined ? new Uint8Array(0) : hexToBytes(span.after),
+      upto: hexToBytes(span.upto),
+      limit: options.limit,
+      includeTombstones: options.includeTombstones,
+      ...(prefix === '' ? {} : { prefix })
+    }, options.signal)
+    const records = res.records.map(w => recordFromWire(w, true))
+    const last = records.at(-1)?.key
+    // An older node sends no cursor: its next page starts after its last record (none: it is read as the end).
+    const next = res.cursor !== undefined && res.cursor.length > 0 ? key32(res.cursor, 'LIST cursor') : last
+    if (!res.more || next === undefined) return { records }
+    // `more` says a record remains after the cursor in the span, so the cursor lies strictly inside it: this also
+    // keeps a listing moving forward whatever a node sends.
+    if ((span.after !== undefined && next <= span.after) || next >= span.upto || (last !== undefined && next < last)) {
+      throw new InvalidMessageError(`LIST cursor ${next} is outside (${span.after ?? 'start'}, ${span.upto}) or before the last record`)
+    }
+    return { records, next }
+  }
+
+  /**
    * The records `node` holds with keys in (after, upto] (after undefined: from the lowest key), in key order,
    * fetched a page at a time as the caller reads on; `pageSize` is the first page's size (a caller that needs
    * only a few). Stop reading to stop asking.
@@ -162,16 +215,12 @@ export class IndexClient {
     let after = span.after
     let limit = options.pageSize ?? PAGE
     while (after !== span.upto) {
-      const res = await this.ask(node, {
-        type: IndexRequest.Type.LIST,
-        after: after === undefined ? new Uint8Array(0) : hexToBytes(after),
-        upto: hexToBytes(span.upto),
-        limit,
-        includeTombstones: options.includeTombstones
-      }, options.signal)
-      for (const w of res.records) yield recordFromWire(w, true)
-      if (!res.more || res.records.length === 0) return
-      after = bytesToHex(res.records[res.records.length - 1].key)
+      const page = await this.listPage(node, { after, upto: span.upto }, {
+        includeTombstones: options.includeTombstones, limit, signal: options.signal
+      })
+      yield * page.records
+      if (page.next === undefined) return
+      after = page.next
       limit = PAGE
     }
   }
@@ -217,6 +266,25 @@ export class IndexClient {
     if (wait > 0) await sleep(wait, signal)
     return await this.rpc.request(this.ctx.ring.dialTarget(node), full, { signal })
   }
+}
+
+/** `prefix` cut to at most WIRE_PREFIX_BYTES of UTF-8, at a character boundary: what a LIST request carries. */
+export function wirePrefix (prefix: string): string {
+  if (Buffer.byteLength(prefix) <= WIRE_PREFIX_BYTES) return prefix
+  let out = ''
+  let bytes = 0
+  for (const ch of prefix) { // code points: a surrogate pair is never split
+    bytes += Buffer.byteLength(ch)
+    if (bytes > WIRE_PREFIX_BYTES) break
+    out += ch
+  }
+  return out
+}
+
+/** A 32-byte key from the wire as hex (InvalidMessageError otherwise). */
+function key32 (bytes: Uint8Array, what: string): string {
+  if (bytes.length !== 32) throw new InvalidMessageError(`${what} must be 32 bytes`)
+  return bytesToHex(bytes)
 }
 
 /** What two replicas compare of each record: key, version, tombstone, content hash. */

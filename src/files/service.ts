@@ -15,11 +15,12 @@ import { placement, type FilesContext } from './context.js'
 import { fetchChunks, FETCH_PROTOCOL, parallelChunks, serveFetch, SPREAD_BELOW_BYTES_PER_S } from './fetch.js'
 import { sha256Hex } from './hashing.js'
 import { IndexClient, indexHandler, INDEX_PROTOCOL, serveIndex } from './index-protocol.js'
-import { TransferBudget } from './limits.js'
+import { StreamSlots, TransferBudget } from './limits.js'
 import { checkOwner, type IsSupernode } from './owners.js'
-import { compareVersions, DEFAULT_CHUNK_SIZE, HybridClock, MAX_LIST, type FileRecord } from './record.js'
+import { compareVersions, DEFAULT_CHUNK_SIZE, HybridClock, MAX_LIST, MAX_NAME_BYTES, type FileRecord } from './record.js'
 import { Repairer } from './repair.js'
 import { Scrubber } from './scrub.js'
+import { BlobCollector, isCollectable, type BlobCollectorInit } from './blob-gc.js'
 import { DEFAULT_REPLICATION_INTERVAL_MS, Replicator } from './replication/replicator.js'
 import { versionProblem } from './signature.js'
 import { pushVersion, serveStore, STORE_PROTOCOL } from './store.js'
@@ -50,6 +51,8 @@ export interface FilesServiceInit {
   scrubRate?: number
   /** How long after start the scrubber's first pass begins (default SCRUB_START_DELAY_MS; tests shorten it). */
   scrubStartDelayMs?: number
+  /** The blob collector's grace period and timing (./blob-gc.ts; defaults: an hour, hourly, 10 min after start). */
+  blobGc?: Pick<BlobCollectorInit, 'graceMs' | 'intervalMs' | 'startDelayMs'>
   /** The durable tier (S3) behind the replicas, if configured. */
   durable?: DurableTier
   /** Who may open the file protocols' streams (members only). */
@@ -75,6 +78,11 @@ export class FilesService implements Service {
   readonly replicator: Replicator
   /** Re-hashes stored blobs in the background and repairs bad ones; `scrubber.last` is its last report. */
   readonly scrubber: Scrubber
+  /**
+   * Removes blobs no record refers to once older than a grace period; `collector.last` is its last sweep. Absent
+   * when the blob store cannot be collected (only FsBlobStore can).
+   */
+  readonly collector?: BlobCollector
   readonly durable?: DurableTier
   /** Reads spread over several holders when one delivers less than this (bytes/s); Infinity: always. */
   spreadBelow = SPREAD_BELOW_BYTES_PER_S
@@ -108,6 +116,7 @@ export class FilesService implements Service {
       gate: init.gate,
       bans: init.bans,
       transfers: new TransferBudget(init.transferBudgetBytes),
+      storeSlots: new StreamSlots(),
       key: init.key,
       now: init.now,
       isSupernode: init.isSupernode ?? (() => false),
@@ -134,6 +143,7 @@ export class FilesService implements Service {
       rate: init.scrubRate,
       startDelayMs: init.scrubStartDelayMs
     })
+    if (isCollectable(init.blobs)) this.collector = new BlobCollector({ ctx: this.ctx, blobs: init.blobs, ...init.blobGc })
     this.serveIndexRequest = indexHandler(this.ctx, { verify: key => { this.repairer.verify(key) } })
     this.index = new IndexClient(this.ctx, this.serveIndexRequest)
     this.replicator = new Replicator({
@@ -152,6 +162,8 @@ export class FilesService implements Service {
     await serveFetch(this.ctx, this.tasks.signal, (record, err) => { this.repairer.repair(record, err) })
     await serveIndex(this.ctx, this.serveIndexRequest)
     this.tasks.run('scrubbing the stored blobs', async signal => { await this.scrubber.run(signal) })
+    const collector = this.collector
+    if (collector !== undefined) this.tasks.run('collecting unreferenced blobs', async signal => { await collector.run(signal) })
   }
 
   async stop (): Promise<void> {
@@ -239,27 +251,53 @@ export class FilesService implements Service {
     return { record, offset, length, body }
   }
 
-  /** Every file in the ring in key order, one page at a time: walks the owners of the key space. */
-  async list (options: { after?: string, limit?: number, signal?: AbortSignal } = {}): Promise<{ records: FileRecord[], next?: string }> {
+  /**
+   * Every file in the ring in key order, one page at a time: walks the owners of the key space. With `prefix`,
+   * only the names that start with it. A filtered page ends after FILTERED_PAGE_REQUESTS LIST requests even
+   * when it holds fewer than `limit` files (even none): `next` is then the last key the owners examined, so
+   * the following page goes on from there, rescanning nothing. Without a prefix a page is full unless the
+   * ring ends.
+   */
+  async list (
+    options: { after?: string, limit?: number, prefix?: string, signal?: AbortSignal } = {}
+  ): Promise<{ records: FileRecord[], next?: string }> {
     const signal = this.signal(options.signal)
     const limit = Math.min(Math.max(options.limit ?? 100, 1), MAX_LIST)
     if (options.after !== undefined && !/^[0-9a-f]{64}$/.test(options.after)) throw new InvalidInputError('after must be a 64-hex key')
+    const prefix = options.prefix ?? ''
+    const problem = prefixProblem(prefix)
+    if (problem !== undefined) throw new InvalidInputError(problem)
     const space = this.ctx.ring.space
     const max = space.size - 1n
     let cursor = options.after === undefined ? -1n : BigInt('0x' + options.after)
+    let requests = prefix === '' ? Infinity : FILTERED_PAGE_REQUESTS
     const out: FileRecord[] = []
-    while (out.length < limit && cursor < max) {
+    while (out.length < limit && cursor < max && requests > 0) {
       const { nodes } = await this.ctx.ring.findOwner(cursor + 1n, { signal })
       const owner = nodes[0]
       // The owner holds (its predecessor, itself]; past the highest node id, the lowest node owns the top of the key space.
-      const upto = owner.id > cursor ? owner.id : max
-      const span = { ...(cursor < 0n ? {} : { after: space.toHex(cursor) }), upto: space.toHex(upto) }
-      let last: bigint | undefined
-      for await (const r of this.index.list(owner, span, { includeTombstones: false, pageSize: limit - out.length, signal })) {
-        if (!r.tombstone) out.push(r)
-        if (out.length === limit) { last = BigInt('0x' + r.key); break }
+      const upto = space.toHex(owner.id > cursor ? owner.id : max)
+      let after = cursor < 0n ? undefined : space.toHex(cursor)
+      // This owner's range, a page after the other, until the answer is full, the range ends or the requests do.
+      while (true) {
+        requests--
+        const page = await this.index.listPage(owner, { after, upto }, {
+          includeTombstones: false, limit: limit - out.length, prefix, signal
+        })
+        // An owner older than the prefix field sends every name: this filter is the one that counts.
+        let full = -1
+        for (const [i, r] of page.records.entries()) {
+          if (r.tombstone || !r.name.startsWith(prefix)) continue
+          out.push(r)
+          if (out.length === limit) { full = i; break }
+        }
+        // Full at the page's last record: go on from where the owner stopped (past what it filtered out), else
+        // just after the last record taken.
+        const reached = full === -1 || full === page.records.length - 1 ? page.next ?? upto : page.records[full].key
+        cursor = BigInt('0x' + reached)
+        if (full !== -1 || page.next === undefined || requests === 0) break
+        after = page.next
       }
-      cursor = last ?? upto
     }
     return { records: out, next: cursor < max ? space.toHex(cursor) : undefined }
   }
@@ -360,6 +398,18 @@ export class FilesService implements Service {
   private signal (signal?: AbortSignal): AbortSignal {
     return signal === undefined ? this.tasks.signal : AbortSignal.any([signal, this.tasks.signal])
   }
+}
+
+/**
+ * LIST requests one filtered page may send: each examines at most LIST_SCAN records on its owner, so a page costs
+ * the ring at most 16 000 records scanned and 16 lookups, however rare the matches.
+ */
+export const FILTERED_PAGE_REQUESTS = 16
+
+/** Why a listing's name prefix is not acceptable (longer than a name may be), or undefined. */
+export function prefixProblem (prefix: string): string | undefined {
+  if (Buffer.byteLength(prefix) > MAX_NAME_BYTES) return `the prefix is longer than ${MAX_NAME_BYTES} bytes`
+  return undefined
 }
 
 function checkName (name: string): void {

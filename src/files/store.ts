@@ -8,7 +8,8 @@
 // another member owns there.
 import { StoreHeader, StoreResult, StoreTrailer } from '../../protocols/files.js'
 import {
-  BadSignatureError, BusyError, IntegrityError, InvalidInputError, InvalidMessageError, NoSpaceError, QuotaError, UnreachableError
+  BadSignatureError, BusyError, IntegrityError, InvalidInputError, InvalidMessageError, NoSpaceError, NotFoundError, QuotaError,
+  UnreachableError
 } from '../errors.js'
 import {
   FRAME_BYTES, framed, idle, MAX_HEADER_BYTES, readerBytes, readFrames, rechunk, recordFrameBytes, writeEnd, writeFrame,
@@ -167,15 +168,40 @@ async function putUnlessFull (ctx: FilesContext, frames: AsyncGenerator<Uint8Arr
  */
 export async function commitRecord (ctx: FilesContext, record: FileRecord): Promise<void> {
   checkVersion(record, ctx.now())
-  const old = await ctx.records.get(record.key)
-  if (!(await ctx.records.put(record))) {
-    // We already hold a newer version: the blob just written belongs to nothing unless another record shares it.
-    if (!record.tombstone && !(await hashInUse(ctx, record.hash))) await ctx.blobs.delete(record.hash).catch(() => {})
-    return
+  // Pinned, then checked present, until the record is written: the blob collector (blob-gc.ts has the argument)
+  // never leaves a record without its blob.
+  const unpin = record.tombstone ? undefined : await ctx.blobs.pin?.(record.hash)
+  // A blob no record may use any more, dropped once this commit's own pin is gone.
+  let unused: string | undefined
+  try {
+    if (unpin !== undefined && !(await ctx.blobs.has(record.hash))) {
+      throw new NotFoundError(`no blob ${record.hash.slice(0, 12)} of ${record.name} here: its record is not committed`)
+    }
+    const old = await ctx.records.get(record.key)
+    if (!(await ctx.records.put(record))) {
+      // We already hold a newer version: the blob just written belongs to nothing unless another record shares it.
+      if (!record.tombstone) unused = record.hash
+      return
+    }
+    ctx.onCommit?.(record)
+    if (old !== undefined && !old.tombstone && old.hash !== record.hash) unused = old.hash
+  } finally {
+    unpin?.()
+    if (unused !== undefined) await dropIfUnused(ctx, unused)
   }
-  ctx.onCommit?.(record)
-  if (old !== undefined && !old.tombstone && old.hash !== record.hash && !(await hashInUse(ctx, old.hash))) {
-    await ctx.blobs.delete(old.hash).catch(err => { ctx.log('cannot drop replaced blob %s: %e', old.hash, err) })
+}
+
+/**
+ * Delete a blob that no record uses, unless a commit that will refer to it holds its pin now (another name with
+ * the same content, committing while the scan ran). Failures are logged: the blob collector removes what is left.
+ */
+export async function dropIfUnused (ctx: FilesContext, hash: string): Promise<void> {
+  try {
+    if (await hashInUse(ctx, hash)) return
+    if (ctx.blobs.deleteUnpinned !== undefined) await ctx.blobs.deleteUnpinned(hash)
+    else await ctx.blobs.delete(hash)
+  } catch (err) {
+    ctx.log('cannot drop unused blob %s: %e', hash, err)
   }
 }
 
@@ -340,7 +366,16 @@ export async function pushVersion (
     digest,
     signature: mine ? (await signRecord(ctx.key, { ...header, ...digest })).signature : header.signature
   })
-  const result = await relay(ctx, rechunk(source, FRAME_BYTES), seal, header, rest, selfFirst, signal)
+  // A slot for the stream to the first node after this one (limits.ts StreamSlots): a burst of writes queues
+  // here rather than be refused by a receiver whose budget for this node is spent. Relaying hops do not wait:
+  // their inbound stream was admitted already, and waiting there could deadlock chains that cross.
+  const release = rest.length > 0 ? await ctx.storeSlots.acquire(rest[0].address, signal) : undefined
+  let result: RelayResult
+  try {
+    result = await relay(ctx, rechunk(source, FRAME_BYTES), seal, header, rest, selfFirst, signal)
+  } finally {
+    release?.()
+  }
   if (result.stored.length === 0) {
     // This node's quota refused it, and no node after it stored it for want of room either (or there is none).
     const down = result.downstreamError

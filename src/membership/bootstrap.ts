@@ -10,6 +10,7 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { writeFileAtomic } from '../atomic-file.js'
+import { InvalidInputError } from '../errors.js'
 import { DEFAULT_SETTINGS, validateSettings, type RingSettings } from '../config.js'
 import {
   addressesIn, newerView, validPeerId, viewFromJson, viewToJson, withAuthorised, withNode,
@@ -75,6 +76,9 @@ export async function joinOrFound (init: BootstrapInit): Promise<Entry> {
   let supernodes: NodeRef[] = [self]
   let joined: View | undefined
   let cert: Uint8Array<ArrayBuffer> | undefined
+  if (!supernode && via.length === 0) {
+    throw new InvalidInputError('this peer knows no supernode to join through: give connect (--connect <multiaddr>)')
+  }
   if (via.length > 0) {
     const highest = remembered.every(n => n.id < self.id)
     const probing = supernode && connect.length === 0 && highest

@@ -41,6 +41,19 @@ export interface BlobStore {
   delete (hash: string, options?: AbortOptions): Promise<void>
   /** Every stored blob, in no particular order. */
   list (options?: AbortOptions): AsyncIterable<BlobInfo>
+  /**
+   * Keep the blob `hash` (present or not) from being collected as garbage until the returned release is called
+   * (fs-blob-store.ts `beginCollection`; src/files/blob-gc.ts). Resolves once no collection of it is under way,
+   * so a `has` after it stays true until the release unless the blob is deleted outright. A store that
+   * collects nothing has no `pin`.
+   */
+  pin?: (hash: string) => Promise<() => void>
+  /**
+   * Delete the blob unless a pin holds it at this moment (a record that will refer to it is being written):
+   * how a blob that its last record stopped using is dropped. False when it was kept. A store without `pin`
+   * has no need of it (`delete` does).
+   */
+  deleteUnpinned?: (hash: string) => Promise<boolean>
   close (): Promise<void>
 }
 

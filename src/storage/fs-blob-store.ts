@@ -10,8 +10,16 @@
 // With a quota (`maxBytes`) the store counts the bytes it holds (summed at open, then kept as blobs come and go)
 // and the bytes of the puts in flight, and a put that would take it over the quota fails with QuotaError before
 // the byte that would not fit is written (before the temp file is made when the size is known).
+// Garbage collection (src/files/blob-gc.ts decides what is garbage; this store makes removing it safe): `entries`
+// lists the blobs with their mtimes; `pin` keeps a hash from collection while a record that will refer to it is
+// written; `beginCollection` opens a pass whose `collect` removes a blob only when it is old enough, not pinned,
+// and not pinned at any moment since the pass began. What changes the file at a blob's path — a put's rename, the
+// mtime refresh of a put that finds its blob present, a delete, a collect — runs serialised per hash, so a
+// collect's check and its unlink never interleave with a put of the same hash. A put with `expectedHash` pins it
+// while it runs, and one that finds the blob present sets its mtime to now instead of writing: re-put, an old
+// blob is young again.
 import { createHash, randomUUID } from 'node:crypto'
-import { mkdir, open, opendir, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises'
+import { mkdir, open, opendir, rename, rm, stat, unlink, utimes, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
 import { syncDir } from '../atomic-file.js'
 import { InvalidInputError, NoSpaceError, NotFoundError, QuotaError, StorageError } from '../errors.js'
@@ -47,6 +55,24 @@ export interface FsBlobStoreOptions {
   maxBytes?: number
 }
 
+/** A blob as `entries` lists it. */
+export interface StoredBlob extends BlobInfo {
+  /** When the blob was last written or re-put (a put that found it present), ms since the epoch. */
+  mtimeMs: number
+}
+
+/** One garbage-collection pass (`beginCollection`). */
+export interface Collection {
+  /**
+   * Remove the blob `hash` if its mtime is before `olderThanMs` and it is not pinned, nor was pinned at any moment
+   * since the pass began. Returns the bytes removed (taken off the quota's count), or undefined when the blob was
+   * kept or absent.
+   */
+  collect (hash: string, olderThanMs: number, options?: AbortOptions): Promise<number | undefined>
+  /** End the pass; `collect` throws after it. */
+  end (): void
+}
+
 export class FsBlobStore implements BlobStore {
   private readonly blobs: string
   private readonly tmp: string
@@ -54,6 +80,12 @@ export class FsBlobStore implements BlobStore {
   private held = 0
   /** Bytes written by puts in flight, held against the quota until they commit or fail. */
   private pending = 0
+  /** Per hash, the tail of the chain of changes to its path in progress (rename, mtime refresh, delete, collect). */
+  private readonly locks = new Map<string, Promise<unknown>>()
+  /** Hashes pinned now, and by how many pins. */
+  private readonly pins = new Map<string, number>()
+  /** Per open collection pass, every hash pinned since it began. */
+  private readonly passes = new Set<Set<string>>()
 
   private constructor (readonly dir: string, private readonly maxBytes?: number) {
     this.blobs = join(dir, 'blobs')
@@ -111,10 +143,27 @@ export class FsBlobStore implements BlobStore {
 
   async put (source: AsyncIterable<Uint8Array>, options: PutOptions = {}): Promise<BlobInfo> {
     checkPutOptions(options)
-    // Already present: hash the incoming bytes to honour the expectations, but write nothing.
-    if (options.expectedHash !== undefined && await this.has(options.expectedHash, options)) {
-      return await drainAndCheck(source, options)
+    options.signal?.throwIfAborted()
+    const expected = options.expectedHash
+    // Pinned while it runs: a blob found present is not collected while the incoming bytes are checked.
+    const unpin = expected === undefined ? undefined : await this.pin(expected)
+    try {
+      // Already present: hash the incoming bytes to honour the expectations, but write nothing. The mtime is set
+      // to now before and after, so the blob is young for a whole grace period after the put returns, until the
+      // record that refers to it is written (src/files/blob-gc.ts).
+      if (expected !== undefined && await this.touch(expected)) {
+        const info = await drainAndCheck(source, options)
+        await this.touch(expected)
+        return info
+      }
+      return await this.write(source, options)
+    } finally {
+      unpin?.()
     }
+  }
+
+  /** Stream `source` into a temp file and rename it into place (`put` of a blob not present). */
+  private async write (source: AsyncIterable<Uint8Array>, options: PutOptions): Promise<BlobInfo> {
     // With a known size the whole blob is claimed before a byte is written; otherwise each piece as it comes.
     const lease = { bytes: 0 }
     if (options.expectedSize !== undefined) this.claim(lease, options.expectedSize)
@@ -136,12 +185,14 @@ export class FsBlobStore implements BlobStore {
       const shard = join(this.blobs, info.hash.slice(0, 2))
       await disk('move a blob into place', async () => {
         await mkdir(shard, { recursive: true })
-        // A blob already there (the same bytes, put before) is not counted twice; two puts of one blob renaming
-        // at the same instant may both count it, too much by one blob until the next open.
-        const counted = this.maxBytes === undefined || await this.has(info.hash)
-        // Same hash, same bytes: renaming over an existing blob changes nothing, so concurrent puts are safe.
-        await rename(temp, this.path(info.hash))
-        if (!counted) this.held += info.size
+        // Serialised with the other changes of this hash's path: a blob already there (the same bytes, put
+        // before) is not counted twice, and a collect cannot unlink the file just renamed into place (it finds
+        // it new). Same hash, same bytes: renaming over an existing blob changes nothing but its mtime.
+        await this.serialized(info.hash, async () => {
+          const counted = this.maxBytes === undefined || await this.has(info.hash)
+          await rename(temp, this.path(info.hash))
+          if (!counted) this.held += info.size
+        })
         this.release(lease)
         await syncDir(shard)
       })
@@ -199,6 +250,22 @@ export class FsBlobStore implements BlobStore {
   async delete (hash: string, options: AbortOptions = {}): Promise<void> {
     assertHash(hash)
     options.signal?.throwIfAborted()
+    await this.serialized(hash, async () => { await this.remove(hash) })
+  }
+
+  async deleteUnpinned (hash: string): Promise<boolean> {
+    assertHash(hash)
+    // Checked in the hash's turn: a pin taken after this check waits for the removal (`pin`), and its holder
+    // then finds the blob gone rather than refer to it.
+    return await this.serialized(hash, async () => {
+      if (this.pins.has(hash)) return false
+      await this.remove(hash)
+      return true
+    })
+  }
+
+  /** Unlink a blob, taking it off the quota's count; absent is fine. Only in the hash's turn (`serialized`). */
+  private async remove (hash: string): Promise<void> {
     try {
       const size = this.maxBytes === undefined ? 0 : (await stat(this.path(hash))).size
       await unlink(this.path(hash))
@@ -209,6 +276,11 @@ export class FsBlobStore implements BlobStore {
   }
 
   async * list (options: AbortOptions = {}): AsyncGenerator<BlobInfo> {
+    for await (const { hash, size } of this.entries(options)) yield { hash, size }
+  }
+
+  /** Every stored blob with its mtime, in no particular order. */
+  async * entries (options: AbortOptions = {}): AsyncGenerator<StoredBlob> {
     options.signal?.throwIfAborted()
     // opendir streams directory entries, so listing a huge store holds one shard's handle, not every name.
     for await (const shard of await opendir(this.blobs)) {
@@ -216,8 +288,60 @@ export class FsBlobStore implements BlobStore {
       for await (const entry of await opendir(join(this.blobs, shard.name))) {
         options.signal?.throwIfAborted()
         if (!entry.isFile() || !isHash(entry.name) || !entry.name.startsWith(shard.name)) continue
-        const info = await this.stat(entry.name, options)
-        if (info !== undefined) yield { hash: entry.name, size: info.size }
+        const info = await this.fileStat(entry.name)
+        if (info !== undefined) yield { hash: entry.name, size: info.size, mtimeMs: info.mtimeMs }
+      }
+    }
+  }
+
+  async pin (hash: string): Promise<() => void> {
+    assertHash(hash)
+    this.pins.set(hash, (this.pins.get(hash) ?? 0) + 1)
+    for (const seen of this.passes) seen.add(hash)
+    let pinned = true
+    const unpin = (): void => {
+      if (!pinned) return
+      pinned = false
+      const n = (this.pins.get(hash) ?? 1) - 1
+      if (n === 0) this.pins.delete(hash)
+      else this.pins.set(hash, n)
+    }
+    // A collect of `hash` that was already queued or running sees the pin, or is finished once this resolves.
+    await this.locks.get(hash)
+    return unpin
+  }
+
+  /**
+   * Begin a garbage-collection pass. The hashes pinned now, and every hash pinned until `end`, are never removed
+   * by its `collect`: a record written after the collector read the record store was pinned at some moment of
+   * the pass (src/files/blob-gc.ts has the argument).
+   */
+  beginCollection (): Collection {
+    const seen = new Set(this.pins.keys())
+    this.passes.add(seen)
+    let open = true
+    return {
+      collect: async (hash, olderThanMs, options = {}) => {
+        assertHash(hash)
+        if (!open) throw new Error('collect after the collection pass ended')
+        options.signal?.throwIfAborted()
+        return await this.serialized(hash, async () => {
+          if (seen.has(hash)) return undefined
+          const info = await this.fileStat(hash)
+          if (info === undefined || !(info.mtimeMs < olderThanMs)) return undefined
+          try {
+            await unlink(this.path(hash))
+          } catch (err) {
+            if (isErrno(err, 'ENOENT')) return undefined
+            throw new StorageError(`cannot remove blob ${hash}`, { cause: err })
+          }
+          if (this.maxBytes !== undefined) this.held -= info.size
+          return info.size
+        })
+      },
+      end: () => {
+        open = false
+        this.passes.delete(seen)
       }
     }
   }
@@ -230,6 +354,44 @@ export class FsBlobStore implements BlobStore {
   }
 
   async close (): Promise<void> {}
+
+  /** Set the blob's mtime to now (serialised with the other changes of its path); false when it is absent. */
+  private async touch (hash: string): Promise<boolean> {
+    return await this.serialized(hash, async () => {
+      const now = new Date()
+      try {
+        await utimes(this.path(hash), now, now)
+        return true
+      } catch (err) {
+        if (isErrno(err, 'ENOENT')) return false
+        throw new StorageError(`cannot touch blob ${hash}`, { cause: err })
+      }
+    })
+  }
+
+  /** Size and mtime of the blob file, or undefined when absent. */
+  private async fileStat (hash: string): Promise<{ size: number, mtimeMs: number } | undefined> {
+    try {
+      const { size, mtimeMs } = await stat(this.path(hash))
+      return { size, mtimeMs }
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) return undefined
+      throw new StorageError(`cannot stat blob ${hash}`, { cause: err })
+    }
+  }
+
+  /** Run `fn` after every change of `hash`'s path queued before it, and before any queued after. */
+  private async serialized<T> (hash: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.locks.get(hash) ?? Promise.resolve()
+    const next = previous.then(fn, fn)
+    const tail = next.catch(() => {})
+    this.locks.set(hash, tail)
+    try {
+      return await next
+    } finally {
+      if (this.locks.get(hash) === tail) this.locks.delete(hash)
+    }
+  }
 
   private async openBlob (hash: string): Promise<FileHandle> {
     try {

@@ -2,6 +2,8 @@
 // graceful leave on SIGINT/SIGTERM, a second signal, and a failed join (exit 1).
 import assert from 'node:assert/strict'
 import { EventEmitter } from 'node:events'
+import { mkdir, mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { JoinFailedError } from '../../src/errors.js'
 import { main } from '../../src/cli/index.js'
@@ -17,6 +19,8 @@ function stubPeer (stop: () => Promise<void> = async () => {}): { createPeer: Cr
   const stops: number[] = []
   const createPeer: CreatePeer = async options => {
     calls.push(options)
+    // The real createPeer makes the data dir; the daemon then writes its config.json there.
+    if (options.dataDir !== undefined) await mkdir(options.dataDir, { recursive: true })
     const peer: DaemonPeer = {
       peerId: PEER_A,
       multiaddrs: [`/ip4/127.0.0.1/tcp/4002/p2p/${PEER_A}`, `/ip4/10.0.0.5/tcp/4002/p2p/${PEER_A}`],
@@ -28,14 +32,24 @@ function stubPeer (stop: () => Promise<void> = async () => {}): { createPeer: Cr
   return { createPeer, calls, stops }
 }
 
-/** Start the daemon in-process; resolves once it printed its banner. */
+/** Temp dirs standing for the daemon's cwd and home, one pair per started daemon; removed after each test. */
+const roots: string[] = []
+let root = ''
+afterEach(async () => {
+  for (const dir of roots.splice(0)) await rm(dir, { recursive: true, force: true })
+})
+
+/** Start the daemon in-process (cwd `<root>/cwd`, home `<root>/home`); resolves once it printed its banner. */
 async function startDaemon (argv: string[], createPeer: CreatePeer) {
+  root = await mkdtemp(join(tmpdir(), 'chord-peer-daemon-'))
+  roots.push(root)
+  await mkdir(join(root, 'cwd'))
   const stdout = new Capture()
   const stderr = new Capture()
   const signals = new EventEmitter()
   const exits: number[] = []
   const done = main(argv, {
-    stdout, stderr, signals, createPeer, exit: code => { exits.push(code) }, cwd: '/nonexistent-cwd', home: '/home/test'
+    stdout, stderr, signals, createPeer, exit: code => { exits.push(code) }, cwd: join(root, 'cwd'), home: join(root, 'home')
   })
   await Promise.race([
     stdout.waitFor('press Ctrl-C to leave the ring'),
@@ -102,7 +116,7 @@ describe('cli: daemon', () => {
       k: 2,
       listen: ['/ip4/127.0.0.1/tcp/4002'],
       api: '127.0.0.1:0',
-      dataDir: join('/home/test', '.chord-peer')
+      dataDir: join(root, 'home', '.chord-peer')
     })
     assert.equal(typeof onJoinRetry, 'function')
     const out = d.stdout.text
@@ -134,7 +148,7 @@ describe('cli: daemon', () => {
     assert.equal(calls[0].maxStorage, 10 * 2 ** 30)
     assert.equal(calls[0].scrubRate, 8 * 2 ** 20)
     assert.deepEqual(calls[0].connect, [SUPERNODE])
-    assert.equal(calls[0].dataDir, '/nonexistent-cwd/peer-x') // relative to the daemon's working directory
+    assert.equal(calls[0].dataDir, join(root, 'cwd', 'peer-x')) // relative to the daemon's working directory
     assert.match(d.stdout.text, /^role +peer$/m)
     d.signals.emit('SIGTERM')
     assert.equal(await d.done, 0)

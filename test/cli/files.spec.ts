@@ -1,5 +1,5 @@
 // `chord-peer put/get/ls/locate/rm` against the stub daemon's file routes: exact bytes both ways, the verified
-// temp-file-then-rename download, safe output names, stdout, paging, --json, exit codes, and progress only on a TTY.
+// .part-then-rename download, safe output names, stdout, paging, --json, exit codes, and progress only on a TTY.
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { EventEmitter } from 'node:events'
@@ -234,7 +234,7 @@ describe('cli: file commands', () => {
       assert.match(stdout, /^size +976\.6 KiB \(1000000 bytes\)$/m)
     })
 
-    it('Ctrl-C during a download exits 130 and removes the temp file', async () => {
+    it('Ctrl-C during a download exits 130 and keeps the .part and its .part.json to resume (get-resume.spec.ts)', async () => {
       let release = (): void => {}
       const held = new Promise<void>(resolve => { release = resolve })
       let holding = false
@@ -249,7 +249,7 @@ describe('cli: file commands', () => {
         const { code, stderr } = await run
         assert.equal(code, 130)
         assert.match(stderr, /^error: interrupted by SIGINT$/m)
-        assert.deepEqual(await cwdEntries(), [])
+        assert.deepEqual(await cwdEntries(), ['movie.bin.part', 'movie.bin.part.json'], 'nothing under the final name, no lock')
         assert.equal(signals.listenerCount('SIGINT'), 0, 'a second Ctrl-C kills the process as usual')
       } finally {
         release()
@@ -472,7 +472,7 @@ describe('cli: file commands', () => {
       assert.equal((await cli(['get', 'up.bin', '-o', 'down.bin'], { isTTY: true, progress: factory })).code, 0)
       assert.deepEqual(bars.map(b => b.init), [
         { label: 'put up.bin', total: content.length },
-        { label: 'get up.bin', total: content.length }
+        { label: 'get up.bin', total: content.length, start: 0 }
       ])
       for (const bar of bars) {
         assert.equal(bar.updates.at(-1), content.length)

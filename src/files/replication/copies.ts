@@ -47,9 +47,16 @@ export async function pushTo (ctx: FilesContext, record: FileRecord, node: NodeR
 export async function pullFrom (ctx: FilesContext, record: FileRecord, node: NodeRef, signal: AbortSignal): Promise<void> {
   checkVersion(record, ctx.now()) // before a byte moves
   checkReplace(await ctx.records.get(record.key), record, ctx.isSupernode)
-  if (!record.tombstone && !(await ctx.blobs.has(record.hash, { signal }))) {
-    const chunks = fetchChunks(ctx, record, { first: 0, end: record.chunkHashes.length }, [node], signal)
-    await ctx.blobs.put(joined(chunks), { expectedHash: record.hash, expectedSize: record.size, signal })
+  // Pinned from the look before the fetch to the commit: a blob found here (an old orphan) is not collected
+  // in between (src/files/blob-gc.ts).
+  const unpin = record.tombstone ? undefined : await ctx.blobs.pin?.(record.hash)
+  try {
+    if (!record.tombstone && !(await ctx.blobs.has(record.hash, { signal }))) {
+      const chunks = fetchChunks(ctx, record, { first: 0, end: record.chunkHashes.length }, [node], signal)
+      await ctx.blobs.put(joined(chunks), { expectedHash: record.hash, expectedSize: record.size, signal })
+    }
+    await commitRecord(ctx, record)
+  } finally {
+    unpin?.()
   }
-  await commitRecord(ctx, record)
 }

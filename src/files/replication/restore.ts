@@ -34,14 +34,20 @@ export class DurableRestore {
           const record = await durable.record(key, { signal })
           if (record === undefined) continue
           checkVersion(record, ctx.now())
-          if (!record.tombstone && !(await ctx.blobs.has(record.hash, { signal }))) {
-            await ctx.blobs.put(durable.read(record, { offset: 0 }, { signal }), {
-              expectedHash: record.hash,
-              expectedSize: record.size,
-              signal
-            })
+          // Pinned from the look to the commit, as in pullFrom (copies.ts).
+          const unpin = record.tombstone ? undefined : await ctx.blobs.pin?.(record.hash)
+          try {
+            if (!record.tombstone && !(await ctx.blobs.has(record.hash, { signal }))) {
+              await ctx.blobs.put(durable.read(record, { offset: 0 }, { signal }), {
+                expectedHash: record.hash,
+                expectedSize: record.size,
+                signal
+              })
+            }
+            await commitRecord(ctx, record)
+          } finally {
+            unpin?.()
           }
-          await commitRecord(ctx, record)
           known.set(key, record)
           report.restored++
           ctx.log('restored %s from the durable tier', record.name)

@@ -5,7 +5,7 @@
 // Records are taken one owner's range at a time: one lookup and k listings per range.
 import { placement } from '../context.js'
 import { compareVersions, type FileRecord } from '../record.js'
-import { hashInUse } from '../store.js'
+import { dropIfUnused } from '../store.js'
 import type { Replication } from './copies.js'
 import type { NodeRef } from '../../ring/index.js'
 
@@ -51,7 +51,7 @@ export async function dropSurplus (rep: Replication, ringChanged: () => boolean,
     for (const r of group) {
       if (!theirs.every(m => { const t = m.get(r.key); return t !== undefined && compareVersions(t.version, r.version) >= 0 })) continue
       if (!(await ctx.records.delete(r.key, r.version))) continue
-      if (!r.tombstone && !(await hashInUse(ctx, r.hash))) await ctx.blobs.delete(r.hash).catch(() => {})
+      if (!r.tombstone) await dropIfUnused(ctx, r.hash)
       dropped++
     }
   }
