@@ -22,6 +22,7 @@ import { FilesService, type LocateResult, type PutResult } from './files/service
 import type { FileRecord } from './files/record.js'
 import { NodeStores } from './files/stores.js'
 import { Services } from './lifecycle.js'
+import { NodeEvents } from './events.js'
 import { joinOrFound, SUPERNODES_FILE } from './membership/bootstrap.js'
 import { MembershipClient, PeerMembership } from './membership/client.js'
 import { MembershipServer } from './membership/server.js'
@@ -60,6 +61,8 @@ export interface Peer {
   supernodes (): readonly NodeRef[]
   readonly chord: ChordService
   readonly files: FilesService
+  /** What the node reports as it happens (src/events.ts): the daemon's log and `GET /api/events` read it. */
+  readonly events: NodeEvents
   /**
    * Mint an invite (a supernode only): to join as a supernode, or as a peer of an invite-only ring. Single use,
    * valid for `ttlMs` (default an hour, at most a week).
@@ -94,6 +97,8 @@ export interface Peer {
 
 export async function createPeer (options: PeerOptions = {}): Promise<Peer> {
   const log = logger('chord-peer:peer')
+  // Made first: every service may report into it from its start on.
+  const events = new NodeEvents()
   const started = Date.now()
   const supernode = options.bootstrap === true
   const connect = (options.connect ?? []).map(parseConnect)
@@ -214,6 +219,7 @@ export async function createPeer (options: PeerOptions = {}): Promise<Peer> {
       },
       chord,
       files,
+      events,
       lookup: async (query, opts) => await lookupJson(chord, query, opts?.signal),
       put: async (name, data, opts) => await files.put(name, bytesOf(data), opts),
       get: async (name, opts) => {

@@ -19,8 +19,8 @@ export interface AccessRules {
   hosts: readonly string[]
 }
 
-/** Throw ForbiddenHostError, ForbiddenOriginError or UnauthorizedError unless `req` may use the API. */
-export function checkAccess (req: IncomingMessage, rules: AccessRules): void {
+/** ForbiddenHostError or ForbiddenOriginError unless `req` names an allowed host and comes from no other origin. */
+export function checkOrigin (req: IncomingMessage, rules: AccessRules): void {
   const host = req.headers.host
   const name = host === undefined ? undefined : hostName(host)
   if (name === undefined || !(isLoopback(name) || rules.hosts.includes(name))) {
@@ -32,6 +32,10 @@ export function checkAccess (req: IncomingMessage, rules: AccessRules): void {
   if (origin !== undefined && !sameOrigin(origin, host!)) {
     throw new ForbiddenOriginError(`requests from ${JSON.stringify(origin)} are not allowed`)
   }
+}
+
+/** UnauthorizedError unless `req` presents the API's bearer token. */
+export function checkToken (req: IncomingMessage, rules: AccessRules): void {
   if (!tokenMatches(bearer(req.headers.authorization), rules.token)) {
     throw new UnauthorizedError(req.headers.authorization === undefined
       ? 'this API needs its token: send Authorization: Bearer <token>'

@@ -17,7 +17,7 @@ import {
 } from '../errors.js'
 import { MAX_LIST, MAX_NAME_BYTES } from '../files/record.js'
 import { API_FILE, API_TOKEN_FILE } from '../client/api-url.js'
-import { checkAccess, newApiToken, type AccessRules } from './access.js'
+import { checkOrigin, checkToken, newApiToken, type AccessRules } from './access.js'
 import type { Service } from '../lifecycle.js'
 import type {
   DeleteJson, ErrorJson, FileJson, InviteJson, LeaderJson, ListJson, LocateJson, LookupJson, PutJson, RingJson, StatusJson
@@ -236,35 +236,97 @@ interface RouteLimits {
   uploads: Uploads
 }
 
+/** What a route's handler gets: the request, where to answer, and what is around it. */
+export interface RouteContext {
+  api: DaemonApi
+  req: IncomingMessage
+  res: ServerResponse
+  url: URL
+  method: string
+  /** With a prefix route, the path after the prefix (still percent-encoded). */
+  rest: string
+  /** Aborts when the client goes away. */
+  signal: AbortSignal
+  /** `signal`, or REQUEST_TIMEOUT_MS passed: for the routes that are not transfers. */
+  timed: AbortSignal
+  limits: RouteLimits
+}
+
+/**
+ * One entry of the route table. `path` is exact, or a prefix when it ends in `/` (the rest is, e.g., a file
+ * name). `access`: `api` routes need the token (access.ts); `open` ones only pass the Host and Origin checks,
+ * for what is no secret.
+ */
+export interface Route {
+  path: string
+  methods: readonly string[]
+  access: 'api' | 'open'
+  handle: (c: RouteContext) => Promise<void>
+}
+
+/** Every route of the API, first match wins: the whole HTTP surface in one table. */
+export const ROUTES: readonly Route[] = [
+  { path: '/api/files/', methods: ['GET', 'HEAD', 'PUT', 'DELETE'], access: 'api', handle: fileRoute },
+  {
+    path: '/api/locate/',
+    methods: ['GET'],
+    access: 'api',
+    handle: async c => { send(c.res, 200, await c.api.locate(fileName(c.rest), c.signal)) }
+  },
+  {
+    path: '/api/invites',
+    methods: ['POST'],
+    access: 'api',
+    handle: async c => { send(c.res, 201, await c.api.invite(inviteQuery(c.url))) }
+  },
+  { path: '/api/status', methods: ['GET', 'HEAD'], access: 'api', handle: async c => { send(c.res, 200, c.api.status()) } },
+  { path: '/api/leader', methods: ['GET', 'HEAD'], access: 'api', handle: async c => { send(c.res, 200, await c.api.leader(c.timed)) } },
+  {
+    path: '/api/ring',
+    methods: ['GET', 'HEAD'],
+    access: 'api',
+    handle: async c => { send(c.res, 200, await c.api.ring(flag(c.url, 'check'), c.timed)) }
+  },
+  {
+    path: '/api/lookup',
+    methods: ['GET', 'HEAD'],
+    access: 'api',
+    handle: async c => { send(c.res, 200, await c.api.lookup(lookupQuery(c.url), c.timed)) }
+  },
+  {
+    path: '/api/files',
+    methods: ['GET', 'HEAD'],
+    access: 'api',
+    handle: async c => { send(c.res, 200, await c.api.list(listQuery(c.url), c.timed)) }
+  }
+]
+
+/** The route for a path, and the rest of the path after a prefix route's prefix. */
+function findRoute (pathname: string): { route: Route, rest: string } | undefined {
+  for (const route of ROUTES) {
+    if (route.path.endsWith('/') ? pathname.startsWith(route.path) : pathname === route.path) {
+      return { route, rest: pathname.slice(route.path.length) }
+    }
+  }
+  return undefined
+}
+
 async function route (api: DaemonApi, rules: AccessRules, req: IncomingMessage, res: ServerResponse, limits: RouteLimits): Promise<void> {
   // Transfers may run long: they are bounded by the client going away, not by a clock.
   const gone = new AbortController()
   res.on('close', () => { if (!res.writableFinished) gone.abort(new Error('the client went away')) })
   const signal = gone.signal
   try {
-    checkAccess(req, rules)
+    checkOrigin(req, rules)
     const url = new URL(req.url ?? '/', 'http://localhost')
+    const found = findRoute(url.pathname)
+    // Unknown paths need the token too: their answer says nothing to whoever lacks it.
+    if (found?.route.access !== 'open') checkToken(req, rules)
+    if (found === undefined) throw new NotFoundError(`no such route: ${url.pathname}`)
     const method = req.method ?? 'GET'
-    if (url.pathname.startsWith('/api/files/')) return await fileRoute(
-      api, req, res, method, fileName(url.pathname.slice('/api/files/'.length)), signal, limits)
-    if (url.pathname.startsWith('/api/locate/')) {
-      allow(method, ['GET'])
-      return send(res, 200, await api.locate(fileName(url.pathname.slice('/api/locate/'.length)), signal))
-    }
-    if (url.pathname === '/api/invites') {
-      allow(method, ['POST'])
-      return send(res, 201, await api.invite(inviteQuery(url)))
-    }
+    allow(method, found.route.methods)
     const timed = AbortSignal.any([signal, AbortSignal.timeout(REQUEST_TIMEOUT_MS)])
-    allow(method, ['GET', 'HEAD'])
-    switch (url.pathname) {
-      case '/api/status': return send(res, 200, api.status())
-      case '/api/leader': return send(res, 200, await api.leader(timed))
-      case '/api/ring': return send(res, 200, await api.ring(flag(url, 'check'), timed))
-      case '/api/lookup': return send(res, 200, await api.lookup(lookupQuery(url), timed))
-      case '/api/files': return send(res, 200, await api.list(listQuery(url), timed))
-      default: throw new NotFoundError(`no such route: ${url.pathname}`)
-    }
+    await found.route.handle({ api, req, res, url, method, rest: found.rest, signal, timed, limits })
   } catch (err) {
     const e = err as Error & { code?: string }
     if (res.headersSent) { res.destroy(e); return } // mid-body: all we can do is cut the response
@@ -283,10 +345,10 @@ async function route (api: DaemonApi, rules: AccessRules, req: IncomingMessage, 
   }
 }
 
-async function fileRoute (
-  api: DaemonApi, req: IncomingMessage, res: ServerResponse, method: string, name: string, signal: AbortSignal, limits: RouteLimits
-): Promise<void> {
-  allow(method, ['GET', 'HEAD', 'PUT', 'DELETE'])
+/** GET, HEAD, PUT and DELETE of `/api/files/<name>`. */
+async function fileRoute (c: RouteContext): Promise<void> {
+  const { api, req, res, method, signal, limits } = c
+  const name = fileName(c.rest)
   if (method === 'PUT') {
     const done = limits.uploads.enter()
     try {
@@ -370,7 +432,7 @@ function encodeExtValue (name: string): string {
   return encodeURIComponent(name).replace(/['()*]/g, c => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
 }
 
-function allow (method: string, allowed: string[]): void {
+function allow (method: string, allowed: readonly string[]): void {
   if (!allowed.includes(method)) throw new MethodNotAllowedError(`${method} is not allowed here (use ${allowed.join(', ')})`)
 }
 

@@ -197,3 +197,60 @@ export interface InviteJson {
   /** ms since the Unix epoch. */
   expires: number
 }
+
+/** Fields every event has (src/events.ts). */
+export interface EventBaseJson {
+  /** ms since the Unix epoch, when the node emitted it. */
+  time: number
+  /** Increasing per node from 1: a reader that reconnects asks for what came after the last it saw. */
+  seq: number
+  level: 'debug' | 'info' | 'warn' | 'error'
+  /** The event as one human line (what the daemon's log prints). */
+  message: string
+}
+
+/**
+ * What a node reports as it happens: `GET /api/events` streams them as server-sent events named by `type`,
+ * the daemon logs each `message`, `chord-peer events` prints them. Node references never carry more than the
+ * node's id, PeerId and addresses.
+ */
+export type NodeEventJson = EventBaseJson & (
+  /** A member entered the ring (this node heard of it: the leader admitted it, or it became a neighbour). */
+  | { type: 'member.joined', node: NodeJson, role: 'supernode' | 'peer' }
+  /** A member is gone: it left gracefully, or failure detection declared it dead. */
+  | { type: 'member.left', node: NodeJson, how: 'left' | 'failed' }
+  /** The leader refused an admission (invite, rate, full view…), with why. */
+  | { type: 'member.refused', peerId: string, reason: string }
+  /** The supernodes' acting leader changed (none while an election runs). */
+  | { type: 'leader.changed', leader?: NodeJson, epoch: number }
+  /** A repair of this node's copies began: why (a member failed, a range moved, a bad blob…). */
+  | { type: 'repair.started', reason: string }
+  | { type: 'repair.finished', reason: string, files: number, bytes: number, ms: number, failed: number }
+  /** An upload to the S3 tier failed (it is retried); `queue`: versions waiting to go up. */
+  | { type: 's3.failed', error: string, queue: number }
+  | { type: 's3.recovered', queue: number }
+  | { type: 'scrub.finished', blobs: number, bytes: number, bad: number, ms: number }
+  | { type: 'gc.finished', blobs: number, removed: number, bytes: number, ms: number }
+  /** The trust layer turned a peer away (a ban, a flood at the gate, a forged version…). */
+  | { type: 'refused', what: string, peerId?: string }
+)
+
+/**
+ * Running totals since the node started, for rates (`GET /api/traffic`, and the `traffic` event of
+ * `/api/events` every second): a reader divides the difference of two samples by the time between them.
+ */
+export interface TrafficJson {
+  /** ms since the Unix epoch when sampled. */
+  time: number
+  /** Bytes received and sent over libp2p connections. */
+  bytesIn: number
+  bytesOut: number
+  lookups: number
+  lookupsFailed: number
+  /** Sum of the durations of the completed lookups, ms (÷ lookups: the mean). */
+  lookupMs: number
+  puts: number
+  gets: number
+  putBytes: number
+  getBytes: number
+}
