@@ -20,6 +20,18 @@ export default tseslint.config(
   },
   { files: ['**/*.js'], languageOptions: { globals: { process: 'readonly', console: 'readonly' } } },
   {
+    // The dashboard's page: plain ES modules for the browser (no build step), the globals it uses.
+    files: ['web/**/*.js'],
+    languageOptions: {
+      globals: Object.fromEntries([
+        'window', 'document', 'location', 'history', 'fetch', 'EventSource', 'XMLHttpRequest', 'FormData', 'URLSearchParams',
+        'ResizeObserver', 'requestAnimationFrame', 'cancelAnimationFrame', 'setTimeout', 'clearTimeout', 'setInterval',
+        'clearInterval', 'confirm', 'performance', 'crypto'
+      ].map(name => [name, 'readonly']))
+    },
+    rules: { 'no-console': 'error' }
+  },
+  {
     files: ['**/*.cjs'],
     languageOptions: { sourceType: 'commonjs', globals: { process: 'readonly', require: 'readonly', module: 'writable' } },
     rules: { '@typescript-eslint/no-require-imports': 'off' }

@@ -97,6 +97,17 @@ export interface PeerOptions {
   /** HTTP API `host:port` (default `127.0.0.1:0`); false for none. */
   api?: string | false
   /**
+   * A second listener, `host:port`, that serves only `GET /metrics` (Prometheus text) without the API's token
+   * (`--metrics`). Default none: the API serves `/metrics` with the token either way.
+   */
+  metrics?: string
+  /**
+   * Export libp2p's own metrics (@libp2p/prometheus-metrics: bytes per protocol, connections, dials, noise, TCP, and
+   * Node's process metrics) in this node's `/metrics` as well. Their module keeps process-wide state, so at most one
+   * node of a process may (InvalidInputError otherwise). The daemon turns it on; default off (createTestnet, scripts).
+   */
+  libp2pMetrics?: boolean
+  /**
    * Host names (or addresses) the API answers to besides loopback ones and its listen address, as a request's
    * `Host` header gives them (`--api-host`); checked with `parseApiHosts`.
    */

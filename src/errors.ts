@@ -49,14 +49,14 @@ export class DataDirBusyError extends ChordPeerError {
 
 /**
  * A node could not listen where it was told to (the address in use, not this machine's, no permission).
- * `option` is the setting, `listen` or `api`, the same name as the daemon's flag.
+ * `option` is the setting, `listen`, `api` or `metrics`, the same name as the daemon's flag.
  */
 export class ListenError extends ChordPeerError {
   static override readonly code = 'ERR_LISTEN'
-  readonly option: 'listen' | 'api'
+  readonly option: 'listen' | 'api' | 'metrics'
   readonly address: string
 
-  constructor (message: string, init: { option: 'listen' | 'api', address: string }, options?: ErrorOptions) {
+  constructor (message: string, init: { option: 'listen' | 'api' | 'metrics', address: string }, options?: ErrorOptions) {
     super(message, options)
     this.option = init.option
     this.address = init.address

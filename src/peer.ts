@@ -1,9 +1,9 @@
 // The composition root: createPeer() takes the data dir's lock (src/data-dir-lock.ts), then builds one node's
-// services and starts them in order — stores, libp2p host, view stores, the members-only gate, the way in (join
-// or found: membership/bootstrap.ts), files, the ring, replication, on a supernode the election and the
-// membership server (on a peer its membership client), the HTTP API — and stops them in reverse, on shutdown and
-// after a failed start alike, then releases the lock. The CLI daemon, the test-net helper and scripts start
-// nodes here.
+// services and starts them in order — metrics, stores, libp2p host, view stores, the members-only gate, the way in
+// (join or found: membership/bootstrap.ts), files, the ring, replication, on a supernode the election and the
+// membership server (on a peer its membership client), the HTTP API, the metrics listener — and stops them in
+// reverse, on shutdown and after a failed start alike, then releases the lock. The CLI daemon, the test-net helper
+// and scripts start nodes here.
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { logger } from '@libp2p/logger'
@@ -22,11 +22,14 @@ import { FilesService, type LocateResult, type PutResult } from './files/service
 import type { FileRecord } from './files/record.js'
 import { NodeStores } from './files/stores.js'
 import { Services } from './lifecycle.js'
-import { NodeEvents } from './events.js'
-import { joinOrFound, SUPERNODES_FILE } from './membership/bootstrap.js'
+import { eventNode, NodeEvents, type NodeEventInit } from './events.js'
+import { joinOrFound, SUPERNODES_FILE, type Entry } from './membership/bootstrap.js'
 import { MembershipClient, PeerMembership } from './membership/client.js'
 import { MembershipServer } from './membership/server.js'
 import { ViewStores } from './membership/view.js'
+import { NodeMetrics } from './metrics/node-metrics.js'
+import { MetricsServer } from './metrics/server.js'
+import { observeNode } from './metrics/sources.js'
 import { createHost, type Host } from './net/host.js'
 import { loadOrCreateKey, newKey } from './net/identity.js'
 import { checkPortsFree, fromLibp2pListenError, listenError } from './net/listen.js'
@@ -63,6 +66,13 @@ export interface Peer {
   readonly files: FilesService
   /** What the node reports as it happens (src/events.ts): the daemon's log and `GET /api/events` read it. */
   readonly events: NodeEvents
+  /**
+   * This node's metrics (src/metrics/): `scrape()` is the Prometheus text of `GET /metrics`, `traffic()` the running
+   * totals of `GET /api/traffic`.
+   */
+  readonly metrics: NodeMetrics
+  /** The `metrics` option's listener (`GET /metrics` without the token), when there is one. */
+  readonly metricsUrl?: string
   /**
    * Mint an invite (a supernode only): to join as a supernode, or as a peer of an invite-only ring. Single use,
    * valid for `ttlMs` (default an hour, at most a week).
@@ -108,6 +118,7 @@ export async function createPeer (options: PeerOptions = {}): Promise<Peer> {
   }
   const apiListen = options.api === false ? undefined : parseHostPort(options.api ?? '127.0.0.1:0', { allowZero: true })
   const apiHosts = parseApiHosts(options.apiHosts ?? [])
+  const metricsListen = options.metrics === undefined ? undefined : parseHostPort(options.metrics, { allowZero: true })
   const dataDir = options.dataDir
   const invite = options.invite === undefined ? undefined : inviteBytes(options.invite)
   if (options.invite !== undefined && invite === undefined) {
@@ -120,18 +131,20 @@ export async function createPeer (options: PeerOptions = {}): Promise<Peer> {
   // One node per data dir (src/data-dir-lock.ts): a dir in use, then a fixed port in use, fails the start before
   // anything in the dir is read or written; the lock is taken before the identity key is read or made.
   if (dataDir !== undefined) await DataDirLock.assertFree(dataDir)
-  await checkPortsFree(options.listen ?? [], apiListen)
+  await checkPortsFree(options.listen ?? [], apiListen, metricsListen)
   const lock = dataDir === undefined ? undefined : await DataDirLock.take(dataDir)
 
   const services = new Services()
   try {
+    // Made before the host, which counts its connection bytes into it; it claims libp2p's metrics if asked.
+    const metrics = await services.start(new NodeMetrics({ libp2p: options.libp2pMetrics, statfsDir: dataDir }))
     const privateKey = options.privateKey ?? (dataDir === undefined ? await newKey() : await loadOrCreateKey(dataDir))
     const stores = await services.start(new NodeStores(dataDir, { maxStorage }))
     // Peers turned away for flooding (src/trust/bans.ts): the host's gater refuses their connections, the gate and
     // the index server report them.
-    const bans = new Bans({ banMs: options.banMs })
+    const bans = new Bans({ banMs: options.banMs, events })
     const host = await services.start(await createHost({
-      privateKey, listen: options.listen, start: false, swarmKey: options.swarmKey, connectionGater: bans.gater
+      privateKey, listen: options.listen, start: false, swarmKey: options.swarmKey, connectionGater: bans.gater, metrics: metrics.libp2p
     }))
     bans.attach(host)
     const views = await services.start(new ViewStores(supernode ? { dataDir, s3: options.s3 } : {}))
@@ -155,18 +168,19 @@ export async function createPeer (options: PeerOptions = {}): Promise<Peer> {
     })
     if (entry.cert !== undefined) gate.setOwn(entry.cert)
     const { settings } = entry
+    events.emit(entered(entry, peers.space, peers.learn(host.peerId)))
     const limits = { ...DEFAULT_LIMITS, timeoutMs: options.rpcTimeoutMs ?? DEFAULT_LIMITS.timeoutMs }
-    const chord = new ChordService({ host, peers, join: entry.successors, ...settings, limits, gate: gate.check })
+    const chord = new ChordService({ host, peers, join: entry.successors, ...settings, limits, gate: gate.check, metrics, events })
     const { blobs, records } = stores
     const { chunkSize, replicationIntervalMs, s3, scrubRate } = options
     // The AWS SDK is loaded only when S3 is configured (it is about a third of a node's start-up).
     const durable = s3 === undefined
       ? undefined
-      : new (await import('./files/s3-tier.js')).S3Tier({ s3, local: blobs, dir: stores.dir, log: logger('chord-peer:s3') })
+      : new (await import('./files/s3-tier.js')).S3Tier({ s3, local: blobs, dir: stores.dir, log: logger('chord-peer:s3'), events })
     const { k } = settings
     const files = new FilesService({
       host, ring: chord, blobs, records, k, chunkSize, replicationIntervalMs, scrubRate, durable, now: Date.now, key: privateKey,
-      gate: gate.check, isSupernode: (address: string) => peers.verifier.isRoot(address), bans
+      gate: gate.check, isSupernode: (address: string) => peers.verifier.isRoot(address), bans, metrics, events
     })
     // Files serve before the ring is joined, so the nodes that route to this one find its protocols there.
     await services.start(files)
@@ -180,22 +194,26 @@ export async function createPeer (options: PeerOptions = {}): Promise<Peer> {
       const { view, follow, startEpoch } = entry.supernode
       const start = follow !== undefined ? { follow } : { startEpoch }
       const { supernodes } = view
-      election = new ElectionService({ host, ring: chord, supernodes, ...start, config: options.election, gate: gate.check })
+      election = new ElectionService({ host, ring: chord, supernodes, ...start, config: options.election, gate: gate.check, events })
       // Made before the election starts: it listens to the election's events from the first one.
       membership = new MembershipServer({
         host, ring: chord, key: privateKey, view, election, setOwnCert: c => { gate.setOwn(c) }, stores: views.list,
-        joinRate: options.joinRate, bans, maxMembers: options.maxMembers, enterDeadlineMs: options.enterDeadlineMs
+        joinRate: options.joinRate, bans, maxMembers: options.maxMembers, enterDeadlineMs: options.enterDeadlineMs, events
       })
       await services.start(election)
       await services.start(membership)
     } else {
       const setOwnCert = (c: Uint8Array<ArrayBuffer>): void => { gate.setOwn(c) }
-      const member = new PeerMembership({ ring: chord, client, supernodes: entry.supernodes, bootstrap: connect, setOwnCert })
+      const member = new PeerMembership({ ring: chord, client, supernodes: entry.supernodes, bootstrap: connect, setOwnCert, events })
       peerMembership = await services.start(member)
       peers.verifier.onRootsStale = () => { member.refreshRoots() }
     }
 
+    // The gauges read the services at scrape time.
+    const role = supernode ? 'supernode' : 'peer'
+    observeNode(metrics, { role, host, chord, files, quota: () => blobs.quota, durable, election, membership })
     let api: ApiServer | undefined
+    let metricsServer: MetricsServer | undefined
     let stopping: Promise<void> | undefined
     const peer: Peer = {
       peerId: host.peerId.toString(),
@@ -204,6 +222,7 @@ export async function createPeer (options: PeerOptions = {}): Promise<Peer> {
       multiaddrs: host.getMultiaddrs().map(a => a.toString()),
       get apiUrl () { return api?.url },
       get apiToken () { return api?.token },
+      get metricsUrl () { return metricsServer?.url },
       settings,
       host,
       election,
@@ -220,6 +239,7 @@ export async function createPeer (options: PeerOptions = {}): Promise<Peer> {
       chord,
       files,
       events,
+      metrics,
       lookup: async (query, opts) => await lookupJson(chord, query, opts?.signal),
       put: async (name, data, opts) => await files.put(name, bytesOf(data), opts),
       get: async (name, opts) => {
@@ -237,7 +257,7 @@ export async function createPeer (options: PeerOptions = {}): Promise<Peer> {
     }
     if (apiListen !== undefined) {
       const apiHost = apiListen.host.replace(/^\[|\]$/g, '')
-      const routes = daemonApi(peer, { client, started, now: Date.now })
+      const routes = daemonApi(peer, { client, started, now: Date.now, stores })
       api = await services.start(new ApiServer(routes, { host: apiHost, port: apiListen.port, dataDir, hosts: apiHosts }))
         .catch((err: unknown) => {
           const listening = (err as NodeJS.ErrnoException).syscall === 'listen'
@@ -248,11 +268,48 @@ export async function createPeer (options: PeerOptions = {}): Promise<Peer> {
         log('warning: the HTTP API is bound to %s, reachable from other hosts (its token is still required)', apiListen.host)
       }
     }
+    if (metricsListen !== undefined) {
+      const metricsHost = metricsListen.host.replace(/^\[|\]$/g, '')
+      const scrape = async (): Promise<{ contentType: string, text: string }> => await metrics.scrape()
+      metricsServer = await services.start(new MetricsServer({ host: metricsHost, port: metricsListen.port, scrape }))
+        .catch((err: unknown) => {
+          const listening = (err as NodeJS.ErrnoException).syscall === 'listen'
+          throw listening ? listenError('metrics', `${metricsListen.host}:${metricsListen.port}`, err) : err
+        })
+      if (!isLoopback(metricsHost)) log('warning: /metrics is served without a token at %s, reachable from other hosts', metricsServer.url)
+    }
     return peer
   } catch (err) {
     await services.stop({}, log)
     await lock?.release({ failedStart: true })
     throw fromLibp2pListenError(err, options.listen ?? [])
+  }
+}
+
+/** This node's own entry into the ring, as the first event of its log: joined through a supernode, or founded the ring. */
+function entered (entry: Entry, space: IdSpace, self: NodeRef): NodeEventInit {
+  const role = entry.supernode !== undefined ? 'supernode' : 'peer'
+  const node = eventNode(space, self)
+  const k = `k = ${entry.settings.k}`
+  if (entry.successors.length > 0) {
+    return {
+      type: 'member.joined',
+      node,
+      role,
+      level: 'info',
+      message: `this node (${self.address}) joined the ring as a ${role}, successor ${entry.successors[0].address} (${k})`
+    }
+  }
+  const view = entry.supernode?.view
+  const restarted = view !== undefined && view.members.length > 1
+  return {
+    type: 'member.joined',
+    node,
+    role,
+    level: 'info',
+    message: restarted
+      ? `this node (${self.address}) started the ring again from its stored view (${view.members.length} members, ${k})`
+      : `this node (${self.address}) started a new ring as its first supernode (${k})`
   }
 }
 

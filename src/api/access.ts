@@ -1,7 +1,8 @@
 // Who may use the HTTP API. Every request must name an allowed host in `Host` (a loopback name or address, the
 // address the API is bound to, or a name given with `--api-host`), carry no `Origin` but the API's own, and
-// present the API's bearer token. Host and Origin are checked first: they stop a web page from reaching the
-// API through DNS rebinding or a cross-site request, whatever it knows of the token.
+// present the API's bearer token, or, from the dashboard's own page, a session cookie (sessions.ts). Host and
+// Origin are checked first: they stop a web page from reaching the API through DNS rebinding or a cross-site
+// request, whatever it knows of the token.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
 import { isLoopback } from '../config.js'
@@ -17,6 +18,8 @@ export interface AccessRules {
   token: string
   /** Host names allowed besides loopback ones: lowercase, IPv6 without brackets. */
   hosts: readonly string[]
+  /** The dashboard's sessions: a live session cookie stands in for the token (sessions.ts). */
+  sessions?: { valid (cookieHeader: string | undefined): boolean }
 }
 
 /** ForbiddenHostError or ForbiddenOriginError unless `req` names an allowed host and comes from no other origin. */
@@ -34,13 +37,25 @@ export function checkOrigin (req: IncomingMessage, rules: AccessRules): void {
   }
 }
 
-/** UnauthorizedError unless `req` presents the API's bearer token. */
+/** UnauthorizedError unless `req` presents the API's bearer token, or a dashboard session from its own page. */
 export function checkToken (req: IncomingMessage, rules: AccessRules): void {
+  if (req.headers.authorization === undefined && ownPage(req) && rules.sessions?.valid(req.headers.cookie) === true) return
   if (!tokenMatches(bearer(req.headers.authorization), rules.token)) {
     throw new UnauthorizedError(req.headers.authorization === undefined
-      ? 'this API needs its token: send Authorization: Bearer <token>'
+      ? 'this API needs its token: send Authorization: Bearer <token> (a browser: log in with `chord-peer dashboard`)'
       : 'the API token is wrong')
   }
+}
+
+/**
+ * Whether a browser says the request came from a page of this origin, or from the user (a typed URL). A cookie
+ * rides along on requests other pages cause too (SameSite counts every port of a host as the same site), so a
+ * session cookie counts only on these; clients that send no Sec-Fetch-Site are not browsers, or old ones,
+ * and still pass the Origin check.
+ */
+function ownPage (req: IncomingMessage): boolean {
+  const site = req.headers['sec-fetch-site']
+  return site === undefined || site === 'same-origin' || site === 'none'
 }
 
 /** The host part of a Host header (`name:port`, `[v6]:port`), lowercase, without brackets or a final dot. */

@@ -3,7 +3,8 @@
 // and nothing below the API knows these shapes exist.
 import { LookupFailedError } from '../errors.js'
 import type { ByteRange, DaemonApi } from './server.js'
-import type { FingerJson, FileJson, LeaderJson, LookupJson, NodeJson, StatusJson } from './types.js'
+import type { FingerJson, FileJson, LeaderJson, LookupJson, NodeJson, S3StatusJson, StatusJson } from './types.js'
+import type { EventFeed } from './event-stream.js'
 import type { ChordService } from '../chord/service.js'
 import type { ElectionService } from '../election/service.js'
 import type { FilesService } from '../files/service.js'
@@ -11,7 +12,10 @@ import type { FileRecord } from '../files/record.js'
 import type { MembershipClient } from '../membership/client.js'
 import type { MembershipServer } from '../membership/server.js'
 import { newerView, type View } from '../membership/view.js'
+import { packageInfo } from './package.js'
+import { storageReader, type StoresInfo } from './storage.js'
 import type { RingSettings } from '../config.js'
+import type { NodeMetrics } from '../metrics/node-metrics.js'
 import type { NodeRef } from '../ring/index.js'
 import type { Libp2p } from '@libp2p/interface'
 
@@ -30,8 +34,15 @@ export interface ApiNode {
   /** Listen multiaddrs with /p2p. */
   readonly multiaddrs: string[]
   readonly apiUrl?: string
+  /** The node's metrics (src/metrics/): `GET /metrics`, `GET /api/traffic` and status's traffic. */
+  readonly metrics?: Pick<NodeMetrics, 'scrape' | 'traffic'>
+  /** What the node reports as it happens (src/events.ts), for `GET /api/events`. */
+  readonly events?: EventFeed
   invite (options?: { supernode?: boolean, ttlMs?: number }): Promise<{ token: string, expires: number }>
 }
+
+/** How long `status` waits for the storage counts (a walk of the record index) before it answers without them. */
+const STATUS_STORAGE_MS = 5_000
 
 /** What else the API needs: a client to ask supernodes for their views, and the clock. */
 export interface ApiContext {
@@ -39,13 +50,20 @@ export interface ApiContext {
   /** When the node started, ms since the epoch (the clock `now` reads). */
   started: number
   now: () => number
+  /** The node's stores (their directory and quota), for `GET /api/storage`. */
+  stores?: StoresInfo
 }
 
 export function daemonApi (node: ApiNode, context: ApiContext): DaemonApi {
   const { chord, files } = node
   const json = nodeJsonOf(chord)
+  const version = packageInfo().version
+  const storage = storageReader(files, context.stores, context.now)
   return {
-    status: (): StatusJson => {
+    events: node.events,
+    status: async (): Promise<StatusJson> => {
+      const counted = await storage(AbortSignal.timeout(STATUS_STORAGE_MS)).catch(() => undefined)
+      const s3 = s3Status(files)
       const st = chord.snapshot()
       return {
         node: { ...json(chord.self), addrs: node.multiaddrs },
@@ -60,9 +78,15 @@ export function daemonApi (node: ApiNode, context: ApiContext): DaemonApi {
         connections: node.host.getConnections().length,
         uptimeMs: context.now() - context.started,
         ...(files.scrubber.last !== undefined ? { lastScrub: { ...files.scrubber.last } } : {}),
-        ...(files.collector?.last !== undefined ? { lastGc: { ...files.collector.last } } : {})
+        ...(files.collector?.last !== undefined ? { lastGc: { ...files.collector.last } } : {}),
+        ...(s3 !== undefined ? { s3 } : {}),
+        ...(counted !== undefined ? { storage: counted } : {}),
+        version,
+        ...(node.metrics !== undefined ? { traffic: node.metrics.traffic() } : {})
       }
     },
+    storage,
+    ...(node.metrics !== undefined ? metricsRoutes(node.metrics) : {}),
     ring: async (check, signal) => {
       const result = await chord.checkRing(10_000, { signal })
       return {
@@ -125,6 +149,17 @@ export function daemonApi (node: ApiNode, context: ApiContext): DaemonApi {
       return { name, key: r.record.key, version: r.record.version, holders: r.holders.map(json) }
     }
   }
+}
+
+/** The S3 tier's health for status, when one is configured and says. */
+function s3Status (files: FilesService): S3StatusJson | undefined {
+  const health = files.durable?.health?.()
+  return health === undefined ? undefined : { ...health }
+}
+
+/** `GET /api/traffic` and `GET /metrics`, from the node's metrics. */
+function metricsRoutes (metrics: NonNullable<ApiNode['metrics']>): Pick<DaemonApi, 'traffic' | 'metrics'> {
+  return { traffic: () => metrics.traffic(), metrics: async () => await metrics.scrape() }
 }
 
 /** A node as JSON: its id, PeerId and the addresses this node knows for it. */

@@ -18,9 +18,13 @@ import {
 import { MAX_LIST, MAX_NAME_BYTES } from '../files/record.js'
 import { API_FILE, API_TOKEN_FILE } from '../client/api-url.js'
 import { checkOrigin, checkToken, newApiToken, type AccessRules } from './access.js'
+import { EventStreams, type EventFeed, type EventStreamOptions } from './event-stream.js'
+import { DashboardFiles, sendStatic } from './dashboard.js'
+import { Sessions } from './sessions.js'
 import type { Service } from '../lifecycle.js'
 import type {
-  DeleteJson, ErrorJson, FileJson, InviteJson, LeaderJson, ListJson, LocateJson, LookupJson, PutJson, RingJson, StatusJson
+  DeleteJson, ErrorJson, FileJson, InviteJson, LeaderJson, ListJson, LocateJson, LoginCodeJson, LookupJson, PutJson, RingJson,
+  SessionJson, StatusJson, StorageJson, TrafficJson
 } from './types.js'
 
 /** An open file for GET: its description and a byte stream of [offset, offset + length). */
@@ -34,7 +38,7 @@ export interface OpenFile {
 export interface ByteRange { start: number, end?: number, suffix?: number }
 
 export interface DaemonApi {
-  status (): StatusJson
+  status (): StatusJson | Promise<StatusJson>
   leader (signal: AbortSignal): Promise<LeaderJson>
   ring (check: boolean, signal: AbortSignal): Promise<RingJson>
   lookup (query: { name: string } | { id: string }, signal: AbortSignal): Promise<LookupJson>
@@ -46,6 +50,14 @@ export interface DaemonApi {
   remove (name: string, signal: AbortSignal): Promise<DeleteJson>
   /** Mint an invite (a supernode only; InvalidInputError elsewhere). */
   invite (options: { supernode: boolean, ttlMs?: number }): Promise<InviteJson>
+  /** What this node stores (`GET /api/storage`; absent: 404). */
+  storage? (signal: AbortSignal): Promise<StorageJson>
+  /** The node's events, streamed by `GET /api/events` (absent: 404). */
+  readonly events?: EventFeed
+  /** Running totals of the node's traffic, sampled every second on the event stream (absent: no `traffic` events). */
+  traffic? (): TrafficJson
+  /** This node's metrics in Prometheus text format, and that format's content type (`GET /metrics`; absent: 404). */
+  metrics? (): Promise<{ contentType: string, text: string }>
 }
 
 /** The pieces of `body`, failing with RequestTimeoutError when the next one takes longer than `idleMs`. */
@@ -126,6 +138,8 @@ export interface ApiServerInit {
   bodyIdleMs?: number
   /** Uploads taken at once (default MAX_UPLOADS). */
   maxUploads?: number
+  /** The bounds and timings of `GET /api/events` (defaults: event-stream.ts; tests shorten them). */
+  eventStreams?: Partial<EventStreamOptions>
 }
 
 /** The uploads in progress, and the cap on them. */
@@ -147,6 +161,8 @@ export class ApiServer implements Service {
   private server?: Server
   private address = ''
   private rules: AccessRules = { token: '', hosts: [] }
+  /** The dashboard: its files, and the browser sessions that stand in for the token (a new set each start). */
+  private web?: Web
   /** Requests being answered: stop() waits for them after closing their connections. */
   private readonly inflight = new Set<Promise<void>>()
 
@@ -169,10 +185,11 @@ export class ApiServer implements Service {
     const rules = this.rules
     const limits: RouteLimits = {
       bodyIdleMs: this.init.bodyIdleMs ?? BODY_IDLE_MS,
-      uploads: new Uploads(this.init.maxUploads ?? MAX_UPLOADS)
+      uploads: new Uploads(this.init.maxUploads ?? MAX_UPLOADS),
+      events: new EventStreams(this.init.eventStreams)
     }
     const server: Server = createServer((req, res) => {
-      const answering = route(this.api, rules, req, res, limits)
+      const answering = route(this.api, rules, req, res, limits, this.web!)
         .finally(() => { this.inflight.delete(answering) })
       this.inflight.add(answering)
     })
@@ -189,6 +206,11 @@ export class ApiServer implements Service {
     if (address === null || typeof address === 'string') throw new Error('the API server has no TCP address')
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
     this.address = `http://${host}:${address.port}`
+    // Before any request is read (no await since listen): browsers share cookies between a host's ports, so
+    // the cookie's name carries the port.
+    const sessions = new Sessions({ cookieName: `chord-peer-session-${address.port}` })
+    rules.sessions = sessions
+    this.web = { sessions, files: new DashboardFiles() }
     if (this.init.dataDir !== undefined) {
       // The token first: a client that finds the URL finds the token beside it.
       await writePrivate(join(this.init.dataDir, API_TOKEN_FILE), rules.token + '\n')
@@ -234,6 +256,14 @@ async function removeIfHolds (file: string, text: string): Promise<void> {
 interface RouteLimits {
   bodyIdleMs: number
   uploads: Uploads
+  /** The open `GET /api/events` streams, and their cap. */
+  events: EventStreams
+}
+
+/** The dashboard's part of a running server. */
+interface Web {
+  sessions: Sessions
+  files: DashboardFiles
 }
 
 /** What a route's handler gets: the request, where to answer, and what is around it. */
@@ -250,11 +280,12 @@ export interface RouteContext {
   /** `signal`, or REQUEST_TIMEOUT_MS passed: for the routes that are not transfers. */
   timed: AbortSignal
   limits: RouteLimits
+  web: Web
 }
 
 /**
  * One entry of the route table. `path` is exact, or a prefix when it ends in `/` (the rest is, e.g., a file
- * name). `access`: `api` routes need the token (access.ts); `open` ones only pass the Host and Origin checks,
+ * name); `/` itself is exact. `access`: `api` routes need the token (access.ts); `open` ones only pass the Host and Origin checks,
  * for what is no secret.
  */
 export interface Route {
@@ -279,7 +310,25 @@ export const ROUTES: readonly Route[] = [
     access: 'api',
     handle: async c => { send(c.res, 201, await c.api.invite(inviteQuery(c.url))) }
   },
-  { path: '/api/status', methods: ['GET', 'HEAD'], access: 'api', handle: async c => { send(c.res, 200, c.api.status()) } },
+  { path: '/api/status', methods: ['GET', 'HEAD'], access: 'api', handle: async c => { send(c.res, 200, await c.api.status()) } },
+  {
+    path: '/api/traffic',
+    methods: ['GET', 'HEAD'],
+    access: 'api',
+    handle: async c => {
+      if (c.api.traffic === undefined) throw new NotFoundError('this node counts no traffic')
+      send(c.res, 200, c.api.traffic())
+    }
+  },
+  // Prometheus scrapes here with the token (`authorization` in its scrape config), or the `--metrics` listener without.
+  { path: '/metrics', methods: ['GET', 'HEAD'], access: 'api', handle: metricsRoute },
+  // Long-lived: bounded by the reader going away, never by REQUEST_TIMEOUT_MS (event-stream.ts).
+  {
+    path: '/api/events',
+    methods: ['GET'],
+    access: 'api',
+    handle: async c => { await c.limits.events.serve(c.req, c.res, c.url, c.api.events, c.api.traffic?.bind(c.api)) }
+  },
   { path: '/api/leader', methods: ['GET', 'HEAD'], access: 'api', handle: async c => { send(c.res, 200, await c.api.leader(c.timed)) } },
   {
     path: '/api/ring',
@@ -298,20 +347,37 @@ export const ROUTES: readonly Route[] = [
     methods: ['GET', 'HEAD'],
     access: 'api',
     handle: async c => { send(c.res, 200, await c.api.list(listQuery(c.url), c.timed)) }
-  }
+  },
+  {
+    path: '/api/storage',
+    methods: ['GET', 'HEAD'],
+    access: 'api',
+    handle: async c => {
+      if (c.api.storage === undefined) throw new NotFoundError('this node reports no storage')
+      send(c.res, 200, await c.api.storage(c.timed))
+    }
+  },
+  // The dashboard (web/): a token holder mints a login code, the page trades it for a session cookie.
+  { path: '/api/login-codes', methods: ['POST'], access: 'api', handle: loginCodeRoute },
+  { path: '/api/session', methods: ['GET', 'HEAD', 'POST', 'DELETE'], access: 'open', handle: sessionRoute },
+  { path: '/vendor/', methods: ['GET', 'HEAD'], access: 'open', handle: async c => { await staticRoute(c, `vendor/${c.rest}`) } },
+  { path: '/web/', methods: ['GET', 'HEAD'], access: 'open', handle: async c => { await staticRoute(c, c.rest) } },
+  { path: '/', methods: ['GET', 'HEAD'], access: 'open', handle: async c => { await staticRoute(c, 'index.html') } }
 ]
 
 /** The route for a path, and the rest of the path after a prefix route's prefix. */
 function findRoute (pathname: string): { route: Route, rest: string } | undefined {
   for (const route of ROUTES) {
-    if (route.path.endsWith('/') ? pathname.startsWith(route.path) : pathname === route.path) {
+    if (route.path.endsWith('/') && route.path !== '/' ? pathname.startsWith(route.path) : pathname === route.path) {
       return { route, rest: pathname.slice(route.path.length) }
     }
   }
   return undefined
 }
 
-async function route (api: DaemonApi, rules: AccessRules, req: IncomingMessage, res: ServerResponse, limits: RouteLimits): Promise<void> {
+async function route (
+  api: DaemonApi, rules: AccessRules, req: IncomingMessage, res: ServerResponse, limits: RouteLimits, web: Web
+): Promise<void> {
   // Transfers may run long: they are bounded by the client going away, not by a clock.
   const gone = new AbortController()
   res.on('close', () => { if (!res.writableFinished) gone.abort(new Error('the client went away')) })
@@ -326,7 +392,7 @@ async function route (api: DaemonApi, rules: AccessRules, req: IncomingMessage, 
     const method = req.method ?? 'GET'
     allow(method, found.route.methods)
     const timed = AbortSignal.any([signal, AbortSignal.timeout(REQUEST_TIMEOUT_MS)])
-    await found.route.handle({ api, req, res, url, method, rest: found.rest, signal, timed, limits })
+    await found.route.handle({ api, req, res, url, method, rest: found.rest, signal, timed, limits, web })
   } catch (err) {
     const e = err as Error & { code?: string }
     if (res.headersSent) { res.destroy(e); return } // mid-body: all we can do is cut the response
@@ -343,6 +409,59 @@ async function route (api: DaemonApi, rules: AccessRules, req: IncomingMessage, 
     const message = code === NoSpaceError.code ? `this node is out of disk space: ${e.message}` : e.message
     send(res, HTTP_STATUS[code] ?? 500, { error: message, code } satisfies ErrorJson)
   }
+}
+
+/** A file of the dashboard (dashboard.ts: the page's files and the allow-listed library files). */
+async function staticRoute (c: RouteContext, name: string): Promise<void> {
+  const file = await c.web.files.get(name)
+  sendStatic(c.req, c.res, file, await c.web.files.csp())
+}
+
+/** POST /api/login-codes: a one-time code for the dashboard, and the URL that carries it (in the fragment, which no log sees). */
+async function loginCodeRoute (c: RouteContext): Promise<void> {
+  const { code, expires } = c.web.sessions.mintCode()
+  // The Host passed checkOrigin: the name the caller reached this API by, which its browser can reach too.
+  send(c.res, 201, { code, url: `http://${c.req.headers.host ?? ''}/#code=${code}`, expires } satisfies LoginCodeJson)
+}
+
+/** GET, POST (`{ "code" }`: log in) and DELETE (log out) of /api/session: the browser's dashboard session. */
+async function sessionRoute (c: RouteContext): Promise<void> {
+  const { sessions } = c.web
+  const cookie = c.req.headers.cookie
+  if (c.method === 'POST') {
+    const body = await smallBody(c.req, 1024)
+    let code: unknown
+    try {
+      code = (JSON.parse(body) as { code?: unknown }).code
+    } catch {
+      throw new InvalidInputError('send {"code": "<login code>"} as JSON')
+    }
+    const session = typeof code === 'string' ? sessions.redeem(code) : undefined
+    if (session === undefined) {
+      throw new UnauthorizedError('this login code is unknown, used or expired: run `chord-peer dashboard` for a new one')
+    }
+    c.res.setHeader('set-cookie', sessions.cookie(session))
+    return send(c.res, 200, { session: true, expires: session.expires } satisfies SessionJson)
+  }
+  if (c.method === 'DELETE') {
+    sessions.end(cookie)
+    c.res.setHeader('set-cookie', sessions.clearCookie())
+    return send(c.res, 200, { session: false } satisfies SessionJson)
+  }
+  const expires = sessions.session(cookie)
+  send(c.res, 200, (expires === undefined ? { session: false } : { session: true, expires }) satisfies SessionJson)
+}
+
+/** A request body of at most `max` bytes, as text (InvalidInputError when longer). */
+async function smallBody (req: IncomingMessage, max: number): Promise<string> {
+  const pieces: Buffer[] = []
+  let length = 0
+  for await (const piece of req.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
+    length += piece.byteLength
+    if (length > max) throw new InvalidInputError(`the request body is longer than ${max} bytes`)
+    pieces.push(piece)
+  }
+  return Buffer.concat(pieces).toString('utf8')
 }
 
 /** GET, HEAD, PUT and DELETE of `/api/files/<name>`. */
@@ -511,6 +630,19 @@ function send (res: ServerResponse, status: number, body: unknown): void {
     'x-content-type-options': 'nosniff'
   })
   res.end(json)
+}
+
+/** GET /metrics: the Prometheus text exposition (format 0.0.4). */
+async function metricsRoute (c: RouteContext): Promise<void> {
+  if (c.api.metrics === undefined) throw new NotFoundError('this node exports no metrics')
+  const { contentType, text } = await c.api.metrics()
+  c.res.writeHead(200, {
+    'content-type': contentType,
+    'content-length': Buffer.byteLength(text),
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff'
+  })
+  c.res.end(c.method === 'HEAD' ? undefined : text)
 }
 
 /** How long a connection whose upload was refused may go on draining after the answer before it is cut. */

@@ -70,6 +70,32 @@ export interface StatusJson {
   lastScrub?: ScrubJson
   /** The blob collector's last completed sweep (src/files/blob-gc.ts); absent before the first. */
   lastGc?: GcJson
+  /** The S3 tier, when configured: working or failing, its queue, the last failure. */
+  s3?: S3StatusJson
+  /** What this node stores and the room left (as `GET /api/storage`); absent when it could not be counted. */
+  storage?: StorageJson
+  /** The chord-peer version the daemon runs. */
+  version?: string
+  /** Bytes in and out, lookups, puts and gets since the node started (as `GET /api/traffic`). */
+  traffic?: TrafficJson
+}
+
+/** The S3 tier as `status` shows it (src/files/durable.ts DurableHealth, with the queue). */
+export interface S3StatusJson {
+  /** `unknown` until its first request answered or failed (a probe at start). */
+  state: 'unknown' | 'working' | 'failing'
+  bucket: string
+  endpoint?: string
+  /** Versions waiting to go up. */
+  queue: number
+  /** Since when it fails, ms since the Unix epoch (while failing). */
+  failingSince?: number
+  /** The last failure and when (ms since the Unix epoch), kept after a recovery. */
+  lastError?: string
+  lastErrorAt?: number
+  /** Versions uploaded, and failed attempts, since the node started. */
+  uploaded: number
+  failures: number
 }
 
 /** What one sweep of the blob collector did: blobs listed, unreferenced ones removed (and their bytes). */
@@ -249,8 +275,52 @@ export interface TrafficJson {
   lookupsFailed: number
   /** Sum of the durations of the completed lookups, ms (÷ lookups: the mean). */
   lookupMs: number
+  /**
+   * Puts and gets this node ran as the entry, whatever their outcome (a get counts once its body was read to the
+   * end or failed), and the file bytes they moved.
+   */
   puts: number
   gets: number
   putBytes: number
   getBytes: number
+}
+
+// ---- the dashboard (issue 12) -------------------------------------------------------------------------------
+
+/** POST /api/login-codes (with the token) → 201 with this: a one-time code that opens a dashboard session. */
+export interface LoginCodeJson {
+  code: string
+  /** The dashboard's URL with the code in its fragment, on the host the request named. */
+  url: string
+  /** ms since the Unix epoch: the code must be redeemed before. */
+  expires: number
+}
+
+/**
+ * GET /api/session → whether this browser's cookie holds a live session; POST /api/session with `{ "code" }`
+ * trades a login code for one (Set-Cookie, HttpOnly, SameSite=Strict); DELETE ends it.
+ */
+export interface SessionJson {
+  session: boolean
+  /** ms since the Unix epoch, when there is a session. */
+  expires?: number
+}
+
+/** GET /api/storage: what this node stores, and for whom it waits (counts cached for a few seconds). */
+export interface StorageJson {
+  /** When the counts were taken, ms since the Unix epoch. */
+  time: number
+  /** Files this node holds a copy of (as primary or replica), and their bytes. */
+  files: number
+  bytes: number
+  /** Deleted names whose tombstones it keeps. */
+  tombstones: number
+  /** The file system of the data dir (absent when it cannot be read). */
+  disk?: { free: number, total: number }
+  /** `--max-storage` and the bytes held against it. */
+  quota?: { max: number, used: number }
+  /** The S3 tier, when configured: versions waiting to go up, and the last failed upload. */
+  s3?: { queue: number, uploaded: number, failures: number, lastError?: string }
+  lastScrub?: ScrubJson
+  lastGc?: GcJson
 }

@@ -4,6 +4,7 @@
 import { logger } from '@libp2p/logger'
 import { TypedEventEmitter } from 'main-event'
 import { ChordRequest, ChordResponse } from '../../protocols/chord.js'
+import { eventNode, Throttle, type NodeEvents } from '../events.js'
 import { serveRpc, type Gate, type RpcLimits } from '../net/rpc.js'
 import {
   ChordNode, type FingerEntry, type LookupEvent, type LookupOptions, type NodeRef, type RingCheck, type WalkedNode
@@ -14,6 +15,7 @@ import { CHORD_PROTOCOL, ChordMessenger } from './messenger.js'
 import type { DeadNodeDetail, KeyRange, Ring, RingEvents } from './ring.js'
 import type { DialTarget, PeerDirectory } from './wire.js'
 import type { Service, StopOptions } from '../lifecycle.js'
+import type { ChordRecorder } from '../metrics/recorders.js'
 import type { AbortOptions, IdSpace } from '../ring/index.js'
 import type { Libp2p } from '@libp2p/interface'
 
@@ -38,7 +40,16 @@ export interface ChordServiceInit extends MaintenanceSettings {
   limits?: RpcLimits
   /** Who may open chord streams (members only). */
   gate?: Gate
+  /** Told of every lookup asked of this service and every stabilize round (src/metrics/). Default: nobody. */
+  metrics?: ChordRecorder
+  /** Where a neighbour found dead is told (`member.left`, how `failed`; src/events.ts). Default: nowhere. */
+  events?: NodeEvents
 }
+
+/** Where a dead node was a neighbour of this node: the maintenance step that found it. */
+const NEIGHBOUR_OF: Readonly<Record<string, string>> = { stabilize: 'successor', check_predecessor: 'predecessor' }
+/** A dead neighbour is told of once per this long: stabilize may meet it again in a successor's stale list. */
+const DEAD_REPORT_MS = 60_000
 
 /** Requests and replies alike: a LEAVE's successor list (≤ MAX_PEERS peers) is the longest request. */
 export const DEFAULT_LIMITS: RpcLimits = { maxMessageBytes: 64 * 1024, maxRequestBytes: 64 * 1024, timeoutMs: 3_000 }
@@ -62,9 +73,11 @@ export class ChordService implements Ring, Service {
   private readonly limits: RpcLimits
   private readonly join: readonly NodeRef[]
   private readonly gate?: Gate
+  private readonly metrics?: ChordRecorder
   private readonly log = logger('chord-peer:chord')
   private tasks: Task[] = []
   private readonly messenger: ChordMessenger
+  private readonly deadReports = new Throttle(DEAD_REPORT_MS)
 
   constructor (init: ChordServiceInit) {
     this.host = init.host
@@ -72,6 +85,7 @@ export class ChordService implements Ring, Service {
     this.limits = init.limits ?? DEFAULT_LIMITS
     this.join = init.join ?? []
     this.gate = init.gate
+    this.metrics = init.metrics
     this.settings = {
       r: init.r,
       stabilizeIntervalMs: init.stabilizeIntervalMs,
@@ -93,6 +107,7 @@ export class ChordService implements Ring, Service {
       onChange: change => { this.events.safeDispatchEvent(change.type, { detail: change }) },
       onDeadNode: (node, where) => {
         this.log('%s found %s dead', where, node.address)
+        this.reportDead(init.events, node, where)
         this.events.safeDispatchEvent<DeadNodeDetail>('node:dead', { detail: { node, where } })
       }
     })
@@ -101,6 +116,19 @@ export class ChordService implements Ring, Service {
 
   get space (): IdSpace {
     return this.peers.space
+  }
+
+  /** A neighbour (successor or predecessor) stopped answering: tell the node's events, once a minute at most. */
+  private reportDead (events: NodeEvents | undefined, node: NodeRef, where: string): void {
+    const neighbour = NEIGHBOUR_OF[where]
+    if (events === undefined || neighbour === undefined || this.deadReports.take(node.address) === undefined) return
+    events.emit({
+      type: 'member.left',
+      node: eventNode(this.space, node),
+      how: 'failed',
+      level: 'warn',
+      message: `${node.address}, this node's ${neighbour}, failed: it stopped answering (found by ${where})`
+    })
   }
 
   /** Serve the chord protocol, enter the ring (Zave: copy the successor list, then notify), start maintenance. */
@@ -125,7 +153,12 @@ export class ChordService implements Ring, Service {
         intervalMs: s.stabilizeIntervalMs,
         timeoutMs,
         log,
-        run: async signal => this.node.stabilize({ signal })
+        run: async signal => {
+          await this.node.stabilize({ signal }).then(() => { this.metrics?.stabilize('ok') }, (err: unknown) => {
+            this.metrics?.stabilize('error')
+            throw err
+          })
+        }
       }),
       startTask({
         name: 'fix_fingers',
@@ -172,11 +205,20 @@ export class ChordService implements Ring, Service {
   }
 
   async findOwner (key: bigint, options?: LookupOptions): Promise<{ nodes: readonly NodeRef[], hops: number }> {
-    return await this.node.findOwner(key, options)
+    const t0 = performance.now()
+    try {
+      const found = await this.node.findOwner(key, options)
+      this.metrics?.lookup('ok', found.hops, (performance.now() - t0) / 1000)
+      return found
+    } catch (err) {
+      this.metrics?.lookup('error', undefined, (performance.now() - t0) / 1000)
+      throw err
+    }
   }
 
   lookup (key: bigint, options?: LookupOptions): AsyncGenerator<LookupEvent> {
-    return this.node.lookup(key, options)
+    const events = this.node.lookup(key, options)
+    return this.metrics === undefined ? events : recorded(events, this.metrics)
   }
 
   async successorsFor (id: bigint, options?: LookupOptions): Promise<NodeRef[]> {
@@ -216,5 +258,20 @@ export class ChordService implements Ring, Service {
   /** Refresh the next finger now (tests and benchmarks use it to converge the fingers sooner). */
   async fixFingersNow (options?: LookupOptions): Promise<void> {
     await this.node.fixFingers(options)
+  }
+}
+
+/** `events` as they come, telling `metrics` how the lookup ended (a consumer that stops early records nothing). */
+async function * recorded (events: AsyncGenerator<LookupEvent>, metrics: ChordRecorder): AsyncGenerator<LookupEvent> {
+  const t0 = performance.now()
+  try {
+    for await (const event of events) {
+      if (event.type === 'found') metrics.lookup('ok', event.hops, (performance.now() - t0) / 1000)
+      if (event.type === 'failed') metrics.lookup('error', undefined, (performance.now() - t0) / 1000)
+      yield event
+    }
+  } catch (err) {
+    metrics.lookup('error', undefined, (performance.now() - t0) / 1000)
+    throw err
   }
 }

@@ -34,7 +34,9 @@ export function formatConfig (c: DaemonConfig, file: string): string {
     ['s3 prefix', c.s3Prefix],
     ['swarm key', c.swarmKey],
     ['max storage', c.maxStorage],
-    ['scrub rate', c.scrubRate]
+    ['scrub rate', c.scrubRate],
+    ['log level', c.logLevel],
+    ['log format', c.logFormat]
   ]
   for (const [label, value] of optional) {
     if (value !== undefined) fields.push([label, Array.isArray(value) ? value.map(printable) : printable(value)])

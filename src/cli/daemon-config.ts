@@ -37,11 +37,15 @@ export interface DaemonConfig {
   swarmKey?: string
   maxStorage?: string
   scrubRate?: string
+  metrics?: string
+  logLevel?: string
+  logFormat?: string
 }
 
 /** The flags stored as given; the role is stored apart. */
 const STRING_FIELDS = [
-  'api', 'k', 'admission', 'joinTimeout', 's3Bucket', 's3Endpoint', 's3Region', 's3Prefix', 'swarmKey', 'maxStorage', 'scrubRate'
+  'api', 'k', 'admission', 'joinTimeout', 's3Bucket', 's3Endpoint', 's3Region', 's3Prefix', 'swarmKey', 'maxStorage', 'scrubRate',
+  'logLevel', 'logFormat', 'metrics'
 ] as const
 const LIST_FIELDS = ['connect', 'listen', 'apiHost'] as const
 /** The S3 flags, which the environment overrides when read from the file (flags > environment > file). */
@@ -162,6 +166,9 @@ export function configToSave (
   if (swarmKeyPath !== undefined) config.swarmKey = swarmKeyPath
   if (flags.maxStorage !== undefined) config.maxStorage = flags.maxStorage
   if (flags.scrubRate !== undefined) config.scrubRate = flags.scrubRate
+  if (flags.metrics !== undefined) config.metrics = flags.metrics.trim()
+  if (flags.logLevel !== undefined) config.logLevel = flags.logLevel
+  if (flags.logFormat !== undefined) config.logFormat = flags.logFormat
   return config
 }
 

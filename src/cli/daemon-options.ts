@@ -9,6 +9,9 @@ import { resolveDataDir } from './data-dir.js'
 import { CONFIG_FILE, configToSave, remembersSupernodes, type DaemonConfig } from './daemon-config.js'
 import { inviteBytes } from '../trust/invites.js'
 import { isLoopback, MAX_K, parseApiHosts, parseRate, parseSize, readSwarmKey, s3ConfigFromEnv } from '../config.js'
+import {
+  DEFAULT_LOG_FORMAT, DEFAULT_LOG_LEVEL, isLogFormat, isLogLevel, LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel
+} from '../log.js'
 import type { DataDirEnv } from './data-dir.js'
 import type { PeerOptions } from './peer-contract.js'
 
@@ -39,6 +42,12 @@ export interface DaemonFlags {
   /** Most bytes of file content to store: `10GiB`, `500MB`, plain bytes. */
   maxStorage?: string
   scrubRate?: string
+  /** `host:port` of a listener serving GET /metrics without the token. */
+  metrics?: string
+  /** What the daemon logs on stderr: error, warn, info or debug. */
+  logLevel?: string
+  /** How: text or json. */
+  logFormat?: string
 }
 
 /** Where S3 settings come from besides flags: the environment, with a `.env` file's values filling the gaps. */
@@ -53,6 +62,8 @@ export interface DaemonPlan {
   warnings: string[]
   /** What `<data-dir>/config.json` is to hold once the daemon started (a supernode's port-0 listen still 0). */
   config: DaemonConfig
+  /** The daemon's log on stderr (src/log.ts); default info, text. */
+  log?: { level: LogLevel, format: LogFormat }
 }
 
 /** A day: anything longer is surely a typo for milliseconds. */
@@ -101,6 +112,17 @@ export function planDaemon (flags: DaemonFlags, env: DataDirEnv & S3Env = {}): D
       }
     } catch (err) {
       problems.push(`--api ${(err as Error).message}`)
+    }
+  }
+  if (flags.metrics != null) {
+    try {
+      const { host } = parseHostPort(flags.metrics, { allowZero: true })
+      if (!isLoopback(host)) {
+        warnings.push(`/metrics is served without a token at ${host}, beyond this machine: anyone who can reach it reads ` +
+          'this node\'s figures (no secrets, no PeerIds); use it over a network you trust')
+      }
+    } catch (err) {
+      problems.push(`--metrics ${(err as Error).message}`)
     }
   }
   let apiHosts: string[] = []
@@ -179,9 +201,17 @@ export function planDaemon (flags: DaemonFlags, env: DataDirEnv & S3Env = {}): D
     else if (!bootstrap || connect.length > 0) problems.push('--admission is a ring setting: give it to the supernode that starts the ring')
   }
 
+  if (flags.logLevel != null && !isLogLevel(flags.logLevel)) {
+    problems.push(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got "${flags.logLevel}"`)
+  }
+  if (flags.logFormat != null && !isLogFormat(flags.logFormat)) {
+    problems.push(`--log-format must be ${LOG_FORMATS.join(' or ')}, got "${flags.logFormat}"`)
+  }
+
   if (problems.length > 0) throw new InvalidInputError(problems.join('\n'))
 
-  const options: PeerOptions = { bootstrap, dataDir }
+  // The daemon is one node per process: it exports libp2p's own metrics too (src/metrics/node-metrics.ts).
+  const options: PeerOptions = { bootstrap, dataDir, libp2pMetrics: true }
   if (connect.length > 0) options.connect = connect
   if (listen.length > 0) options.listen = listen
   if (flags.api != null) options.api = flags.api.trim()
@@ -192,10 +222,15 @@ export function planDaemon (flags: DaemonFlags, env: DataDirEnv & S3Env = {}): D
   if (swarmKey !== undefined) options.swarmKey = swarmKey
   if (maxStorage !== undefined) options.maxStorage = maxStorage
   if (scrubRate !== undefined) options.scrubRate = scrubRate
+  if (flags.metrics != null) options.metrics = flags.metrics.trim()
   if (flags.invite != null) options.invite = flags.invite.trim()
   if (flags.admission === 'open' || flags.admission === 'invite') options.admission = flags.admission
   const role = bootstrap ? 'supernode' : 'peer'
-  return { role, options, warnings, config: configToSave(role, flags, s3, swarmKeyPath) }
+  const log = {
+    level: flags.logLevel != null && isLogLevel(flags.logLevel) ? flags.logLevel : DEFAULT_LOG_LEVEL,
+    format: flags.logFormat != null && isLogFormat(flags.logFormat) ? flags.logFormat : DEFAULT_LOG_FORMAT
+  }
+  return { role, options, warnings, config: configToSave(role, flags, s3, swarmKeyPath), log }
 }
 
 /** A problem with one multiaddr, or undefined. A dial address needs the PeerId to authenticate the remote. */

@@ -6,6 +6,7 @@ import { fieldBlock } from './format.js'
 import { EXIT_FAILED, EXIT_OK } from './context.js'
 import { loadCreatePeer } from './peer-contract.js'
 import { CONFIG_FILE, saveDaemonConfig } from './daemon-config.js'
+import { startLog } from '../log.js'
 import type { Printers } from './context.js'
 import type { DaemonPlan } from './daemon-options.js'
 import type { CreatePeer, DaemonPeer } from './peer-contract.js'
@@ -53,6 +54,7 @@ export async function runDaemon (io: DaemonIo, plan: DaemonPlan): Promise<number
     return { signal, listener }
   })
 
+  let stopLog: (() => void) | undefined
   try {
     const createPeer = io.createPeer ?? await loadCreatePeer()
     io.print(`starting a ${plan.role}…`)
@@ -70,12 +72,17 @@ export async function runDaemon (io: DaemonIo, plan: DaemonPlan): Promise<number
       })
     }
     io.print(banner(peer, plan))
+    // The log begins with what the node did while it started (its join), which its events still hold.
+    stopLog = peer.events === undefined
+      ? undefined
+      : startLog(peer.events, { ...plan.log, stream: { write: (text: string) => { io.printErr(text.replace(/\n$/, '')) } } })
     const signal = await stopRequested
     io.print(`${signal}: leaving the ring… (${signal === 'SIGINT' ? 'Ctrl-C' : 'signal'} again to exit at once)`)
     await peer.stop()
     io.print('left the ring')
     return EXIT_OK
   } finally {
+    stopLog?.()
     for (const { signal, listener } of listeners) signals.off(signal, listener)
   }
 }
@@ -86,6 +93,7 @@ function banner (peer: DaemonPeer, plan: DaemonPlan): string {
     ['role', plan.role],
     ['listening', peer.multiaddrs],
     ['api', peer.apiUrl ?? 'off'],
+    ...(peer.metricsUrl !== undefined ? [['metrics', `${peer.metricsUrl}/metrics`] as [string, string]] : []),
     ['data dir', plan.options.dataDir ?? '-']
   ])]
   if (plan.options.dataDir !== undefined) lines.push(`restart with: chord-peer --data-dir ${plan.options.dataDir}`)

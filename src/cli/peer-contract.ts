@@ -5,8 +5,8 @@ import type { Peer, PeerOptions } from '../peer.js'
 
 export type { PeerOptions } from '../peer.js'
 
-/** What the daemon command uses of a running node. */
-export type DaemonPeer = Pick<Peer, 'peerId' | 'multiaddrs' | 'apiUrl' | 'stop'>
+/** What the daemon command uses of a running node (`events`: its log; a test stub may have none). */
+export type DaemonPeer = Pick<Peer, 'peerId' | 'multiaddrs' | 'apiUrl' | 'stop'> & Partial<Pick<Peer, 'events' | 'metricsUrl'>>
 
 export type CreatePeer = (options: PeerOptions) => Promise<DaemonPeer>
 

@@ -17,6 +17,8 @@ import { rmCommand } from './rm.js'
 import { statusCommand } from './status.js'
 import { leaderCommand } from './leader.js'
 import { inviteCommand, parseTtl } from './invite.js'
+import { eventsCommand } from './events.js'
+import { dashboardCommand, hasDesktop, openInBrowser } from './dashboard.js'
 import { checkSwarmKeyArgs, swarmKeyCommand } from './swarm-key.js'
 import { packageVersion } from './version.js'
 import { resolveDataDir } from './data-dir.js'
@@ -54,6 +56,8 @@ export interface CliIo extends DataDirEnv {
   signals?: SignalSource
   /** Daemon only, for tests: how a second signal exits (default process.exit). */
   exit?: (code: number) => void
+  /** `dashboard` only, for tests: opens a URL in a browser (default: xdg-open/open when there is a desktop). */
+  openUrl?: (url: string) => void
 }
 
 const EXAMPLES = `
@@ -74,7 +78,9 @@ Examples:
   chord-peer status                                              ask the local daemon about itself
   chord-peer ring --check                                        walk the ring and check its invariants
   chord-peer leader                                              the supernodes' leader and their liveness
+  chord-peer events                                              follow the node's events: joins, leaves, repairs…
   chord-peer lookup notes.pdf                                    which node owns a file name
+  chord-peer dashboard                                           log in to the web dashboard (prints, or opens, a one-time URL)
   chord-peer swarm-key ./swarm.key                               make a private network's key (no daemon needed)
   chord-peer --swarm-key ./swarm.key --bootstrap                 run a node of that private network
 
@@ -118,6 +124,9 @@ export function buildProgram (io: CliIo, onExit: (code: number) => void): Comman
     .option('--swarm-key <file>', 'private network: only nodes with this swarm key file can connect (chord-peer swarm-key makes one)')
     .option('--max-storage <size>', 'most file content this node stores, e.g. 10GiB, 500MB or bytes (default: the disk)')
     .option('--scrub-rate <rate>', 'bytes a second to re-hash stored files at, e.g. 8MiB; 0 turns it off (default 4MiB)')
+    .option('--metrics <host:port>', 'also serve GET /metrics (Prometheus) here without the API token (the API serves it with the token)')
+    .option('--log-level <level>', 'what the daemon logs on stderr: error, warn, info (default) or debug')
+    .option('--log-format <format>', 'how: text (default) or json, one event a line')
     // Excess operands reach the action so that a typo reads "unknown command", not "too many arguments".
     .allowExcessArguments()
     // Subcommands inherit that setting; this hook refuses their extra operands, naming them.
@@ -241,6 +250,24 @@ export function buildProgram (io: CliIo, onExit: (code: number) => void): Comman
     .action(async (opts: { json?: boolean, supernode?: boolean, ttl?: string }, command: Command) => {
       parseTtl(opts.ttl)
       await run(command, async ctx => inviteCommand(ctx, opts))
+    })
+
+  clientCommand('dashboard', 'log a browser in to the node\'s web dashboard: print (and on a desktop open) a one-time URL',
+    'print the login code, its URL and its expiry as JSON')
+    .option('--no-open', 'only print the URL, do not open a browser')
+    .action(async (opts: { json?: boolean, open: boolean }, command: Command) => {
+      const opener = io.openUrl !== undefined
+        ? { desktop: true, open: io.openUrl }
+        : { desktop: hasDesktop(io.env ?? process.env), open: (url: string) => { openInBrowser(url) } }
+      await run(command, async ctx => dashboardCommand(ctx, opts, opener))
+    })
+
+  clientCommand('events', 'follow this node\'s events as they happen (joins, leaves, leader changes, repairs, S3) until Ctrl-C',
+    'one JSON object per line: each event as the daemon sends it')
+    .action(async (opts: { json?: boolean }, command: Command) => {
+      const report = { note: (message: string) => { io.stderr.write(`note: ${message}\n`) } }
+      // Like a transfer, Ctrl-C ends it with 130 (as `tail -f`), not a stack of aborted fetches.
+      await run(command, async ctx => eventsCommand(ctx, opts, report), true)
     })
 
   clientCommand('ring', 'the ring in successor order, walked from this node')

@@ -6,8 +6,10 @@
 // every other call through fetch.
 import { ApiError, DaemonUnreachableError, InvalidInputError, InvalidMessageError } from '../errors.js'
 import { upload, type Answer, type UploadInit } from './upload.js'
+import { SseParser, type SseMessage } from './sse.js'
 import type {
-  DeleteJson, ErrorJson, InviteJson, LeaderJson, ListJson, LocateJson, LookupJson, PutJson, RingJson, StatusJson
+  DeleteJson, ErrorJson, InviteJson, LeaderJson, ListJson, LocateJson, LoginCodeJson, LookupJson, NodeEventJson, PutJson, RingJson,
+  StatusJson, TrafficJson
 } from '../api/types.js'
 
 export { API_FILE, API_TOKEN_FILE, normalizeApiUrl, parseHostPort, readApiTokenFile, readApiUrlFile } from './api-url.js'
@@ -82,12 +84,35 @@ export interface ListOptions extends CallOptions {
   prefix?: string
 }
 
+export interface EventsOptions extends CallOptions {
+  /** Begin after this event (its `seq`): the daemon sends what it holds after it. Default: its last 50 or so. */
+  lastEventId?: string
+  /** Called with each `traffic` sample (every second); without it they are dropped. */
+  onTraffic?: (traffic: TrafficJson) => void
+  /**
+   * Told when the stream dropped and the client is about to connect again (`error`, and the how-many-th try), and
+   * when it is back (`error` undefined). Without `reconnect` the drop is thrown instead.
+   */
+  onReconnect?: (state: { error?: Error, attempt: number }) => void
+  /** Connect again after a drop, resuming after the last event read (default true). A first connection that fails throws. */
+  reconnect?: boolean
+  /** A stream silent this long (not even the daemon's heartbeat every 15 s) counts as dropped. Default 45000 ms. */
+  idleMs?: number
+}
+
+/** A stream is dropped after this long without a byte: three of the daemon's heartbeats. */
+const EVENTS_IDLE_MS = 45_000
+/** The longest wait between two tries to connect again. */
+const EVENTS_MAX_RETRY_MS = 30_000
+
 /** What the CLI commands need from a daemon; ApiClient implements it, tests may stub it. */
 export interface DaemonClient {
   readonly url: string
   status (options?: CallOptions): Promise<StatusJson>
   leader (options?: CallOptions): Promise<LeaderJson>
   invite (options?: InviteOptions): Promise<InviteJson>
+  loginCode (options?: CallOptions): Promise<LoginCodeJson>
+  events (options?: EventsOptions): AsyncGenerator<NodeEventJson>
   ring (options?: RingOptions): Promise<RingJson>
   lookup (options: LookupOptions): Promise<LookupJson>
   put (name: string, body: ByteSource, options?: PutOptions): Promise<PutJson>
@@ -161,6 +186,11 @@ export class ApiClient implements DaemonClient {
     if (options.supernode === true) query.supernode = '1'
     if (options.ttlMs != null) query.ttlMs = String(options.ttlMs)
     return this.json<InviteJson>('POST', '/api/invites', query, options.signal)
+  }
+
+  /** POST /api/login-codes: a one-time code (and the URL carrying it) that logs a browser in to the dashboard. */
+  async loginCode (options: CallOptions = {}): Promise<LoginCodeJson> {
+    return this.json<LoginCodeJson>('POST', '/api/login-codes', {}, options.signal)
   }
 
   /** GET /api/ring[?check=1] */
@@ -272,6 +302,101 @@ export class ApiClient implements DaemonClient {
     if (response.status === 401) throw new ApiError('the API token is missing or wrong', { status: 401, code: 'ERR_UNAUTHORIZED' })
     if (!response.ok) throw errorFrom(response, '')
     return fileInfo(response)
+  }
+
+  /**
+   * GET /api/events: the node's events as they happen, beginning with some it holds from before (or those after
+   * `lastEventId`). A dropped stream is connected again after the wait the daemon asks for (`retry:`, doubling
+   * while it keeps failing), with the last event's id as Last-Event-ID, so nothing is missed or repeated while the
+   * daemon holds it; until `signal` aborts. An error answer (401, 404, 503 busy) or a first connection that fails
+   * is thrown.
+   */
+  async * events (options: EventsOptions = {}): AsyncGenerator<NodeEventJson> {
+    const parser = new SseParser()
+    parser.lastEventId = options.lastEventId ?? ''
+    let attempt = 0
+    for (;;) {
+      let connected = false
+      try {
+        for await (const message of this.eventStream(parser, options, () => {
+          connected = true
+          if (attempt > 0) options.onReconnect?.({ attempt })
+          attempt = 0
+        })) {
+          if (message.event === 'traffic') {
+            if (options.onTraffic !== undefined) options.onTraffic(parseJson(message.data) as TrafficJson)
+            continue
+          }
+          const event = parseJson(message.data) as NodeEventJson | undefined
+          if (typeof event?.type !== 'string' || typeof event.seq !== 'number') {
+            throw new InvalidMessageError(`the daemon at ${this.url} sent an event that is not one: ${message.data.slice(0, 80)}`)
+          }
+          yield event
+        }
+        throw new DaemonUnreachableError(`the daemon at ${this.url} ended the event stream`, { url: this.url })
+      } catch (err) {
+        if (options.signal?.aborted === true) throw options.signal.reason ?? err
+        // Nothing to come back to (never connected), or an answer that says no (but for a busy daemon's 503): say
+        // so rather than retry.
+        const refused = (err instanceof ApiError && err.status !== 503) || err instanceof InvalidMessageError
+        if (options.reconnect === false || refused || (!connected && attempt === 0)) throw err
+        attempt++
+        options.onReconnect?.({ error: err as Error, attempt })
+        const wait = Math.min((parser.retry ?? 2_000) * 2 ** Math.min(attempt - 1, 10), EVENTS_MAX_RETRY_MS)
+        await sleepFor(wait, options.signal)
+      }
+    }
+  }
+
+  /** One connection of `events`: the messages it brings, until it ends or fails. */
+  private async * eventStream (
+    parser: SseParser, options: EventsOptions, onOpen: () => void
+  ): AsyncGenerator<SseMessage> {
+    const idle = new IdleTimeout(options.idleMs ?? EVENTS_IDLE_MS)
+    const signal = options.signal == null ? idle.signal : AbortSignal.any([options.signal, idle.signal])
+    const headers: Record<string, string> = { ...this.auth, accept: 'text/event-stream' }
+    if (parser.lastEventId !== '') headers['last-event-id'] = parser.lastEventId
+    idle.restart()
+    let response: Response
+    try {
+      response = await this.fetch(new URL('/api/events', this.url), { headers, signal })
+    } catch (err) {
+      idle.clear()
+      throw this.mapFetchError(err, idle.signal, options.signal)
+    }
+    if (!response.ok) {
+      let text = ''
+      try {
+        text = await response.text()
+      } catch {
+        // the status says enough
+      } finally {
+        idle.clear()
+      }
+      throw errorFrom({ status: response.status, statusText: response.statusText, retryAfter: response.headers.get('retry-after') }, text)
+    }
+    onOpen()
+    const body = response.body
+    if (body == null) return
+    const reader = body.getReader()
+    try {
+      for (;;) {
+        idle.restart()
+        let chunk: Awaited<ReturnType<typeof reader.read>>
+        try {
+          chunk = await reader.read()
+        } catch (err) {
+          throw this.mapFetchError(err, idle.signal, options.signal)
+        } finally {
+          idle.clear()
+        }
+        if (chunk.done) return
+        yield * parser.push(chunk.value)
+      }
+    } finally {
+      idle.clear()
+      await reader.cancel().catch(() => {})
+    }
   }
 
   /** The response body, each wait for the next chunk bounded by the idle timeout. */
@@ -561,4 +686,14 @@ const CONTENT_TYPES: Record<string, string> = {
 export function guessContentType (name: string): string {
   const ext = /\.([a-z0-9]+)$/i.exec(name)?.[1]?.toLowerCase()
   return (ext != null ? CONTENT_TYPES[ext] : undefined) ?? 'application/octet-stream'
+}
+
+/** Wait `ms`, or reject with the signal's reason when it aborts first. */
+async function sleepFor (ms: number, signal?: AbortSignal): Promise<void> {
+  signal?.throwIfAborted()
+  await new Promise<void>((resolve, reject) => {
+    const onAbort = (): void => { clearTimeout(timer); reject(signal?.reason) }
+    const timer = setTimeout(() => { signal?.removeEventListener('abort', onAbort); resolve() }, ms)
+    signal?.addEventListener('abort', onAbort, { once: true })
+  })
 }

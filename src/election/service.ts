@@ -10,6 +10,7 @@
 import { logger } from '@libp2p/logger'
 import { TypedEventEmitter } from 'main-event'
 import { ElectionMessage as Wire, ElectionReply } from '../../protocols/election.js'
+import { eventNode, type NodeEvents } from '../events.js'
 import { TaskSet, type Service } from '../lifecycle.js'
 import { RpcClient, serveRpc, type Gate, type RpcLimits } from '../net/rpc.js'
 import { decodePeerId, nodeRefOf, ringId } from '../chord/wire.js'
@@ -48,6 +49,8 @@ export interface ElectionServiceInit {
   config?: Partial<Omit<ElectionConfig, 'self'>>
   /** Who may open election streams (members only; the core then listens only to supernodes). */
   gate?: Gate
+  /** Where each change of leader is told (`leader.changed`; src/events.ts). Default: nowhere. */
+  events?: NodeEvents
   log?: Logger
 }
 
@@ -222,12 +225,31 @@ export class ElectionService implements Service {
       if (event.type === 'leader:change') {
         const leader = this.nodeOf(event.leader)
         this.log('leader is now %s (epoch %d)', leader?.address ?? 'unknown', event.epoch)
+        this.report(leader, event.epoch)
         this.events.safeDispatchEvent('leader:change', { detail: { ...(leader !== undefined ? { leader } : {}), epoch: event.epoch } })
       } else if (event.type === 'acting:change') {
         this.log(event.acting ? 'acting as the leader of epoch %d' : 'no longer acting as the leader (epoch %d)', event.epoch)
         this.events.safeDispatchEvent('acting:change', { detail: { acting: event.acting, epoch: event.epoch } })
       }
     }
+  }
+
+  /** Tell the node's events of a new leader, or of an election under way (no leader). */
+  private report (leader: NodeRef | undefined, epoch: number): void {
+    const events = this.init.events
+    if (events === undefined) return
+    if (leader === undefined) {
+      events.emit({ type: 'leader.changed', epoch, level: 'warn', message: `no leader: the supernodes are electing one (epoch ${epoch})` })
+      return
+    }
+    const who = leader.id === this.init.ring.self.id ? `this node (${leader.address})` : leader.address
+    events.emit({
+      type: 'leader.changed',
+      leader: eventNode(this.init.ring.space, leader),
+      epoch,
+      level: 'info',
+      message: `the supernodes' leader is now ${who}, epoch ${epoch}`
+    })
   }
 
   private send (to: bigint, message: ElectionMessage): void {

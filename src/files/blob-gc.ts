@@ -33,6 +33,7 @@
 // one holder, never a record without its bytes.
 // The S3 tier has no collector: its blobs are keyed by content and shared by every node's uploads, so no single
 // node knows that one is garbage (s3-tier.ts notes that superseded blobs stay in the bucket).
+import { durationText, sizeText } from '../events.js'
 import { sleep } from '../lifecycle.js'
 import { isHash, type AbortOptions, type BlobStore } from '../storage/blob-store.js'
 import type { FilesContext } from './context.js'
@@ -75,7 +76,7 @@ export interface GcReport {
 }
 
 export interface BlobCollectorInit {
-  ctx: Pick<FilesContext, 'records' | 'log'>
+  ctx: Pick<FilesContext, 'records' | 'log' | 'events'>
   blobs: CollectableStore
   /** Age below which an unreferenced blob is kept, ms (default DEFAULT_GC_GRACE_MS, at least MIN_GC_GRACE_MS). */
   graceMs?: number
@@ -157,6 +158,17 @@ export class BlobCollector {
     this.last = report
     ctx.log('blob collection: %d blobs, %d unreferenced removed (%d bytes) in %d ms, %d errors',
       report.blobs, report.removed, report.bytes, report.ms, report.errors)
+    ctx.events?.emit({
+      type: 'gc.finished',
+      blobs: report.blobs,
+      removed: report.removed,
+      bytes: report.bytes,
+      ms: report.ms,
+      // A sweep that found nothing to remove is routine: debug.
+      level: report.errors > 0 ? 'warn' : report.removed > 0 ? 'info' : 'debug',
+      message: `blob collection: ${report.removed} unreferenced of ${report.blobs} blobs removed (${sizeText(report.bytes)}) ` +
+        `in ${durationText(report.ms)}` + (report.errors > 0 ? `, ${report.errors} could not be (tried again next sweep)` : '')
+    })
     return report
   }
 }

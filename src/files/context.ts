@@ -5,6 +5,8 @@
 import type { Ring } from '../chord/ring.js'
 import type { Gate } from '../net/rpc.js'
 import type { Bans } from '../trust/bans.js'
+import type { NodeEvents } from '../events.js'
+import type { FilesRecorder } from '../metrics/recorders.js'
 import type { StreamSlots, TransferBudget } from './limits.js'
 import type { BlobStore } from '../storage/blob-store.js'
 import type { RecordStore } from './record-store.js'
@@ -29,8 +31,15 @@ export interface FilesContext {
   isSupernode: IsSupernode
   /** Who may open the file protocols' streams (members only). */
   gate?: Gate
-  /** Told of every index request refused over its rate (src/trust/bans.ts bans a peer refused again and again). */
-  bans?: Pick<Bans, 'overRate'>
+  /**
+   * Told of every index request refused over its rate (src/trust/bans.ts bans a peer refused again and again), and
+   * of every version refused as forged (a bad signature, another member's name).
+   */
+  bans?: Pick<Bans, 'overRate'> & Partial<Pick<Bans, 'refused'>>
+  /** Where repairs, scrub and collection results are told (src/events.ts); none in tests that build a context. */
+  events?: NodeEvents
+  /** Told of file operations, repairs and scrubbing as they end (src/metrics/); none in tests that build a context. */
+  metrics?: FilesRecorder
   /** The memory every inbound store and fetch stream reserves its buffering from (limits.ts). */
   transfers: TransferBudget
   /** Slots for the store streams this node opens for its own writes (limits.ts): a burst of puts queues here. */

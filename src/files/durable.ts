@@ -16,6 +16,27 @@ export interface DurableTier {
   read (record: FileRecord, range?: { offset: number, length?: number }, options?: AbortOptions): AsyncIterable<Uint8Array>
   /** Entries waiting for upload. */
   pending (): Promise<number>
+  /** Whether uploads work now, and the last failure (for status); absent when the tier does not say. */
+  health?: () => DurableHealth
   start (): Promise<void>
   stop (): Promise<void>
+}
+
+/** How the durable tier is doing, as `chord-peer status` shows it. */
+export interface DurableHealth {
+  /** `unknown` until the first request answered or failed. */
+  state: 'unknown' | 'working' | 'failing'
+  /** Where it uploads: the bucket, and the endpoint when not AWS's. */
+  bucket: string
+  endpoint?: string
+  /** Since when it fails, ms since the epoch (while failing). */
+  failingSince?: number
+  /** The last failure and when (ms since the epoch), kept after a recovery. */
+  lastError?: string
+  lastErrorAt?: number
+  /** Entries waiting for upload. */
+  queue: number
+  /** Entries uploaded, and failed attempts, since start. */
+  uploaded: number
+  failures: number
 }

@@ -3,6 +3,7 @@
 // again, verified, from another holder of the same version. One check at a time per key; the work belongs to
 // the files service's task set, so stopping the node stops it.
 import { IntegrityError, NotFoundError } from '../errors.js'
+import { errorText } from '../events.js'
 import { joined } from './chunks.js'
 import { placement, type FilesContext } from './context.js'
 import { fetchChunks, verifiedLocalChunks } from './fetch.js'
@@ -46,6 +47,24 @@ export class Repairer {
   private async repairNow (record: FileRecord, cause: Error, signal: AbortSignal): Promise<void> {
     const { ctx } = this
     ctx.log('blob %s of %s is bad (%e): repairing', record.hash.slice(0, 12), record.name, cause)
+    const reason = `the copy of ${JSON.stringify(record.name)} here is bad (${errorText(cause)})`
+    const began = performance.now()
+    ctx.events?.emit({ type: 'repair.started', reason, level: 'info', message: `repair started: ${reason}` })
+    const finished = (failed: boolean, why = ''): void => {
+      const ms = Math.round(performance.now() - began)
+      ctx.events?.emit({
+        type: 'repair.finished',
+        reason,
+        files: failed ? 0 : 1,
+        bytes: failed ? 0 : record.size,
+        ms,
+        failed: failed ? 1 : 0,
+        level: failed ? 'warn' : 'info',
+        message: failed
+          ? `repair of ${JSON.stringify(record.name)} failed after ${ms} ms: ${why}`
+          : `repair finished: ${JSON.stringify(record.name)} fetched again from another holder, ${record.size} bytes in ${ms} ms`
+      })
+    }
     try {
       await ctx.blobs.delete(record.hash, { signal })
       const { nodes } = await placement(ctx, record.key, signal)
@@ -53,9 +72,13 @@ export class Repairer {
       const chunks = fetchChunks(ctx, record, { first: 0, end: record.chunkHashes.length }, others, signal)
       await ctx.blobs.put(joined(chunks), { expectedHash: record.hash, expectedSize: record.size, signal })
       ctx.log('blob %s of %s repaired', record.hash.slice(0, 12), record.name)
+      ctx.metrics?.blobRepair('ok', record.size)
+      finished(false)
     } catch (err) {
       signal.throwIfAborted()
       ctx.log('repair of %s failed: %e', record.name, err)
+      ctx.metrics?.blobRepair('error', 0)
+      finished(true, errorText(err))
     }
   }
 }

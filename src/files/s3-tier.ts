@@ -22,9 +22,14 @@
 // - A request that hangs (rather than failing) holds the loop: the SDK sets no request timeout by default.
 //   `stop()` aborts it.
 // - Bytes returned by `read` are not re-hashed here: callers verify chunk hashes, as for replica reads.
+// What an operator sees: at start a probe (one listing of the prefix) tells at once whether the bucket answers,
+// so a misconfigured tier shows in the log before anything is queued; then the tier is `working` or `failing`
+// (`health()`), and the node's events (src/events.ts) get one `s3.failed` when it goes from working to failing,
+// at most one more per S3_REPORT_MS while it keeps failing, and `s3.recovered` when a request succeeds again.
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3'
 import { logger, type Logger } from '@libp2p/logger'
 import { ChordPeerError, InvalidInputError, NotFoundError, NotStartedError, StorageError } from '../errors.js'
+import { andMore, durationText, errorText, type NodeEvents } from '../events.js'
 import { backoff, sleep, type BackoffInit } from '../lifecycle.js'
 import { assertHash } from '../storage/blob-store.js'
 import { S3BlobStore } from '../storage/s3-blob-store.js'
@@ -33,7 +38,7 @@ import { compareVersions, type FileRecord } from './record.js'
 import { UploadQueue } from './upload-queue.js'
 import type { AbortOptions, BlobStore } from '../storage/blob-store.js'
 import type { S3Config } from '../config.js'
-import type { DurableTier } from './durable.js'
+import type { DurableHealth, DurableTier } from './durable.js'
 
 export interface S3TierInit {
   /** The bucket (and prefix) to upload to; blobs and records share it. */
@@ -48,6 +53,12 @@ export interface S3TierInit {
    * each wait jittered by ±25 % within those bounds.
    */
   retry?: { minMs?: number, maxMs?: number }
+  /** Where failures and recoveries are told (`s3.failed`, `s3.recovered`). Default: nowhere. */
+  events?: NodeEvents
+  /** How long the start-up probe may wait for S3 (default PROBE_TIMEOUT_MS). */
+  probeTimeoutMs?: number
+  /** While failing, at most one `s3.failed` per this long (default S3_REPORT_MS; tests shorten it). */
+  reportMs?: number
 }
 
 export interface S3TierStats {
@@ -65,6 +76,10 @@ export interface S3TierStats {
 export const DEFAULT_RETRY = { minMs: 1_000, maxMs: 60_000 }
 /** Spread of each backoff wait: many nodes that lost S3 at once do not all retry in step. */
 const RETRY_JITTER = 0.25
+/** While S3 keeps failing, the node's events hear of it at most this often. */
+export const S3_REPORT_MS = 60_000
+/** The start-up probe's wait for an answer: the SDK sets no request timeout, and a blackholed endpoint never answers. */
+export const PROBE_TIMEOUT_MS = 30_000
 
 /** The local blob of an entry is gone: the entry is dropped, not retried. */
 class LocalBlobGoneError extends ChordPeerError {
@@ -86,7 +101,17 @@ export class S3Tier implements DurableTier {
   private stopped = false
   private controller?: AbortController
   private loop?: Promise<void>
+  private probing?: Promise<void>
   private readonly counters: S3TierStats = { uploaded: 0, dropped: 0, failures: 0 }
+  private readonly events?: NodeEvents
+  private readonly probeTimeoutMs: number
+  private readonly reportMs: number
+  private state: DurableHealth['state'] = 'unknown'
+  private failingSince?: number
+  private lastFailure?: { error: string, at: number }
+  /** When a failure was last told, and how many since were not. */
+  private lastReport = 0
+  private unreported = 0
 
   constructor (init: S3TierInit) {
     this.config = init.s3
@@ -99,6 +124,9 @@ export class S3Tier implements DurableTier {
     const maxMs = init.retry?.maxMs ?? DEFAULT_RETRY.maxMs
     if (!(minMs > 0 && maxMs >= minMs)) throw new InvalidInputError(`retry needs 0 < minMs <= maxMs, got ${minMs}, ${maxMs}`)
     this.retry = { minMs, maxMs, jitter: RETRY_JITTER }
+    this.events = init.events
+    this.probeTimeoutMs = init.probeTimeoutMs ?? PROBE_TIMEOUT_MS
+    this.reportMs = init.reportMs ?? S3_REPORT_MS
     this.queue = new UploadQueue(this.dir)
     // Validates the bucket name now rather than at the first upload.
     this.s3()
@@ -196,6 +224,19 @@ export class S3Tier implements DurableTier {
     return { ...this.counters }
   }
 
+  health (): DurableHealth {
+    return {
+      state: this.state,
+      bucket: this.bucket,
+      ...(this.config.endpoint !== undefined ? { endpoint: this.config.endpoint } : {}),
+      ...(this.state === 'failing' && this.failingSince !== undefined ? { failingSince: this.failingSince } : {}),
+      ...(this.lastFailure !== undefined ? { lastError: this.lastFailure.error, lastErrorAt: this.lastFailure.at } : {}),
+      queue: this.queue.length,
+      uploaded: this.counters.uploaded,
+      failures: this.counters.failures
+    }
+  }
+
   /**
    * Resolves once the queue is empty (every entry uploaded or dropped); rejects with the signal's reason on abort
    * and with NotStartedError when the tier stops first. Only a started tier makes progress.
@@ -220,13 +261,16 @@ export class S3Tier implements DurableTier {
       // Stopping ends the loop with the signal's reason: not a failure.
       if (!controller.signal.aborted) this.log.error('S3 upload loop failed: %e', err)
     })
+    this.probing = this.probe(controller.signal)
   }
 
   async stop (): Promise<void> {
     this.stopped = true
     this.controller?.abort(new DOMException('the S3 tier stopped', 'AbortError'))
     await this.loop
+    await this.probing
     this.loop = undefined
+    this.probing = undefined
     this.controller = undefined
     // Rejects a waiting idle() with NotStartedError, and waits for the enqueues under way.
     await this.queue.close()
@@ -253,6 +297,7 @@ export class S3Tier implements DurableTier {
         failures = 0
         this.counters.uploaded++
         await queue.remove(entry)
+        await this.succeeded()
       } catch (err) {
         if (signal.aborted) return
         if (err instanceof LocalBlobGoneError) {
@@ -266,11 +311,86 @@ export class S3Tier implements DurableTier {
         this.counters.lastError = err instanceof Error ? err : new StorageError(String(err))
         const delay = backoff(this.retry, failures)
         this.log.error('S3 upload of %s failed (attempt %d), retrying in %d ms: %e', record.key, failures, delay, err)
+        await this.failed('upload', err)
         // To the back of the queue, so an entry that keeps failing does not hold back the others.
         await queue.moveToBack(entry)
         await sleep(delay, signal)
       }
     }
+  }
+
+  /**
+   * One cheap request at start (a listing of one key under the prefix): a wrong endpoint, bucket or credentials
+   * show at once, not when the first version is queued. While it fails and nothing is queued it is tried again
+   * with the uploads' backoff, so a node with nothing to upload learns too that S3 is back; once something is
+   * queued, the uploads' own attempts tell. It changes no counter; a failure is told like an upload's.
+   */
+  private async probe (signal: AbortSignal): Promise<void> {
+    for (let attempt = 1; !signal.aborted && this.state !== 'working'; attempt++) {
+      if (attempt > 1 && this.queue.length > 0) return // the upload loop is trying S3 now
+      const timeout = AbortSignal.timeout(this.probeTimeoutMs)
+      try {
+        const listing = new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.prefix, MaxKeys: 1 })
+        await this.s3().client.send(listing, { abortSignal: AbortSignal.any([signal, timeout]) })
+        if (!signal.aborted) await this.succeeded()
+        return
+      } catch (err) {
+        if (signal.aborted) return
+        const why = timeout.aborted
+          ? new StorageError(`no answer within ${this.probeTimeoutMs / 1000} s`)
+          : mapS3Error(err, undefined, 'list the bucket')
+        this.log.error('S3 probe of bucket %s failed (attempt %d): %e', this.bucket, attempt, why)
+        await this.failed(attempt === 1 ? 'start-up check' : 'check', why)
+      }
+      if (this.queue.length > 0) return
+      await sleep(backoff(this.retry, attempt), signal).catch(() => {})
+    }
+  }
+
+  /** Where this tier uploads, for messages: `bucket "b" at http://…/prefix`. */
+  private where (): string {
+    return `bucket "${this.bucket}"${this.config.endpoint !== undefined ? ` at ${this.config.endpoint}` : ''}` +
+      (this.prefix !== '' ? ` (prefix ${this.prefix})` : '')
+  }
+
+  /** A request to S3 failed: from working (or unknown) to failing, told at once; while failing, once per `reportMs`. */
+  private async failed (what: string, err: unknown): Promise<void> {
+    const now = Date.now()
+    const error = errorText(err)
+    this.lastFailure = { error, at: now }
+    const first = this.state !== 'failing'
+    if (first) {
+      this.state = 'failing'
+      this.failingSince = now
+    } else if (now - this.lastReport < this.reportMs) {
+      this.unreported++
+      return
+    }
+    const held = this.unreported
+    this.lastReport = now
+    this.unreported = 0
+    const queue = await this.pending().catch(() => 0)
+    const message = first
+      ? `S3 ${what} failed: ${error}; ${this.where()}; ${queue} versions queued, retried with backoff`
+      : andMore(`S3 still failing for ${durationText(now - (this.failingSince ?? now))}: ${error}; ${queue} versions queued`, held)
+    this.events?.emit({ type: 's3.failed', error, queue, level: first ? 'error' : 'warn', message })
+  }
+
+  /** A request to S3 succeeded: a failing tier has recovered. */
+  private async succeeded (): Promise<void> {
+    const was = this.state
+    this.state = 'working'
+    if (was !== 'failing') return
+    const since = this.failingSince ?? Date.now()
+    this.failingSince = undefined
+    this.unreported = 0
+    const queue = await this.pending().catch(() => 0)
+    this.events?.emit({
+      type: 's3.recovered',
+      queue,
+      level: 'info',
+      message: `S3 works again after ${durationText(Date.now() - since)} failing; ${queue} versions queued`
+    })
   }
 
   /** Upload one entry: the blob (unless a tombstone or already there), then the record if newer than S3's. */

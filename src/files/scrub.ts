@@ -6,6 +6,7 @@
 // for `status`. The work belongs to the files service's task set, so stopping the node stops it.
 import { createHash } from 'node:crypto'
 import { IntegrityError, NotFoundError } from '../errors.js'
+import { durationText, sizeText } from '../events.js'
 import { sleep } from '../lifecycle.js'
 import type { FilesContext } from './context.js'
 import type { FileRecord } from './record.js'
@@ -31,7 +32,7 @@ export interface ScrubReport {
 }
 
 export interface ScrubberInit {
-  ctx: Pick<FilesContext, 'records' | 'blobs' | 'log'>
+  ctx: Pick<FilesContext, 'records' | 'blobs' | 'log' | 'events' | 'metrics'>
   /** Called with each blob found bad or missing (the Repairer drops it and fetches it again). */
   repair: (record: FileRecord, cause: Error) => void
   /** Bytes a second (default DEFAULT_SCRUB_RATE); 0 turns the scrubber off. */
@@ -56,21 +57,33 @@ export class Scrubber {
     await sleep(this.init.startDelayMs ?? SCRUB_START_DELAY_MS, signal)
     while (!signal.aborted) {
       const began = Date.now()
-      this.last = await this.pass(signal)
-      this.init.ctx.log('scrub: %d blobs, %d bytes checked in %d ms, %d bad', this.last.blobs, this.last.bytes, this.last.ms, this.last.bad)
+      const last = this.last = await this.pass(signal)
+      this.init.ctx.log('scrub: %d blobs, %d bytes checked in %d ms, %d bad', last.blobs, last.bytes, last.ms, last.bad)
+      this.init.ctx.events?.emit({
+        type: 'scrub.finished',
+        blobs: last.blobs,
+        bytes: last.bytes,
+        bad: last.bad,
+        ms: last.ms,
+        level: last.bad > 0 ? 'warn' : 'info',
+        message: `scrub finished: ${last.blobs} ${last.blobs === 1 ? 'file' : 'files'} (${sizeText(last.bytes)}) re-hashed in ` +
+          `${durationText(last.ms)}, ` + (last.bad === 0 ? 'all sound' : `${last.bad} bad, handed to repair`)
+      })
       await sleep(Math.max(0, began + (this.init.intervalMs ?? SCRUB_INTERVAL_MS) - Date.now()), signal)
     }
   }
 
   /** One pass over every live record's blob; throws only when `signal` aborts. */
   async pass (signal: AbortSignal): Promise<ScrubReport> {
-    const { records } = this.init.ctx
+    const { records, metrics } = this.init.ctx
     const began = Date.now()
     const report: ScrubReport = { finished: 0, ms: 0, blobs: 0, bytes: 0, bad: 0 }
+    metrics?.scrubStarted()
     let budgetStart = performance.now()
     let budgetBytes = 0
     /** Wait as long as keeps the bytes read so far to the rate. */
     const pace = async (bytes: number): Promise<void> => {
+      metrics?.scrubbed(bytes)
       budgetBytes += bytes
       const due = budgetStart + budgetBytes / this.rate * 1000 - performance.now()
       if (due > 0) await sleep(due, signal)
@@ -81,6 +94,7 @@ export class Scrubber {
       const problem = await this.check(record, pace, signal)
       report.blobs++
       report.bytes += record.size
+      metrics?.scrubbedBlob(problem !== undefined)
       if (problem !== undefined) {
         report.bad++
         this.init.repair(record, problem)
@@ -88,6 +102,7 @@ export class Scrubber {
     }
     report.finished = Date.now()
     report.ms = report.finished - began
+    metrics?.scrubFinished()
     return report
   }
 

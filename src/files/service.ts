@@ -65,6 +65,10 @@ export interface FilesServiceInit {
   key: PrivateKey
   /** Is this PeerId a supernode's? A supernode may delete any member's file (default: nobody is). */
   isSupernode?: IsSupernode
+  /** Where repairs, scrub and collection results and refused versions are told (src/events.ts). Default: nowhere. */
+  events?: FilesContext['events']
+  /** Told of every put, get and delete as it ends, and of repairs and scrubbing (src/metrics/). Default: nobody. */
+  metrics?: FilesContext['metrics']
 }
 
 export interface PutResult { record: FileRecord, holders: NodeRef[], ms: number }
@@ -115,6 +119,8 @@ export class FilesService implements Service {
       k: init.k,
       gate: init.gate,
       bans: init.bans,
+      events: init.events,
+      metrics: init.metrics,
       transfers: new TransferBudget(init.transferBudgetBytes),
       storeSlots: new StreamSlots(),
       key: init.key,
@@ -179,6 +185,21 @@ export class FilesService implements Service {
   async put (
     name: string, source: AsyncIterable<Uint8Array>, options: { contentType?: string, signal?: AbortSignal } = {}
   ): Promise<PutResult> {
+    const metrics = this.ctx.metrics
+    if (metrics === undefined) return await this.putVersion(name, source, options)
+    const t0 = performance.now()
+    const input = counted(source)
+    const result = await this.putVersion(name, input.body, options).catch((err: unknown) => {
+      metrics.fileOp('put', 'error', input.bytes(), (performance.now() - t0) / 1000)
+      throw err
+    })
+    metrics.fileOp('put', 'ok', input.bytes(), (performance.now() - t0) / 1000)
+    return result
+  }
+
+  private async putVersion (
+    name: string, source: AsyncIterable<Uint8Array>, options: { contentType?: string, signal?: AbortSignal }
+  ): Promise<PutResult> {
     checkName(name)
     const t0 = performance.now()
     const signal = this.signal(options.signal)
@@ -206,8 +227,27 @@ export class FilesService implements Service {
     return { record: result.record, holders: result.stored, ms: performance.now() - t0 }
   }
 
-  /** The newest version of `name` and a verified stream of its bytes [offset, offset + length) (or the `last` n). */
+  /**
+   * The newest version of `name` and a verified stream of its bytes [offset, offset + length) (or the `last` n). The
+   * metrics count a get when its body ends (read to the end, or failed); one never read is not counted.
+   */
   async read (name: string, options: { offset?: number, length?: number, last?: number, signal?: AbortSignal } = {}): Promise<ReadResult> {
+    const metrics = this.ctx.metrics
+    if (metrics === undefined) return await this.readVersion(name, options)
+    const t0 = performance.now()
+    const result = await this.readVersion(name, options).catch((err: unknown) => {
+      metrics.fileOp('get', 'error', 0, (performance.now() - t0) / 1000)
+      throw err
+    })
+    const output = counted(result.body, (ok, bytes) => {
+      metrics.fileOp('get', ok ? 'ok' : 'error', bytes, (performance.now() - t0) / 1000)
+    })
+    return { ...result, body: output.body }
+  }
+
+  private async readVersion (
+    name: string, options: { offset?: number, length?: number, last?: number, signal?: AbortSignal }
+  ): Promise<ReadResult> {
     checkName(name)
     const signal = this.signal(options.signal)
     const key = sha256Hex(name)
@@ -315,6 +355,18 @@ export class FilesService implements Service {
 
   /** Delete `name`: write a tombstone version to its placement nodes. */
   async remove (name: string, options: { signal?: AbortSignal } = {}): Promise<PutResult> {
+    const metrics = this.ctx.metrics
+    if (metrics === undefined) return await this.removeVersion(name, options)
+    const t0 = performance.now()
+    const result = await this.removeVersion(name, options).catch((err: unknown) => {
+      metrics.fileOp('delete', 'error', 0, (performance.now() - t0) / 1000)
+      throw err
+    })
+    metrics.fileOp('delete', 'ok', 0, (performance.now() - t0) / 1000)
+    return result
+  }
+
+  private async removeVersion (name: string, options: { signal?: AbortSignal }): Promise<PutResult> {
     checkName(name)
     const t0 = performance.now()
     const signal = this.signal(options.signal)
@@ -424,6 +476,29 @@ function checkQuorum (stored: readonly NodeRef[], placement: readonly NodeRef[],
       `only ${stored.length} of ${placement.length} nodes stored the version (need ${need})${why === undefined ? '' : `: ${why.message}`}`,
       { cause: why })
   }
+}
+
+/**
+ * `source` with its bytes counted as they pass (`bytes()`); `ended` is told once whether it ran to its end, or
+ * threw or was left early, with the bytes so far. A stream never read tells nothing.
+ */
+function counted (
+  source: AsyncIterable<Uint8Array>, ended?: (ok: boolean, bytes: number) => void
+): { body: AsyncIterable<Uint8Array>, bytes: () => number } {
+  let bytes = 0
+  const body = (async function * () {
+    let ok = false
+    try {
+      for await (const piece of source) {
+        bytes += piece.byteLength
+        yield piece
+      }
+      ok = true
+    } finally {
+      ended?.(ok, bytes)
+    }
+  })()
+  return { body, bytes: () => bytes }
 }
 
 function newestOf (states: readonly HolderState[]): FileRecord | undefined {

@@ -8,8 +8,8 @@
 // another member owns there.
 import { StoreHeader, StoreResult, StoreTrailer } from '../../protocols/files.js'
 import {
-  BadSignatureError, BusyError, IntegrityError, InvalidInputError, InvalidMessageError, NoSpaceError, NotFoundError, QuotaError,
-  UnreachableError
+  BadSignatureError, BusyError, IntegrityError, InvalidInputError, InvalidMessageError, NoSpaceError, NotFoundError, NotOwnerError,
+  QuotaError, UnreachableError
 } from '../errors.js'
 import {
   FRAME_BYTES, framed, idle, MAX_HEADER_BYTES, readerBytes, readFrames, rechunk, recordFrameBytes, writeEnd, writeFrame,
@@ -308,6 +308,10 @@ export async function serveStore (ctx: FilesContext, shutdown: AbortSignal): Pro
       await stream.close({ signal: idle(signal) })
     } catch (err) {
       ctx.log('store from %p failed: %e', connection.remotePeer, err)
+      if (err instanceof BadSignatureError || err instanceof NotOwnerError) {
+        ctx.bans?.refused?.(connection.remotePeer, 'a forged version',
+          `refused a version sent by ${connection.remotePeer.toString()}: ${(err as Error).message}`)
+      }
       if (!complete || signal.aborted) {
         stream.abort(err as Error)
         return

@@ -56,6 +56,11 @@ export class UploadQueue {
     await this.use(async () => {})
   }
 
+  /** Entries queued, as last counted (0 before the queue is open). */
+  get length (): number {
+    return this.count
+  }
+
   /** Entries queued. */
   async size (): Promise<number> {
     return await this.use(async () => this.count)

@@ -6,6 +6,7 @@
 import { logger } from '@libp2p/logger'
 import { MembershipRequest, MembershipResponse, type RingSettings } from '../../protocols/membership.js'
 import { JoinFailedError } from '../errors.js'
+import { andMore, errorText, eventNode, Throttle, type NodeEvents } from '../events.js'
 import { backoff, sleep, TaskSet, type Service, type StopOptions } from '../lifecycle.js'
 import { RpcClient, type RpcLimits, type Target } from '../net/rpc.js'
 import { decodePeerId, MAX_ADDRS, type PeerDirectory } from '../chord/wire.js'
@@ -254,6 +255,8 @@ export interface PeerMembershipInit {
   bootstrap?: readonly Multiaddr[]
   /** Takes this node's renewed certificate (the members-only gate serves it). */
   setOwnCert: (cert: Uint8Array<ArrayBuffer>) => void
+  /** Where a join again is told (src/events.ts). Default: nowhere. */
+  events?: NodeEvents
   log?: Logger
 }
 
@@ -269,6 +272,8 @@ export class PeerMembership implements Service {
   /** Members being reported now: one report at a time per node. */
   private readonly reporting = new Set<string>()
   private lastRefresh = -Infinity
+  /** A peer cut off tries to join again every few seconds: its failures are told once a minute. */
+  private readonly rejoinFailures = new Throttle(60_000)
   private readonly onDead = (e: CustomEvent<{ node: NodeRef }>): void => { this.report(e.detail.node) }
 
   constructor (private readonly init: PeerMembershipInit) {
@@ -351,12 +356,30 @@ export class PeerMembership implements Service {
       ...(this.init.bootstrap ?? [])
     ]
     this.log('the supernodes no longer count this node a member; joining again')
+    const self = this.init.ring.self
     try {
       this.take(await this.init.client.join(targets, { timeoutMs: RENEW_TIMEOUT_MS, signal }))
       this.log('admitted again')
+      this.init.events?.emit({
+        type: 'member.joined',
+        node: eventNode(this.init.ring.space, self),
+        role: 'peer',
+        level: 'info',
+        message: `this node (${self.address}) joined the ring again: the supernodes had taken it out of the view`
+      })
     } catch (err) {
       signal.throwIfAborted()
       this.log('joining again failed: %e', err)
+      const held = this.rejoinFailures.take('rejoin')
+      if (held !== undefined) {
+        this.init.events?.emit({
+          type: 'member.refused',
+          peerId: self.address,
+          reason: errorText(err),
+          level: 'error',
+          message: andMore(`the supernodes no longer count this node a member, and joining again failed: ${errorText(err)}`, held)
+        })
+      }
     }
   }
 

@@ -25,6 +25,7 @@ import { logger } from '@libp2p/logger'
 import { MembershipRequest, MembershipResponse, RingSettings } from '../../protocols/membership.js'
 import { sameSettings } from '../config.js'
 import { MAX_EPOCH_JUMP } from '../election/chang-roberts.js'
+import { andMore, eventNode, Throttle, type NodeEvents } from '../events.js'
 import { backoff, sleep, TaskSet, type Service, type StopOptions } from '../lifecycle.js'
 import { byType, serveRpc } from '../net/rpc.js'
 import { decodeAddrs, decodePeerId } from '../chord/wire.js'
@@ -56,6 +57,8 @@ const CONFIRM_DEAD_MS = 1_000
 export const ENTER_DEADLINE_MS = 20_000
 /** JOINs a supernode takes from one IP address: a burst, then so many a second. */
 export const DEFAULT_JOIN_RATE = { burst: 64, perSecond: 2 }
+/** A refused joiner is told of in the node's events at most this often per reason (a joiner may keep trying). */
+export const REFUSED_REPORT_MS = 60_000
 
 export interface MembershipServerInit {
   host: Libp2p
@@ -79,8 +82,16 @@ export interface MembershipServerInit {
   enterDeadlineMs?: number
   /** The clock certificates and invites are dated by (default Date.now). */
   now?: () => number
+  /**
+   * Where the leader tells of the members it admits (`member.joined`), removes (`member.left`) and refuses
+   * (`member.refused`); src/events.ts. Default: nowhere.
+   */
+  events?: NodeEvents
   log?: Logger
 }
+
+/** Why a member leaves the view: its own notice, a supernode's request (its leave notice or a failure), a failure. */
+type Departure = 'left' | 'forwarded' | 'failed'
 
 type Reply = MembershipResponse
 
@@ -107,6 +118,7 @@ export class MembershipServer implements Service {
   private readonly joins: TokenBuckets<'join'>
   private readonly now: () => number
   private renewTimer?: NodeJS.Timeout
+  private readonly refusals: Throttle
 
   private readonly onActing = (e: CustomEvent<{ acting: boolean, epoch: number }>): void => {
     if (!e.detail.acting || e.detail.epoch === this.ledEpoch) return
@@ -127,6 +139,7 @@ export class MembershipServer implements Service {
     this.client = new MembershipClient(init.host, init.ring.peers)
     this.now = init.now ?? Date.now
     this.joins = new TokenBuckets<'join'>({ join: init.joinRate ?? DEFAULT_JOIN_RATE }, { now: this.now })
+    this.refusals = new Throttle(REFUSED_REPORT_MS, this.now)
     init.election.viewVersion = this.view.version
     init.ring.peers.verifier.setRoots(this.view.supernodes.map(n => n.address))
     // Subscribed before the election starts, so no change of leadership is missed.
@@ -194,6 +207,13 @@ export class MembershipServer implements Service {
         supernodes: withoutNode(v.supernodes, self.address),
         members: withoutNode(v.members, self.address)
       }))
+      this.init.events?.emit({
+        type: 'member.left',
+        node: eventNode(this.init.ring.space, self),
+        how: 'left',
+        level: 'info',
+        message: `this node (${self.address}), the leader, left the view: the other supernodes elect a new leader`
+      })
       // The others learn of it from this push (and elect at once): wait for it, briefly, before stopping.
       await Promise.race([Promise.all(this.push(view)), sleep(LEAVE_NOTICE_MS)])
       return
@@ -259,7 +279,7 @@ export class MembershipServer implements Service {
     const addrs = decodeAddrs(req.addrs)
     if (election.acting()) {
       const node = ring.peers.learn(subject)
-      return join ? await this.admit(node, addrs, req, signal) : await this.remove(node)
+      return join ? await this.admit(node, addrs, req, signal) : await this.remove(node, req.forwarded ? 'forwarded' : 'left')
     }
     const leader = election.leader()
     if (req.forwarded || leader === undefined || leader.address === ring.self.address) return retryLater(
@@ -352,7 +372,7 @@ export class MembershipServer implements Service {
     // Without an acting leader right now (an election, a lease that lapsed under load), try again for a while.
     for (let attempt = 1; attempt <= REPORT_ATTEMPTS; attempt++) {
       if (election.acting()) {
-        await this.remove(node)
+        await this.remove(node, 'failed', 'it stopped answering (confirmed by a PING from this leader)')
         return
       }
       const leader = election.leader()
@@ -406,13 +426,19 @@ export class MembershipServer implements Service {
     const supernode = req.supernode
     return await this.serialised(async () => {
       if (!this.init.election.acting()) return retryLater('the leader lost its majority')
+      const again = supernode ? this.view.authorised.includes(joiner.address) : this.isMember(joiner.address)
       const checked = this.admissible(joiner, req)
-      if ('status' in checked) return checked
+      if ('status' in checked) {
+        this.reportRefused(joiner, checked)
+        return checked
+      }
       let successors: NodeRef[]
       try {
         successors = await ring.successorsFor(joiner.id, { signal })
       } catch (err) {
-        return this.refuse(Status.CANNOT_PLACE, `cannot place the joiner: ${(err as Error).message}`)
+        const refused = this.refuse(Status.CANNOT_PLACE, `cannot place the joiner: ${(err as Error).message}`)
+        this.reportRefused(joiner, refused)
+        return refused
       }
       const now = this.now()
       const used = checked.nonce === undefined ? [] : [{ nonce: checked.nonce, expires: checked.expires ?? now }]
@@ -425,6 +451,15 @@ export class MembershipServer implements Service {
         usedInvites: [...v.usedInvites.filter(u => u.expires > now), ...used].slice(-MAX_USED_INVITES)
       }))
       this.log('admitted %s%s before %s', joiner.address, supernode ? ' (supernode)' : '', successors[0]?.address)
+      const role = supernode ? 'supernode' : 'peer'
+      this.init.events?.emit({
+        type: 'member.joined',
+        node: eventNode(ring.space, joiner),
+        role,
+        level: 'info',
+        message: `${role} ${joiner.address} ${again ? 'joined again' : 'joined'}, admitted by this leader ` +
+          `(${members(view)})`
+      })
       if (!supernode) this.checkEntered(joiner)
       return {
         ...ok(),
@@ -449,16 +484,59 @@ export class MembershipServer implements Service {
         signal.throwIfAborted()
         if (!this.init.election.acting()) return // the next leader's own checks (a dead-node report) take over
         this.log('%s did not enter the ring within %d ms of its admission', member.address, deadline)
-        await this.remove(member)
+        await this.remove(member, 'failed', `it did not enter the ring within ${deadline / 1000} s of its admission`)
       }
     })
   }
 
-  private async remove (node: NodeRef): Promise<Reply> {
+  /** The leader takes `node` out of the view and says so in the node's events (`how`, and `why` for a failure). */
+  private async remove (node: NodeRef, how: Departure, why = ''): Promise<Reply> {
     if (!this.view.members.some(m => m.address === node.address) && !this.isSupernode(node.address)) return ok()
-    await this.change(v => ({ ...v, members: withoutNode(v.members, node.address), supernodes: withoutNode(v.supernodes, node.address) }))
+    const role = this.isSupernode(node.address) ? 'supernode' : 'peer'
+    const view = await this.change(v => ({
+      ...v, members: withoutNode(v.members, node.address), supernodes: withoutNode(v.supernodes, node.address)
+    }))
     this.log('%s left the view', node.address)
+    const events = this.init.events
+    if (events === undefined) return ok()
+    const left = (failed: boolean, reason: string): void => {
+      events.emit({
+        type: 'member.left',
+        node: eventNode(this.init.ring.space, node),
+        how: failed ? 'failed' : 'left',
+        level: failed ? 'warn' : 'info',
+        message: `${role} ${node.address} ${failed ? 'failed' : 'left the ring'}: ${reason} (${members(view)})`
+      })
+    }
+    if (how !== 'forwarded') {
+      left(how === 'failed', how === 'failed' ? why : 'its leave notice')
+      return ok()
+    }
+    // A supernode forwarded the LEAVE: the member's own leave notice, or a failure that supernode confirmed; the
+    // wire does not say which. A leaving member still serves the ring while it hands its range over: one PING
+    // tells them apart, after the answer, so the departure is not held up.
+    this.tasks.run(`telling how ${node.address} left`, async signal => {
+      const alive = await this.init.ring.ping(node, { signal: AbortSignal.any([signal, AbortSignal.timeout(CONFIRM_DEAD_MS)]) })
+        .then(() => true, () => false)
+      signal.throwIfAborted()
+      left(!alive, alive ? 'its leave notice, through another supernode' : 'it stopped answering (reported by a supernode)')
+    })
     return ok()
+  }
+
+  /** Tell the node's events that the leader refused `joiner` (at most once per REFUSED_REPORT_MS per joiner and reason). */
+  private reportRefused (joiner: NodeRef, refusal: Reply): void {
+    const events = this.init.events
+    if (events === undefined) return
+    const held = this.refusals.take(`${refusal.status} ${joiner.address}`)
+    if (held === undefined) return
+    events.emit({
+      type: 'member.refused',
+      peerId: joiner.address,
+      reason: refusal.error,
+      level: 'warn',
+      message: andMore(`refused to admit ${joiner.address}: ${refusal.error}`, held)
+    })
   }
 
   private async serialised<T> (fn: () => Promise<T>): Promise<T> {
@@ -511,6 +589,11 @@ export class MembershipServer implements Service {
       await Promise.all(stores.map(async s => s.save(json).catch(err => { this.log('cannot save the view to %s: %e', s.where, err) })))
     })
   }
+}
+
+/** `1 member`, `5 members`: the size of a view, for messages. */
+function members (view: View): string {
+  return `${view.members.length} member${view.members.length === 1 ? '' : 's'}`
 }
 
 /** The IP address a connection comes from (the whole remote address when it has none). */

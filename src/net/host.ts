@@ -11,7 +11,7 @@ import { tcp } from '@libp2p/tcp'
 import { createLibp2p, type Libp2p } from 'libp2p'
 import { privateNetwork } from './pnet.js'
 import type { Identify } from '@libp2p/identify'
-import type { ConnectionGater, PrivateKey } from '@libp2p/interface'
+import type { ComponentLogger, ConnectionGater, Metrics, PrivateKey } from '@libp2p/interface'
 import type { Ping } from '@libp2p/ping'
 
 /**
@@ -43,6 +43,11 @@ export interface HostInit {
    * node has banned). Default: refuse none.
    */
   connectionGater?: ConnectionGater
+  /**
+   * libp2p's `metrics` component (src/metrics/: NodeMetrics.libp2p counts this node's connection bytes, and on the
+   * one node of a process that exports them, libp2p's own metrics). Default none.
+   */
+  metrics?: (components: { logger: ComponentLogger }) => Metrics
 }
 
 export async function createHost (init: HostInit): Promise<Host> {
@@ -53,6 +58,7 @@ export async function createHost (init: HostInit): Promise<Host> {
     transports: [tcp()],
     ...(init.swarmKey === undefined ? {} : { connectionProtector: privateNetwork({ swarmKey: init.swarmKey }) }),
     ...(init.connectionGater === undefined ? {} : { connectionGater: init.connectionGater }),
+    ...(init.metrics === undefined ? {} : { metrics: init.metrics }),
     connectionEncrypters: [noise()],
     streamMuxers: [yamux({ streamOptions: { maxStreamWindowSize: STREAM_WINDOW_BYTES } })],
     connectionManager: {

@@ -7,7 +7,7 @@ import { createServer } from 'node:net'
 import { multiaddr } from '@multiformats/multiaddr'
 import { ListenError } from '../errors.js'
 
-export type ListenOption = 'listen' | 'api'
+export type ListenOption = 'listen' | 'api' | 'metrics'
 
 /** Why binding failed, from the errno code. */
 function reason (err: unknown): string {
@@ -48,17 +48,19 @@ function fixedTcpPort (addr: string): { host: string, port: number } | undefined
 }
 
 /**
- * Check that no fixed port among the listen multiaddrs and the API address is in use now (port 0, any free
- * port, never is). ListenError for the first that is.
+ * Check that no fixed port among the listen multiaddrs, the API address and the metrics address is in use now
+ * (port 0, any free port, never is). ListenError for the first that is.
  */
-export async function checkPortsFree (listen: readonly string[], api?: { host: string, port: number }): Promise<void> {
+export async function checkPortsFree (
+  listen: readonly string[], api?: { host: string, port: number }, metrics?: { host: string, port: number }
+): Promise<void> {
   for (const addr of listen) {
     const target = fixedTcpPort(addr)
     if (target !== undefined) await probe('listen', addr, target.host, target.port)
   }
-  if (api !== undefined && api.port > 0) {
-    const host = api.host.replace(/^\[|\]$/g, '')
-    await probe('api', `${api.host}:${api.port}`, host, api.port)
+  for (const [option, at] of [['api', api], ['metrics', metrics]] as const) {
+    if (at === undefined || !(at.port > 0)) continue
+    await probe(option, `${at.host}:${at.port}`, at.host.replace(/^\[|\]$/g, ''), at.port)
   }
 }
 

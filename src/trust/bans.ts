@@ -13,7 +13,10 @@
 // 80 KiB of garbage: multistream-select, a logger, buffers), so a flood of them grows the heap long before
 // anything is retained; cutting the flooder off bounds that.
 // Both maps are bounded (MAX_TRACKED_PEERS, the least recently seen go first) against a peer with many identities.
+// Every refusal is told in the node's events (`refused`, src/events.ts), rate-bound: at most one per peer and kind
+// every REFUSED_REPORT_MS and one per kind a second, the rest counted into the next ("… and 37 more").
 import { logger, type Logger } from '@libp2p/logger'
+import { andMore, Throttle, type NodeEvents } from '../events.js'
 import type { ConnectionGater, PeerId } from '@libp2p/interface'
 
 /**
@@ -40,6 +43,8 @@ export const STRIKE_WINDOW_MS = 10_000
 export const BAN_MS = 60_000
 /** Most peers banned, and most peers whose strikes are counted, at once; the oldest go first beyond it. */
 export const MAX_TRACKED_PEERS = 4096
+/** A peer refused again and again is told of in the node's events once per this long (per kind of refusal). */
+export const REFUSED_REPORT_MS = 30_000
 
 export interface BansInit {
   /** How long a ban lasts, ms (default BAN_MS; tests shorten it). */
@@ -48,6 +53,8 @@ export interface BansInit {
   maxPeers?: number
   /** The clock, ms (default Date.now). */
   now?: () => number
+  /** Where refusals are told (`refused`, rate-bound). Default: nowhere. */
+  events?: NodeEvents
   log?: Logger
 }
 
@@ -69,6 +76,10 @@ export class Bans {
   private readonly banMs: number
   private readonly maxPeers: number
   private readonly now: () => number
+  private readonly events?: NodeEvents
+  /** Reports per peer and kind, and per kind: what keeps a flood from flooding the log too. */
+  private readonly perPeer: Throttle
+  private readonly perKind: Throttle
 
   /**
    * The connection gater of a host that turns the banned peers away: their inbound connections are closed
@@ -85,6 +96,9 @@ export class Bans {
     this.maxPeers = init.maxPeers ?? MAX_TRACKED_PEERS
     this.now = init.now ?? Date.now
     this.log = init.log ?? logger('chord-peer:bans')
+    this.events = init.events
+    this.perPeer = new Throttle(REFUSED_REPORT_MS, this.now, this.maxPeers)
+    this.perKind = new Throttle(1_000, this.now)
   }
 
   /** The host whose connections with a peer turned away are closed (src/peer.ts, once the host exists). */
@@ -119,6 +133,7 @@ export class Bans {
       this.disconnect(peer)
       return false
     }
+    this.refused(peer, 'index requests over their rates', `refused index requests of ${peer.toString()}: over their rates`)
     if (!this.strike(peer, 'over-rate', OVER_RATE_STRIKES)) return false
     this.ban(peer)
     return true
@@ -126,6 +141,8 @@ export class Bans {
 
   /** A stream of `peer` was refused at the members-only gate: the NOT_MEMBER_STRIKES-th disconnects it (true). */
   notMember (peer: PeerId): boolean {
+    this.refused(peer, 'a stream from a non-member',
+      `refused a stream of ${peer.toString()}: it holds no valid membership certificate (not a member)`)
     if (!this.strike(peer, 'not-member', NOT_MEMBER_STRIKES)) return false
     this.log('closing the connections of %p: %d streams refused at the gate', peer, NOT_MEMBER_STRIKES)
     this.disconnect(peer)
@@ -134,6 +151,7 @@ export class Bans {
 
   /** `peer` sent a JOIN over its address's join rate: the OVER_JOIN_RATE_STRIKES-th disconnects it (true). */
   overJoinRate (peer: PeerId): boolean {
+    this.refused(peer, 'JOINs over the join rate', `refused a JOIN of ${peer.toString()}: its address is over the join rate`)
     if (!this.strike(peer, 'over-join-rate', OVER_JOIN_RATE_STRIKES)) return false
     this.log('closing the connections of %p: %d JOINs over the join rate', peer, OVER_JOIN_RATE_STRIKES)
     this.disconnect(peer)
@@ -147,7 +165,24 @@ export class Bans {
     while (this.banned.size >= this.maxPeers) this.banned.delete(this.banned.keys().next().value!)
     this.banned.set(address, this.now() + this.banMs)
     this.log('banning %p for %d ms: %d requests over its rates', peer, this.banMs, OVER_RATE_STRIKES)
+    this.refused(peer, 'a ban', `banned ${address} for ${Math.round(this.banMs / 1000)} s: ${OVER_RATE_STRIKES} requests over its rates ` +
+      `within ${STRIKE_WINDOW_MS / 1000} s`)
     this.disconnect(peer)
+  }
+
+  /**
+   * Tell the node's events that `peer` was turned away (`what`: the kind of refusal, `message`: the line), at most
+   * once per REFUSED_REPORT_MS per peer and kind, and once a second per kind; the ones held back are counted into
+   * the next.
+   */
+  refused (peer: PeerId | string, what: string, message: string): void {
+    if (this.events === undefined) return
+    const peerId = peer.toString()
+    const held = this.perPeer.take(`${what} ${peerId}`)
+    if (held === undefined) return
+    const others = this.perKind.take(what)
+    if (others === undefined) return
+    this.events.emit({ type: 'refused', what, peerId, level: 'warn', message: andMore(message, held + others) })
   }
 
   /** Count one `offence` of `peer`; true when that makes `limit` within the window (the count starts again). */

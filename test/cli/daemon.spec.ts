@@ -116,7 +116,8 @@ describe('cli: daemon', () => {
       k: 2,
       listen: ['/ip4/127.0.0.1/tcp/4002'],
       api: '127.0.0.1:0',
-      dataDir: join(root, 'home', '.chord-peer')
+      dataDir: join(root, 'home', '.chord-peer'),
+      libp2pMetrics: true
     })
     assert.equal(typeof onJoinRetry, 'function')
     const out = d.stdout.text

@@ -104,7 +104,7 @@ describe('replica maintenance', function () {
     const primary = net.nodes.find(p => p.chord.self.id === primaryId)!
     await primary.files.replicator.settled()
     const quiet = await primary.files.replicator.syncOnce(AbortSignal.timeout(10_000))
-    assert.deepEqual(quiet, { pulled: 0, pushed: 0, restored: 0, errors: 0, full: 0 }, 'in sync: nothing moves')
+    assert.deepEqual(quiet, { pulled: 0, pushed: 0, restored: 0, errors: 0, full: 0, bytes: 0 }, 'in sync: nothing moves')
     const replica = net.nodes.find(p => p.chord.self.id === placement(net.nodes, sha256Hex(name), 3)[2])!
     await replica.files.ctx.records.delete(sha256Hex(name))
     await replica.files.ctx.blobs.delete(hash)

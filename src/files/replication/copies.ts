@@ -24,9 +24,19 @@ export interface Replication {
 
 /**
  * Totals of one pass (or of all passes since start). `full`: copies not made because the holder had no room (its
- * storage quota or its disk), also counted in `errors`; a missing copy, tried again on the next pass.
+ * storage quota or its disk), also counted in `errors`; a missing copy, tried again on the next pass. `bytes`: the
+ * content bytes of the copies made (pulled, pushed and restored).
  */
-export interface SyncReport { pulled: number, pushed: number, restored: number, errors: number, full: number }
+export interface SyncReport { pulled: number, pushed: number, restored: number, errors: number, full: number, bytes: number }
+
+/**
+ * What a pass tells as it goes: `copying` before each copy it tries (the first one starts a repair), `copied` with
+ * each version copied (pulled, pushed or restored).
+ */
+export interface CopyHooks {
+  copying?: () => void
+  copied?: (record: FileRecord) => void
+}
 
 /** Did a copy fail for want of room on its holder (QuotaError, NoSpaceError, or a failed push caused by one)? */
 export function noRoom (err: unknown): boolean {

@@ -2,9 +2,10 @@
 // nothing is lost even with k = 1.
 import { compareVersions } from '../record.js'
 import { pushTo, type Replication } from './copies.js'
+import type { FileRecord } from '../record.js'
 
-/** Returns the number of records handed over; bounded by `signal`. */
-export async function handOff (rep: Replication, signal: AbortSignal): Promise<number> {
+/** Returns the number of records handed over (`onPushed` is told of each); bounded by `signal`. */
+export async function handOff (rep: Replication, signal: AbortSignal, onPushed?: (record: FileRecord) => void): Promise<number> {
   const { ctx, index } = rep
   const succ = ctx.ring.successors()[0]
   const range = ctx.ring.range()
@@ -18,6 +19,7 @@ export async function handOff (rep: Replication, signal: AbortSignal): Promise<n
     if (t !== undefined && compareVersions(t.version, m.version) >= 0) continue
     await pushTo(ctx, m, succ, signal)
     handed++
+    onPushed?.(m)
   }
   return handed
 }

@@ -4,12 +4,14 @@
 // replicas (sync.ts, which also restores from the durable tier: restore.ts); every `surplusMs` a pass also
 // drops the copies this node no longer needs (surplus.ts). A graceful leave first hands the range to the
 // successor (handoff.ts). Time comes from `now`, so the passes are testable with a clock of their own.
+import { durationText, errorText, sizeText } from '../../events.js'
 import { TaskSet, type Service, type StopOptions } from '../../lifecycle.js'
 import { handOff } from './handoff.js'
 import { DurableRestore } from './restore.js'
 import { dropSurplus } from './surplus.js'
 import { syncPass } from './sync.js'
 import type { Replication, SyncReport } from './copies.js'
+import type { FilesContext } from '../context.js'
 
 /** Mean interval of the anti-entropy pass when nothing in the ring changes. */
 export const DEFAULT_REPLICATION_INTERVAL_MS = 10_000
@@ -30,7 +32,7 @@ export interface ReplicatorInit extends Replication {
 
 export class Replicator implements Service {
   /** Totals since start, for status and tests. */
-  readonly totals: SyncReport = { pulled: 0, pushed: 0, restored: 0, errors: 0, full: 0 }
+  readonly totals: SyncReport = { pulled: 0, pushed: 0, restored: 0, errors: 0, full: 0, bytes: 0 }
   private readonly tasks: TaskSet
   private readonly restore: DurableRestore
   private dirty = false
@@ -39,7 +41,12 @@ export class Replicator implements Service {
   /** When dropSurplus last ran; ring events counted, so a drop can see the ring moved under it. */
   private surplusAt: number
   private ringChanges = 0
-  private readonly onRingChange = (): void => { this.ringChanges++; this.kick() }
+  /** Why the next pass runs (the kicks since the last one began), for the repair it may turn into. */
+  private readonly reasons = new Set<string>()
+  private readonly onRingChange = (e: Event): void => {
+    this.ringChanges++
+    this.kick(e.type === 'range:change' ? 'the range this node owns changed' : 'the replicas of its range changed')
+  }
 
   constructor (private readonly init: ReplicatorInit) {
     this.tasks = new TaskSet(init.ctx.log)
@@ -52,11 +59,11 @@ export class Replicator implements Service {
     events.addEventListener('range:change', this.onRingChange)
     events.addEventListener('successors:change', this.onRingChange)
     const tick = (): void => {
-      this.timer = setTimeout(() => { this.kick(); tick() }, this.init.intervalMs * (0.5 + Math.random()))
+      this.timer = setTimeout(() => { this.kick('the periodic check'); tick() }, this.init.intervalMs * (0.5 + Math.random()))
       this.timer.unref()
     }
     tick()
-    this.kick()
+    this.kick('the node started')
   }
 
   /** Stop passes; with `leave`, first hand the range to the successor (bounded by HAND_OFF_MS). */
@@ -67,18 +74,26 @@ export class Replicator implements Service {
     clearTimeout(this.timer)
     this.timer = undefined
     if (options.leave === true) {
+      const repair = new RepairReport(this.init.ctx.events, 'this node is leaving: it hands its range to its successor')
       try {
-        const n = await handOff(this.init, AbortSignal.any([this.tasks.signal, AbortSignal.timeout(HAND_OFF_MS)]))
+        const n = await handOff(this.init, AbortSignal.any([this.tasks.signal, AbortSignal.timeout(HAND_OFF_MS)]), record => {
+          repair.start()
+          repair.copied(record.size)
+        })
         if (n > 0) this.init.ctx.log('handed %d records to the successor', n)
+        repair.finish(0)
       } catch (err) {
         this.init.ctx.log('hand-off incomplete: %e', err)
+        repair.start()
+        repair.finish(1, errorText(err))
       }
     }
     await this.tasks.stop()
   }
 
-  /** Run a pass soon; passes never overlap, and a change during a pass causes one more. */
-  kick (): void {
+  /** Run a pass soon (`reason`: why, should it repair anything); passes never overlap, and a change during a pass causes one more. */
+  kick (reason = 'a check was asked for'): void {
+    this.reasons.add(reason)
     this.dirty = true
     if (this.running !== undefined || this.tasks.stopped) return
     // loop() clears `running` as it returns, in the same step as its last look at `dirty`: no kick is lost.
@@ -119,10 +134,26 @@ export class Replicator implements Service {
   }
 
   private async pass (signal: AbortSignal): Promise<void> {
-    const r = await this.syncOnce(signal)
+    // A pass that copies something is a repair, told as one (src/events.ts) from its first copy on.
+    const repair = new RepairReport(this.init.ctx.events, [...this.reasons].join('; '))
+    this.reasons.clear()
+    let r: SyncReport
+    try {
+      r = await syncPass(this.init, this.restore, this.init.now(), signal, {
+        copying: () => { repair.start() },
+        copied: record => { repair.copied(record.size) }
+      })
+    } catch (err) {
+      if (!signal.aborted) repair.finish(1, errorText(err))
+      if (!signal.aborted) this.init.ctx.metrics?.repairPass('error')
+      throw err
+    }
+    this.init.ctx.metrics?.repairPass('ok', r)
+    repair.finish(r.errors)
     this.totals.pulled += r.pulled
     this.totals.pushed += r.pushed
     this.totals.restored += r.restored
+    this.totals.bytes += r.bytes
     this.totals.errors += r.errors
     this.totals.full += r.full
     if (r.restored > 0) this.dirty = true // push the restored records to the replicas
@@ -132,5 +163,47 @@ export class Replicator implements Service {
       const n = await this.dropSurplus(signal)
       if (n > 0) this.init.ctx.log('dropped %d copies this node no longer needs', n)
     }
+  }
+}
+
+/**
+ * One repair as the node's events tell it: `repair.started` at its first copy (a pass that finds every copy in
+ * place says nothing), `repair.finished` with what it moved, the copies that failed and how long it took.
+ */
+class RepairReport {
+  private began?: number
+  private files = 0
+  private bytes = 0
+
+  constructor (private readonly events: FilesContext['events'], private readonly reason: string) {}
+
+  start (): void {
+    if (this.began !== undefined) return
+    this.began = performance.now()
+    this.events?.emit({ type: 'repair.started', reason: this.reason, level: 'info', message: `repair started: ${this.reason}` })
+  }
+
+  copied (bytes: number): void {
+    this.files++
+    this.bytes += bytes
+  }
+
+  /** Tell how it ended (nothing if it never started); `failed` copies, and why the pass broke off if it did. */
+  finish (failed: number, error?: string): void {
+    if (this.began === undefined) return
+    const ms = Math.round(performance.now() - this.began)
+    const { files, bytes } = this
+    const outcome = `${files} ${files === 1 ? 'copy' : 'copies'} (${sizeText(bytes)}) in ${durationText(ms)}` +
+      (failed > 0 ? `, ${failed} failed${error !== undefined ? ` (${error})` : ''}, tried again later` : '')
+    this.events?.emit({
+      type: 'repair.finished',
+      reason: this.reason,
+      files,
+      bytes,
+      ms,
+      failed,
+      level: failed > 0 ? 'warn' : 'info',
+      message: `repair finished: ${outcome}; ${this.reason}`
+    })
   }
 }

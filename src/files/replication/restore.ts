@@ -4,7 +4,7 @@
 // A stored record whose signature does not verify (or whose time is too far ahead) is not restored.
 import { checkVersion } from '../signature.js'
 import { commitRecord } from '../store.js'
-import { noRoom, type Replication, type SyncReport } from './copies.js'
+import { noRoom, type CopyHooks, type Replication, type SyncReport } from './copies.js'
 import type { FileRecord } from '../record.js'
 
 export const DEFAULT_DURABLE_SCAN_MS = 5 * 60_000
@@ -20,7 +20,8 @@ export class DurableRestore {
    * `now`. Restored records are committed here and added to `known`; the next sync pass pushes them on.
    */
   async run (
-    from: string, to: string, known: Map<string, FileRecord>, report: SyncReport, now: number, signal: AbortSignal
+    from: string, to: string, known: Map<string, FileRecord>, report: SyncReport, now: number, signal: AbortSignal,
+    hooks: CopyHooks = {}
   ): Promise<void> {
     const { ctx, durable } = this.rep
     if (durable === undefined) return
@@ -33,6 +34,7 @@ export class DurableRestore {
         try {
           const record = await durable.record(key, { signal })
           if (record === undefined) continue
+          hooks.copying?.()
           checkVersion(record, ctx.now())
           // Pinned from the look to the commit, as in pullFrom (copies.ts).
           const unpin = record.tombstone ? undefined : await ctx.blobs.pin?.(record.hash)
@@ -50,6 +52,8 @@ export class DurableRestore {
           }
           known.set(key, record)
           report.restored++
+          report.bytes += record.size
+          hooks.copied?.(record)
           ctx.log('restored %s from the durable tier', record.name)
         } catch (err) {
           signal.throwIfAborted()

@@ -8,12 +8,14 @@
 //    k after a crash (the new primary, or the primary whose replica set changed, fills the new replica).
 import { compareVersions, type FileRecord } from '../record.js'
 import { digestOf } from '../index-protocol.js'
-import { noRoom, pullFrom, pushTo, type Replication, type SyncReport } from './copies.js'
+import { noRoom, pullFrom, pushTo, type CopyHooks, type Replication, type SyncReport } from './copies.js'
 import type { DurableRestore } from './restore.js'
 
-export async function syncPass (rep: Replication, restore: DurableRestore, now: number, signal: AbortSignal): Promise<SyncReport> {
+export async function syncPass (
+  rep: Replication, restore: DurableRestore, now: number, signal: AbortSignal, hooks: CopyHooks = {}
+): Promise<SyncReport> {
   const { ctx, index } = rep
-  const report: SyncReport = { pulled: 0, pushed: 0, restored: 0, errors: 0, full: 0 }
+  const report: SyncReport = { pulled: 0, pushed: 0, restored: 0, errors: 0, full: 0, bytes: 0 }
   const range = ctx.ring.range()
   if (range === undefined) return report // not known yet
   const self = ctx.ring.self
@@ -24,7 +26,7 @@ export async function syncPass (rep: Replication, restore: DurableRestore, now: 
   const mine = new Map<string, FileRecord>()
   for await (const r of ctx.records.listRange(from, to, { signal })) mine.set(r.key, r)
   if (replicas.length === 0) {
-    await restore.run(from, to, mine, report, now, signal)
+    await restore.run(from, to, mine, report, now, signal, hooks)
     return report
   }
   const myDigest = digestOf(mine.values())
@@ -47,9 +49,12 @@ export async function syncPass (rep: Replication, restore: DurableRestore, now: 
       const m = mine.get(key)
       if (m !== undefined && compareVersions(m.version, t.version) >= 0) continue
       try {
+        hooks.copying?.()
         await pullFrom(ctx, t, node, signal)
         mine.set(key, t)
         report.pulled++
+        report.bytes += t.size
+        hooks.copied?.(t)
       } catch (err) {
         signal.throwIfAborted()
         report.errors++
@@ -64,7 +69,7 @@ export async function syncPass (rep: Replication, restore: DurableRestore, now: 
   }
   const known = new Map(mine)
   for (const there of theirs.values()) for (const [key, t] of there) known.set(key, t) // a failed pull is not for S3
-  await restore.run(from, to, known, report, now, signal)
+  await restore.run(from, to, known, report, now, signal, hooks)
   for (const node of replicas) {
     const there = theirs.get(node.id)
     if (there === undefined) continue
@@ -72,8 +77,11 @@ export async function syncPass (rep: Replication, restore: DurableRestore, now: 
       const t = there.get(key)
       if (t !== undefined && compareVersions(t.version, m.version) >= 0) continue
       try {
+        hooks.copying?.()
         await pushTo(ctx, m, node, signal)
         report.pushed++
+        report.bytes += m.size
+        hooks.copied?.(m)
       } catch (err) {
         signal.throwIfAborted()
         report.errors++
