@@ -251,9 +251,19 @@ export class FilesService implements Service {
     checkName(name)
     const signal = this.signal(options.signal)
     const key = sha256Hex(name)
-    const { nodes } = await placement(this.ctx, key, signal)
+    const looked = await placement(this.ctx, key, signal, this.ctx.k + 1)
+    const nodes = looked.nodes.slice(0, this.ctx.k)
     const states = await this.states(key, nodes, signal)
     let record = newestOf(states)
+    if (record === undefined && looked.nodes.length > nodes.length) {
+      // No placement node knows the name: ask the next node too, as a store hop admits a version on the first
+      // k + 1 (store.ts: admit). A put made while the ring routed around the owner lands there and stays there
+      // (sync pulls only from the owner's replicas, none with k = 1). E.g. V bans its predecessor H
+      // (src/trust/bans.ts): H, refused, drops V and routes V's keys to V's successor; once the ban ends V owns
+      // them again, and without this its range's files put meanwhile could not be read by anyone.
+      states.push(...await this.states(key, looked.nodes.slice(nodes.length), signal))
+      record = newestOf(states)
+    }
     let fromDurable = false
     if (record === undefined && this.durable !== undefined) {
       // No replica knows the name: every holder may be gone. The durable tier may still have it.
