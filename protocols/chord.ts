@@ -163,6 +163,7 @@ export interface ChordRequest {
   addrs: Uint8Array<ArrayBuffer>[]
   predecessor?: Peer
   successors: Peer[]
+  contact?: Peer
 }
 
 export namespace ChordRequest {
@@ -171,7 +172,8 @@ export namespace ChordRequest {
     FIND_SUCCESSOR = 'FIND_SUCCESSOR',
     GET_STATE = 'GET_STATE',
     NOTIFY = 'NOTIFY',
-    LEAVE = 'LEAVE'
+    LEAVE = 'LEAVE',
+    UNIFY = 'UNIFY'
   }
 
   enum __TypeValues {
@@ -179,7 +181,8 @@ export namespace ChordRequest {
     FIND_SUCCESSOR = 1,
     GET_STATE = 2,
     NOTIFY = 3,
-    LEAVE = 4
+    LEAVE = 4,
+    UNIFY = 5
   }
 
   export namespace Type {
@@ -224,6 +227,11 @@ export namespace ChordRequest {
             w.uint32(42)
             Peer.codec().encode(value, w)
           }
+        }
+
+        if (obj.contact != null) {
+          w.uint32(50)
+          Peer.codec().encode(obj.contact, w)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -273,6 +281,12 @@ export namespace ChordRequest {
               obj.successors.push(Peer.codec().decode(reader, reader.uint32(), {
                 limits: opts.limits?.successors$
               }))
+              break
+            }
+            case 6: {
+              obj.contact = Peer.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.contact
+              })
               break
             }
             default: {
@@ -349,6 +363,13 @@ export namespace ChordRequest {
 
               break
             }
+            case 6: {
+              yield * Peer.codec().stream(reader, reader.uint32(), `${prefix}.contact`, {
+                limits: opts.limits?.contact
+              })
+
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -411,6 +432,22 @@ export namespace ChordRequest {
     index: number
   }
 
+  export interface ChordRequestContactPeerIdFieldEvent {
+    field: '$.contact.peerId'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface ChordRequestContactAddrsFieldEvent {
+    field: '$.contact.addrs[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface ChordRequestContactCertFieldEvent {
+    field: '$.contact.cert'
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export function encode (obj: Partial<ChordRequest>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, ChordRequest.codec())
   }
@@ -419,7 +456,7 @@ export namespace ChordRequest {
     return decodeMessage(buf, ChordRequest.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ChordRequest>): Generator<ChordRequestTypeFieldEvent | ChordRequestKeyFieldEvent | ChordRequestAddrsFieldEvent | ChordRequestPredecessorPeerIdFieldEvent | ChordRequestPredecessorAddrsFieldEvent | ChordRequestPredecessorCertFieldEvent | ChordRequestSuccessorsPeerIdFieldEvent | ChordRequestSuccessorsAddrsFieldEvent | ChordRequestSuccessorsCertFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ChordRequest>): Generator<ChordRequestTypeFieldEvent | ChordRequestKeyFieldEvent | ChordRequestAddrsFieldEvent | ChordRequestPredecessorPeerIdFieldEvent | ChordRequestPredecessorAddrsFieldEvent | ChordRequestPredecessorCertFieldEvent | ChordRequestSuccessorsPeerIdFieldEvent | ChordRequestSuccessorsAddrsFieldEvent | ChordRequestSuccessorsCertFieldEvent | ChordRequestContactPeerIdFieldEvent | ChordRequestContactAddrsFieldEvent | ChordRequestContactCertFieldEvent> {
     return streamMessage(buf, ChordRequest.codec(), opts)
   }
 }

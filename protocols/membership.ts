@@ -885,6 +885,7 @@ export interface MembershipRequest {
   forwarded: boolean
   view?: MembershipView
   invite: Uint8Array<ArrayBuffer>
+  cert: Uint8Array<ArrayBuffer>
 }
 
 export namespace MembershipRequest {
@@ -958,6 +959,11 @@ export namespace MembershipRequest {
           w.bytes(obj.invite)
         }
 
+        if ((obj.cert != null && obj.cert.byteLength > 0)) {
+          w.uint32(66)
+          w.bytes(obj.cert)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -968,7 +974,8 @@ export namespace MembershipRequest {
           addrs: [],
           supernode: false,
           forwarded: false,
-          invite: uint8ArrayAlloc(0)
+          invite: uint8ArrayAlloc(0),
+          cert: uint8ArrayAlloc(0)
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -1009,6 +1016,10 @@ export namespace MembershipRequest {
             }
             case 7: {
               obj.invite = reader.bytes()
+              break
+            }
+            case 8: {
+              obj.cert = reader.bytes()
               break
             }
             default: {
@@ -1083,6 +1094,13 @@ export namespace MembershipRequest {
             case 7: {
               yield {
                 field: `${prefix}.invite`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 8: {
+              yield {
+                field: `${prefix}.cert`,
                 value: reader.bytes()
               }
               break
@@ -1229,6 +1247,11 @@ export namespace MembershipRequest {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface MembershipRequestCertFieldEvent {
+    field: '$.cert'
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export function encode (obj: Partial<MembershipRequest>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, MembershipRequest.codec())
   }
@@ -1237,7 +1260,7 @@ export namespace MembershipRequest {
     return decodeMessage(buf, MembershipRequest.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<MembershipRequest>): Generator<MembershipRequestTypeFieldEvent | MembershipRequestPeerIdFieldEvent | MembershipRequestAddrsFieldEvent | MembershipRequestSupernodeFieldEvent | MembershipRequestForwardedFieldEvent | MembershipRequestViewVersionFieldEvent | MembershipRequestViewEpochFieldEvent | MembershipRequestViewLeaderFieldEvent | MembershipRequestViewSettingsKFieldEvent | MembershipRequestViewSettingsRFieldEvent | MembershipRequestViewSettingsStabilizeIntervalMsFieldEvent | MembershipRequestViewSettingsFixFingersIntervalMsFieldEvent | MembershipRequestViewSettingsCheckPredecessorIntervalMsFieldEvent | MembershipRequestViewSettingsAdmissionFieldEvent | MembershipRequestViewSupernodesPeerIdFieldEvent | MembershipRequestViewSupernodesAddrsFieldEvent | MembershipRequestViewSupernodesCertFieldEvent | MembershipRequestViewMembersPeerIdFieldEvent | MembershipRequestViewMembersAddrsFieldEvent | MembershipRequestViewMembersCertFieldEvent | MembershipRequestViewUsedInvitesNonceFieldEvent | MembershipRequestViewUsedInvitesExpiresFieldEvent | MembershipRequestViewAuthorisedFieldEvent | MembershipRequestInviteFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<MembershipRequest>): Generator<MembershipRequestTypeFieldEvent | MembershipRequestPeerIdFieldEvent | MembershipRequestAddrsFieldEvent | MembershipRequestSupernodeFieldEvent | MembershipRequestForwardedFieldEvent | MembershipRequestViewVersionFieldEvent | MembershipRequestViewEpochFieldEvent | MembershipRequestViewLeaderFieldEvent | MembershipRequestViewSettingsKFieldEvent | MembershipRequestViewSettingsRFieldEvent | MembershipRequestViewSettingsStabilizeIntervalMsFieldEvent | MembershipRequestViewSettingsFixFingersIntervalMsFieldEvent | MembershipRequestViewSettingsCheckPredecessorIntervalMsFieldEvent | MembershipRequestViewSettingsAdmissionFieldEvent | MembershipRequestViewSupernodesPeerIdFieldEvent | MembershipRequestViewSupernodesAddrsFieldEvent | MembershipRequestViewSupernodesCertFieldEvent | MembershipRequestViewMembersPeerIdFieldEvent | MembershipRequestViewMembersAddrsFieldEvent | MembershipRequestViewMembersCertFieldEvent | MembershipRequestViewUsedInvitesNonceFieldEvent | MembershipRequestViewUsedInvitesExpiresFieldEvent | MembershipRequestViewAuthorisedFieldEvent | MembershipRequestInviteFieldEvent | MembershipRequestCertFieldEvent> {
     return streamMessage(buf, MembershipRequest.codec(), opts)
   }
 }

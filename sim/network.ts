@@ -6,7 +6,7 @@ import { UnreachableError } from '../src/errors.js'
 import type { ChordNode } from '../src/ring/node.js'
 import type { AbortOptions, FindResult, LeaveInfo, NodeRef, RemoteState, Transport } from '../src/ring/types.js'
 
-export type RpcKind = 'findSuccessor' | 'getState' | 'notify' | 'ping' | 'leave'
+export type RpcKind = 'findSuccessor' | 'getState' | 'notify' | 'ping' | 'leave' | 'unify'
 
 /** Messages and estimated bytes, per remote call kind (a request and its reply count as one message each). */
 export interface TrafficStats {
@@ -28,6 +28,8 @@ export const MESSAGE_OVERHEAD = 40
 export class SimNetwork implements Transport {
   private readonly nodes = new Map<string, ChordNode>()
   private readonly dead = new Set<string>()
+  /** While the network is split: the side of each address (addresses on no side reach everyone). */
+  private sides?: ReadonlyMap<string, number>
   private readonly idBytes: number
   private readonly refBytes: number
   stats: TrafficStats = emptyStats()
@@ -46,6 +48,36 @@ export class SimNetwork implements Transport {
   kill (address: string): void {
     if (!this.nodes.has(address)) throw new Error(`no node at ${address}`)
     this.dead.add(address)
+  }
+
+  /**
+   * Split the network: from now on a call from a node on one side to a node on another rejects, as to a dead
+   * node, until `heal`. Only calls made through `from(address)` know their sender (Simulation's nodes use it).
+   */
+  split (sides: ReadonlyMap<string, number>): void {
+    this.sides = sides
+  }
+
+  heal (): void {
+    this.sides = undefined
+  }
+
+  /** The network as the node at `from` reaches it: its calls across a split reject. */
+  from (from: string): Transport {
+    const cut = (to: NodeRef): boolean => {
+      const a = this.sides?.get(from)
+      const b = this.sides?.get(to.address)
+      return a !== undefined && b !== undefined && a !== b
+    }
+    // Plain functions, as above: no extra microtask per call.
+    return {
+      findSuccessor: (to, key, o) => cut(to) ? unreachable(to) : this.findSuccessor(to, key, o),
+      getState: (to, o) => cut(to) ? unreachable(to) : this.getState(to, o),
+      notify: (to, self, o) => cut(to) ? unreachable(to) : this.notify(to, self, o),
+      ping: (to, o) => cut(to) ? unreachable(to) : this.ping(to, o),
+      leave: (to, info, o) => cut(to) ? unreachable(to) : this.leave(to, info, o),
+      unify: (to, contact, o) => cut(to) ? unreachable(to) : this.unify(to, contact, o)
+    }
   }
 
   isLive (ref: NodeRef): boolean {
@@ -106,6 +138,14 @@ export class SimNetwork implements Transport {
     return Promise.resolve()
   }
 
+  unify (to: NodeRef, contact: NodeRef, _options?: AbortOptions): Promise<void> {
+    const target = this.reach(to, 'unify', this.refBytes)
+    if (target === undefined) return unreachable(to)
+    target.handleUnify(contact)
+    this.count('unify', 0)
+    return Promise.resolve()
+  }
+
   /** Count the request; return the target when it is live. */
   private reach (to: NodeRef, kind: RpcKind, requestBytes: number): ChordNode | undefined {
     const bytes = MESSAGE_OVERHEAD + requestBytes
@@ -138,6 +178,6 @@ function emptyStats (): TrafficStats {
     messages: 0,
     bytes: 0,
     failed: 0,
-    byKind: { findSuccessor: kind(), getState: kind(), notify: kind(), ping: kind(), leave: kind() }
+    byKind: { findSuccessor: kind(), getState: kind(), notify: kind(), ping: kind(), leave: kind(), unify: kind() }
   }
 }

@@ -117,7 +117,7 @@ export class Simulation {
     } else if (this.ids.has(id)) throw new RangeError(`id ${id} is taken`)
     this.ids.add(id)
     const self: NodeRef = { id, address: `sim-${this.members.length}` }
-    const node = new ChordNode({ space: this.space, self, r: this.r, transport: this.net })
+    const node = new ChordNode({ space: this.space, self, r: this.r, transport: this.net.from(self.address) })
     this.net.add(node)
     this.members.push(node)
     return node
@@ -143,6 +143,7 @@ export class Simulation {
         // a failed finger lookup is retried next round (the cursor does not move)
       }
       await node.checkPredecessor()
+      await node.probeDeparted()
     }
   }
 

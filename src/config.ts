@@ -12,7 +12,7 @@ import { parse as parseDotenv } from 'dotenv'
 import { InvalidInputError } from './errors.js'
 import { RingSettings } from '../protocols/membership.js'
 import type { ElectionConfig } from './election/chang-roberts.js'
-import type { PrivateKey } from '@libp2p/interface'
+import type { ConnectionGater, PrivateKey } from '@libp2p/interface'
 
 export type { RingSettings }
 
@@ -155,6 +155,12 @@ export interface PeerOptions {
    * src/trust/bans.ts: BAN_MS; tests shorten it).
    */
   banMs?: number
+  /**
+   * Connections to refuse besides those of banned peers (a libp2p connection gater; a dial or an inbound
+   * connection is refused when either gater says so). Tests cut a network in two with it (createTestnet's
+   * `partition`).
+   */
+  connectionGater?: ConnectionGater
   /** JOIN requests a supernode takes per remote IP address: a burst, then so many per second (default 64, 2). */
   joinRate?: { burst: number, perSecond: number }
   /** Most members a ring admits (supernode; default and largest 4 096, what a view may list). */

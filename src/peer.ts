@@ -30,7 +30,7 @@ import { ViewStores } from './membership/view.js'
 import { NodeMetrics } from './metrics/node-metrics.js'
 import { MetricsServer } from './metrics/server.js'
 import { observeNode } from './metrics/sources.js'
-import { createHost, type Host } from './net/host.js'
+import { createHost, eitherGater, type Host } from './net/host.js'
 import { loadOrCreateKey, newKey } from './net/identity.js'
 import { checkPortsFree, fromLibp2pListenError, listenError } from './net/listen.js'
 import { IdSpace, type NodeRef } from './ring/index.js'
@@ -143,8 +143,9 @@ export async function createPeer (options: PeerOptions = {}): Promise<Peer> {
     // Peers turned away for flooding (src/trust/bans.ts): the host's gater refuses their connections, the gate and
     // the index server report them.
     const bans = new Bans({ banMs: options.banMs, events })
+    const connectionGater = options.connectionGater === undefined ? bans.gater : eitherGater(bans.gater, options.connectionGater)
     const host = await services.start(await createHost({
-      privateKey, listen: options.listen, start: false, swarmKey: options.swarmKey, connectionGater: bans.gater, metrics: metrics.libp2p
+      privateKey, listen: options.listen, start: false, swarmKey: options.swarmKey, connectionGater, metrics: metrics.libp2p
     }))
     bans.attach(host)
     const views = await services.start(new ViewStores(supernode ? { dataDir, s3: options.s3 } : {}))

@@ -39,6 +39,14 @@ export interface Testnet {
    * from a running supernode, and so does a peer of an invite-only ring, unless `invite` is given.
    */
   add (options?: Partial<PeerOptions>): Promise<Peer>
+  /**
+   * Cut the network into `sides` (nodes listed on no side reach everyone): every connection between two sides
+   * is closed and no new one opens (each node's connection gater), until `heal`. Nodes added meanwhile are on
+   * no side.
+   */
+  partition (sides: ReadonlyArray<readonly Peer[]>): void
+  /** End the partition: connections between the sides may open again. */
+  heal (): void
   /** Stop one node: gracefully (leave) or as a crash. It is removed from `nodes`. */
   remove (peer: Peer, options?: { leave?: boolean }): Promise<void>
   /** Wait until every node's predecessor and successor list match the sorted-id ring. */
@@ -65,6 +73,25 @@ export async function createTestnet (options: TestnetOptions = {}): Promise<Test
     joinTimeoutMs: 10_000
   }
   const nodes: Peer[] = []
+  // The side of each node's PeerId while the network is split (`partition`).
+  let sides: Map<string, number> | undefined
+  const cut = (a: string, b: string): boolean => {
+    const x = sides?.get(a)
+    const y = sides?.get(b)
+    return x !== undefined && y !== undefined && x !== y
+  }
+  /** A node made with this options' gater refuses the other side's connections once `me.id` names it. */
+  const splittable = (): { me: { id: string }, gater: NonNullable<PeerOptions['connectionGater']> } => {
+    const me = { id: '' }
+    const deny = (peer: { toString: () => string }): boolean => cut(me.id, peer.toString())
+    return { me, gater: { denyDialPeer: deny, denyInboundEncryptedConnection: deny, denyOutboundEncryptedConnection: deny } }
+  }
+  const start = async (opts: PeerOptions): Promise<Peer> => {
+    const { me, gater } = splittable()
+    const peer = await createPeer({ connectionGater: gater, ...opts })
+    me.id = peer.peerId
+    return peer
+  }
   // Join through every live supernode (any of them forwards to the leader).
   const entry = (): string[] => nodes.filter(p => p.role === 'supernode').map(p => p.multiaddrs[0])
 
@@ -75,7 +102,7 @@ export async function createTestnet (options: TestnetOptions = {}): Promise<Test
       const needsInvite = extra.bootstrap === true || options.admission === 'invite'
       const minted = needsInvite && inviter !== undefined ? await inviter.invite({ supernode: extra.bootstrap === true }) : undefined
       const invite = extra.invite ?? minted?.token
-      const peer = await createPeer({ ...base, connect: entry(), ...extra, ...(invite !== undefined ? { invite } : {}) })
+      const peer = await start({ ...base, connect: entry(), ...extra, ...(invite !== undefined ? { invite } : {}) })
       nodes.push(peer)
       return peer
     },
@@ -84,6 +111,15 @@ export async function createTestnet (options: TestnetOptions = {}): Promise<Test
       if (i >= 0) nodes.splice(i, 1)
       await peer.stop(opts)
     },
+    partition: groups => {
+      sides = new Map(groups.flatMap((group, i) => group.map(p => [p.peerId, i] as const)))
+      for (const node of nodes) {
+        for (const connection of node.host.getConnections()) {
+          if (cut(node.peerId, connection.remotePeer.toString())) connection.abort(new Error('the network is partitioned'))
+        }
+      }
+    },
+    heal: () => { sides = undefined },
     ringCorrect: () => ringCorrect(nodes),
     waitForRing: async (opts = {}) => {
       await waitFor(() => ringCorrect(nodes), { timeoutMs: opts.timeoutMs ?? 30_000, what: 'the ring to converge' })
@@ -95,7 +131,7 @@ export async function createTestnet (options: TestnetOptions = {}): Promise<Test
   }
 
   try {
-    nodes.push(await createPeer({ ...base, bootstrap: true, admission: options.admission }))
+    nodes.push(await start({ ...base, bootstrap: true, admission: options.admission }))
     for (let i = 1; i < (options.supernodes ?? 1); i++) await testnet.add({ bootstrap: true })
     const concurrency = options.concurrency ?? 8
     let left = options.peers ?? 0

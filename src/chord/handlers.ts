@@ -4,15 +4,18 @@
 import { ChordRequest, type ChordResponse } from '../../protocols/chord.js'
 import { InvalidMessageError } from '../errors.js'
 import { decodeAddrs, type PeerDirectory } from './wire.js'
-import type { ChordNode } from '../ring/index.js'
+import type { ChordNode, NodeRef } from '../ring/index.js'
 import type { PeerId } from '@libp2p/interface'
 
 type Handler = (from: PeerId, req: ChordRequest, signal: AbortSignal) => Promise<ChordResponse> | ChordResponse
 
 const empty = (): ChordResponse => ({ found: false, nodes: [], successors: [] })
 
-/** The chord protocol's handlers over `node`, dispatched by request type. */
-export function chordHandlers (node: ChordNode, peers: PeerDirectory): Handler {
+/**
+ * The chord protocol's handlers over `node`, dispatched by request type. `onUnifyAsked` hears of every UNIFY this
+ * node takes (another node had found it dead, or merged with its ring).
+ */
+export function chordHandlers (node: ChordNode, peers: PeerDirectory, onUnifyAsked: (contact: NodeRef) => void = () => {}): Handler {
   const table: Record<ChordRequest.Type, Handler> = {
     [ChordRequest.Type.PING]: () => empty(),
 
@@ -37,6 +40,16 @@ export function chordHandlers (node: ChordNode, peers: PeerDirectory): Handler {
       decodeAddrs(req.addrs)
       const candidate = peers.learn(from)
       await node.handleNotify(candidate, { signal })
+      return empty()
+    },
+
+    [ChordRequest.Type.UNIFY]: (_from, req) => {
+      // Only members (with a certificate) can be contacts; the work runs in the background, one at a time.
+      if (req.contact === undefined) throw new InvalidMessageError('UNIFY without a contact')
+      const [contact] = peers.membersFromWire([req.contact])
+      if (contact === undefined) return empty()
+      onUnifyAsked(contact)
+      node.handleUnify(contact)
       return empty()
     },
 

@@ -68,6 +68,14 @@ export class ChordMessenger implements Transport {
     }, options)
   }
 
+  async unify (to: NodeRef, contact: NodeRef, options?: AbortOptions): Promise<void> {
+    if (this.isLocal(to)) {
+      this.local!.handleUnify(contact)
+      return
+    }
+    await this.call(to, { type: ChordRequest.Type.UNIFY, contact: this.peers.toWire(contact) }, options)
+  }
+
   private isLocal (to: NodeRef): boolean {
     return this.local !== undefined && to.id === this.local.self.id
   }

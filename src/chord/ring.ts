@@ -19,6 +19,15 @@ export interface RingEvents {
   'range:change': CustomEvent<{ from?: bigint, to: bigint }>
   /** A node stopped answering and was dropped from this node's routing state. */
   'node:dead': CustomEvent<DeadNodeDetail>
+  /** A node this node had found dead answers again: it was cut off (a partition, a hang) or it restarted. */
+  'node:returned': CustomEvent<{ node: NodeRef }>
+  /**
+   * Another node asked this one to unify with `contact` (UNIFY): it had found this node dead and hears from it
+   * again, or its ring merged with this node's. Either way this node may have been cut off.
+   */
+  'unify:asked': CustomEvent<{ contact: NodeRef }>
+  /** This node merged its successor list with another ring's, reached through `contact` (a healed partition). */
+  'ring:unified': CustomEvent<{ contact: NodeRef }>
 }
 
 /** The keys a node owns: the ring interval (from, to]; from = to means the whole ring (a node alone). */
@@ -44,6 +53,11 @@ export interface Ring {
   successorsFor (id: bigint, options?: LookupOptions): Promise<NodeRef[]>
   /** Resolves if `node` answers a chord PING (it serves the ring), rejects otherwise. */
   ping (node: NodeRef, options?: AbortOptions): Promise<void>
+  /**
+   * `node` may route on another ring (it was cut off, or a supernode came back): merge with its ring in the
+   * background if it does (ChordNode.unify). Cheap when it does not: one lookup.
+   */
+  unify (node: NodeRef): void
   /** How to reach `node` (the policy is PeerDirectory.dialTarget's). */
   dialTarget (node: NodeRef): DialTarget
 }

@@ -78,6 +78,8 @@ export class ChordService implements Ring, Service {
   private tasks: Task[] = []
   private readonly messenger: ChordMessenger
   private readonly deadReports = new Throttle(DEAD_REPORT_MS)
+  /** Ends the background work other nodes start here (unifications). */
+  private readonly shutdown = new AbortController()
 
   constructor (init: ChordServiceInit) {
     this.host = init.host
@@ -109,7 +111,16 @@ export class ChordService implements Ring, Service {
         this.log('%s found %s dead', where, node.address)
         this.reportDead(init.events, node, where)
         this.events.safeDispatchEvent<DeadNodeDetail>('node:dead', { detail: { node, where } })
-      }
+      },
+      onUnify: contact => {
+        this.log('unified with the ring of %s', contact.address)
+        this.events.safeDispatchEvent('ring:unified', { detail: { contact } })
+      },
+      onReturn: node => {
+        this.log('%s answers again', node.address)
+        this.events.safeDispatchEvent('node:returned', { detail: { node } })
+      },
+      signal: this.shutdown.signal
     })
     messenger.local = this.node
   }
@@ -133,7 +144,9 @@ export class ChordService implements Ring, Service {
 
   /** Serve the chord protocol, enter the ring (Zave: copy the successor list, then notify), start maintenance. */
   async start (): Promise<void> {
-    const handlers = chordHandlers(this.node, this.peers)
+    const handlers = chordHandlers(this.node, this.peers, contact => {
+      this.events.safeDispatchEvent('unify:asked', { detail: { contact } })
+    })
     await serveRpc<ChordRequest, ChordResponse>(this.host, {
       protocol: CHORD_PROTOCOL,
       request: ChordRequest,
@@ -173,12 +186,21 @@ export class ChordService implements Ring, Service {
         timeoutMs,
         log,
         run: async signal => this.node.checkPredecessor({ signal })
+      }),
+      // A node found dead that answers again was cut off: it may route on a ring of its own (ring/node.ts).
+      startTask({
+        name: 'probe_departed',
+        intervalMs: s.checkPredecessorIntervalMs,
+        timeoutMs,
+        log,
+        run: async signal => { await this.node.probeDeparted({ signal }) }
       })
     ]
   }
 
   /** Stop maintenance and serving; with `leave`, first tell the neighbours (graceful leave). */
   async stop (options: StopOptions = {}): Promise<void> {
+    this.shutdown.abort()
     await Promise.all(this.tasks.map(async task => task.stop()))
     this.tasks = []
     if (options.leave === true) {
@@ -227,6 +249,10 @@ export class ChordService implements Ring, Service {
 
   async ping (node: NodeRef, options?: AbortOptions): Promise<void> {
     await this.messenger.ping(node, options)
+  }
+
+  unify (node: NodeRef): void {
+    this.node.handleUnify(node)
   }
 
   dialTarget (node: NodeRef): DialTarget {

@@ -26,9 +26,15 @@ export function checkOwner (current: FileRecord | undefined, writer: string, tom
 
 /**
  * The same rule for a version arriving at a holder that holds `current`: a version that is not newer than
- * `current` replaces nothing, so only a newer one is checked.
+ * `current` replaces nothing, so only a newer one is checked. With `lastWriterWins` (the name's primary pulling
+ * from its replicas, or a replica taking a push from the primary) the newer version wins whoever wrote it: two
+ * members who wrote a name on the two sides of a partition each own it on their side, and once the partition
+ * heals the primary settles the name on the newest of the two, as reads already do.
  */
-export function checkReplace (current: FileRecord | undefined, next: FileRecord, isSupernode: IsSupernode): void {
+export function checkReplace (
+  current: FileRecord | undefined, next: FileRecord, isSupernode: IsSupernode, options: { lastWriterWins?: boolean } = {}
+): void {
   if (current === undefined || compareVersions(next.version, current.version) <= 0) return
+  if (options.lastWriterWins === true) return
   checkOwner(current, next.version.writer, next.tombstone, isSupernode)
 }

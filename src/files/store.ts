@@ -280,7 +280,7 @@ export async function serveStore (ctx: FilesContext, shutdown: AbortSignal): Pro
       }
       // The checks run while the chain opens (the next hop checks the header itself), so a hop's placement lookup
       // does not add to the put's latency; no byte of the body is read before they pass.
-      const admitted = admit(ctx, header, idle(signal))
+      const admitted = admit(ctx, header, connection.remotePeer.toString(), idle(signal))
       admitted.catch(() => {}) // thrown where the body is read
       const checkTrailer = async (digest: ContentDigest): Promise<Seal> => {
         // Sized to the bytes received: their chunk hashes, and what else a record carries.
@@ -329,23 +329,27 @@ export async function serveStore (ctx: FilesContext, shutdown: AbortSignal): Pro
 }
 
 /**
- * May this node take in a version with this header? Refused before the body is read (the caller resets the
- * stream): a time more than MAX_CLOCK_AHEAD_MS ahead of this node's clock; a key for which this node is not
- * among the first k + 1 nodes of the placement (k + 1: a leaving node hands its range to its successor, which
- * with k = 1 is the second); a newer version of a name whose live version here another member wrote (owners.ts).
+ * May this node take in a version with this header, sent by `from`? Refused before the body is read (the caller
+ * resets the stream): a time more than MAX_CLOCK_AHEAD_MS ahead of this node's clock; a key for which this node
+ * is not among the first k + 1 nodes of the placement (k + 1: a leaving node hands its range to its successor,
+ * which with k = 1 is the second); a newer version of a name whose live version here another member wrote
+ * (owners.ts), unless it comes from the key's primary, which settles a name two writers wrote (a healed
+ * partition) on the newest version.
  */
-async function admit (ctx: FilesContext, header: FileRecord, signal: AbortSignal): Promise<void> {
+async function admit (ctx: FilesContext, header: FileRecord, from: string, signal: AbortSignal): Promise<void> {
   if (tooFarAhead(header.version, ctx.now())) {
     throw new InvalidMessageError(`version time ${header.version.time} is more than ${MAX_CLOCK_AHEAD_MS} ms ahead of this node's clock`)
   }
   // The primary knows without a lookup: the key is in its own range.
+  let primary: string | undefined
   if (!ctx.ring.owns(BigInt('0x' + header.key))) {
     const { nodes } = await placement(ctx, header.key, signal, ctx.k + 1)
     if (!nodes.some(n => n.id === ctx.ring.self.id)) {
       throw new InvalidMessageError(`this node is not among the first ${ctx.k + 1} nodes of the placement of ${header.key}`)
     }
+    primary = nodes[0]?.address
   }
-  checkReplace(await ctx.records.get(header.key), header, ctx.isSupernode)
+  checkReplace(await ctx.records.get(header.key), header, ctx.isSupernode, { lastWriterWins: primary === from })
 }
 
 /** The frames of `frames` once `admitted` resolved; its refusal is thrown before the first frame is read. */

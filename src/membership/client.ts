@@ -46,6 +46,8 @@ export interface JoinOptions {
   supernode?: boolean
   /** An invite token's bytes (src/trust/invites.ts). */
   invite?: Uint8Array<ArrayBuffer>
+  /** This node's certificate while it is still valid: a member coming back needs no invite. */
+  cert?: Uint8Array<ArrayBuffer>
   /** Keep retrying unreachable supernodes until this long has passed (ms). */
   timeoutMs: number
   /** Called after each failed round, with the error. */
@@ -73,7 +75,7 @@ export class MembershipClient {
     to: Target, req: Partial<MembershipRequest> & Pick<MembershipRequest, 'type'>, signal?: AbortSignal
   ): Promise<MembershipResponse> {
     const full: MembershipRequest = {
-      peerId: new Uint8Array(0), addrs: [], supernode: false, forwarded: false, invite: new Uint8Array(0), ...req
+      peerId: new Uint8Array(0), addrs: [], supernode: false, forwarded: false, invite: new Uint8Array(0), cert: new Uint8Array(0), ...req
     }
     return await this.rpc.request(to, full, { signal })
   }
@@ -90,7 +92,8 @@ export class MembershipClient {
       peerId: this.host.peerId.toMultihash().bytes,
       addrs: this.ownAddrs(),
       supernode: options.supernode === true,
-      invite: options.invite ?? new Uint8Array(0)
+      invite: options.invite ?? new Uint8Array(0),
+      cert: options.cert ?? new Uint8Array(0)
     }
     let lastError: Error = new JoinFailedError('no supernode given')
     let answered = false
@@ -245,6 +248,8 @@ const RENEW_TIMEOUT_MS = 10_000
 const RENEW_RETRY_MS = 5_000
 /** The least time between two renewals that certificates naming unknown supernodes ask for. */
 const REFRESH_ROOTS_MS = 5_000
+/** How many times a membership check after a ring merge asks the supernodes before it gives up (a minute). */
+const RECHECK_ROUNDS = 12
 
 export interface PeerMembershipInit {
   ring: Ring
@@ -272,9 +277,11 @@ export class PeerMembership implements Service {
   /** Members being reported now: one report at a time per node. */
   private readonly reporting = new Set<string>()
   private lastRefresh = -Infinity
+  private rechecking = false
   /** A peer cut off tries to join again every few seconds: its failures are told once a minute. */
   private readonly rejoinFailures = new Throttle(60_000)
   private readonly onDead = (e: CustomEvent<{ node: NodeRef }>): void => { this.report(e.detail.node) }
+  private readonly onUnified = (): void => { this.recheck() }
 
   constructor (private readonly init: PeerMembershipInit) {
     this.log = init.log ?? logger('chord-peer:membership')
@@ -289,11 +296,17 @@ export class PeerMembership implements Service {
 
   async start (): Promise<void> {
     this.init.ring.events.addEventListener('node:dead', this.onDead)
+    this.init.ring.events.addEventListener('ring:unified', this.onUnified)
+    this.init.ring.events.addEventListener('node:returned', this.onUnified)
+    this.init.ring.events.addEventListener('unify:asked', this.onUnified)
     this.tasks.run('renewing this node\'s certificate', async signal => { await this.renewals(signal) })
   }
 
   async stop (options: StopOptions = {}): Promise<void> {
     this.init.ring.events.removeEventListener('node:dead', this.onDead)
+    this.init.ring.events.removeEventListener('ring:unified', this.onUnified)
+    this.init.ring.events.removeEventListener('node:returned', this.onUnified)
+    this.init.ring.events.removeEventListener('unify:asked', this.onUnified)
     await this.tasks.stop()
     if (options.leave === true) {
       const told = await this.init.client.leave(this.known, AbortSignal.timeout(LEAVE_NOTICE_MS))
@@ -315,6 +328,39 @@ export class PeerMembership implements Service {
     this.tasks.run('refreshing the trusted supernodes', async signal => {
       const renewal = await this.init.client.renew(this.known, AbortSignal.any([signal, AbortSignal.timeout(RENEW_TIMEOUT_MS)]))
       if (typeof renewal === 'object') this.take(renewal)
+    })
+  }
+
+  /**
+   * This node's ring merged with another, a node it had found dead answers again, or another node that had
+   * found this one dead asks it to unify (a partition healed): the leader may have taken this node out of the
+   * view as dead while it was cut off. Ask every known supernode, since one cut off on this node's side still
+   * holds the old view: when any says this node is no member, join again (its certificate, still valid, stands
+   * for an invite); when every one renews, this node is a member.
+   * Until every one renews, ask again every REFRESH_ROOTS_MS (a supernode still out of reach, a view on its way,
+   * a join the ring could not place while it was still merging), RECHECK_ROUNDS times at most. One check at a
+   * time.
+   */
+  private recheck (): void {
+    if (this.rechecking) return
+    this.rechecking = true
+    this.tasks.run('checking membership after a ring merge', async signal => {
+      try {
+        for (let round = 0; round < RECHECK_ROUNDS; round++) {
+          if (round > 0) await sleep(REFRESH_ROOTS_MS, signal)
+          const within = AbortSignal.any([signal, AbortSignal.timeout(RENEW_TIMEOUT_MS)])
+          const answers = await Promise.all(this.known.map(async n => await this.init.client.renew([n], within)))
+          if (answers.includes('removed')) {
+            await this.rejoin(signal) // and check again next round: a join the ring could not place yet fails
+            continue
+          }
+          const renewals = answers.filter(a => typeof a === 'object')
+          if (renewals.length > 0) this.take(renewals[renewals.length - 1])
+          if (renewals.length === answers.length) return
+        }
+      } finally {
+        this.rechecking = false
+      }
     })
   }
 
@@ -358,7 +404,8 @@ export class PeerMembership implements Service {
     this.log('the supernodes no longer count this node a member; joining again')
     const self = this.init.ring.self
     try {
-      this.take(await this.init.client.join(targets, { timeoutMs: RENEW_TIMEOUT_MS, signal }))
+      const cert = peers.cert(self.address)?.bytes
+      this.take(await this.init.client.join(targets, { timeoutMs: RENEW_TIMEOUT_MS, signal, ...(cert !== undefined ? { cert } : {}) }))
       this.log('admitted again')
       this.init.events?.emit({
         type: 'member.joined',

@@ -19,6 +19,9 @@
 //   GET_VIEW answers members only.
 // - It follows the election through its events: when this node starts acting as the leader of a new epoch it
 //   takes the view over, and a follower whose heartbeat ack shows an older view version is pushed the view.
+//   The view is also how two rings find each other after a partition: the supernodes of both sides stay in it,
+//   so a follower unifies its ring with each new leader it follows, and the leader with each supernode whose
+//   acks resume after a silence (src/ring/node.ts `unify`).
 // - Members found dead by this node's ring, or reported by a member (REPORT_DEAD), leave the view once this
 //   node's own PING fails too.
 import { logger } from '@libp2p/logger'
@@ -57,6 +60,8 @@ const CONFIRM_DEAD_MS = 1_000
 export const ENTER_DEADLINE_MS = 20_000
 /** JOINs a supernode takes from one IP address: a burst, then so many a second. */
 export const DEFAULT_JOIN_RATE = { burst: 64, perSecond: 2 }
+/** A supernode silent this long before its heartbeat ack was cut off: the leader checks that they share a ring. */
+const SILENCE_MS = 3_000
 /** A refused joiner is told of in the node's events at most this often per reason (a joiner may keep trying). */
 export const REFUSED_REPORT_MS = 60_000
 
@@ -119,6 +124,8 @@ export class MembershipServer implements Service {
   private readonly now: () => number
   private renewTimer?: NodeJS.Timeout
   private readonly refusals: Throttle
+  /** When each supernode last acknowledged this leader's heartbeat. */
+  private readonly lastAck = new Map<string, number>()
 
   private readonly onActing = (e: CustomEvent<{ acting: boolean, epoch: number }>): void => {
     if (!e.detail.acting || e.detail.epoch === this.ledEpoch) return
@@ -127,7 +134,19 @@ export class MembershipServer implements Service {
   }
 
   private readonly onAck = (e: CustomEvent<{ from: NodeRef, viewVersion: number }>): void => {
-    if (this.init.election.acting() && e.detail.viewVersion < this.view.version) void this.push(this.view, [e.detail.from])
+    const { from, viewVersion } = e.detail
+    if (this.init.election.acting() && viewVersion < this.view.version) void this.push(this.view, [from])
+    // A supernode heard from again after a silence was cut off (a partition): its ring may be another one.
+    const now = Date.now()
+    const last = this.lastAck.get(from.address)
+    this.lastAck.set(from.address, now)
+    if (last === undefined || now - last > SILENCE_MS) this.init.ring.unify(from)
+  }
+
+  /** A new leader to follow (after an election, or a partition that healed): make sure we share its ring. */
+  private readonly onLeader = (e: CustomEvent<{ leader?: NodeRef }>): void => {
+    const leader = e.detail.leader
+    if (leader !== undefined && leader.address !== this.init.ring.self.address) this.init.ring.unify(leader)
   }
 
   private readonly onDead = (e: CustomEvent<{ node: NodeRef }>): void => { this.reportDead(e.detail.node) }
@@ -145,6 +164,7 @@ export class MembershipServer implements Service {
     // Subscribed before the election starts, so no change of leadership is missed.
     init.election.events.addEventListener('acting:change', this.onActing)
     init.election.events.addEventListener('ack', this.onAck)
+    init.election.events.addEventListener('leader:change', this.onLeader)
   }
 
   get current (): View {
@@ -184,6 +204,7 @@ export class MembershipServer implements Service {
     clearTimeout(this.renewTimer)
     this.init.election.events.removeEventListener('acting:change', this.onActing)
     this.init.election.events.removeEventListener('ack', this.onAck)
+    this.init.election.events.removeEventListener('leader:change', this.onLeader)
     this.init.ring.events.removeEventListener('node:dead', this.onDead)
     await this.tasks.stop()
     this.client.close()
@@ -383,7 +404,8 @@ export class MembershipServer implements Service {
           addrs: [],
           supernode: false,
           forwarded: true,
-          invite: new Uint8Array(0)
+          invite: new Uint8Array(0),
+          cert: new Uint8Array(0)
         }
         const res = await this.client.forward(leader, leave, signal).catch(() => undefined)
         if (res?.status === Status.OK) return
@@ -395,14 +417,23 @@ export class MembershipServer implements Service {
   // ---- the leader's changes ---------------------------------------------------------------------------------------
 
   /**
+   * Is `joiner` coming back rather than new? A member (a restart) is admitted again as what it was; a supernode
+   * the operator authorised once comes back as one (a crash, a restart) even after it left the view; a peer
+   * still holding a valid certificate of this ring was a member until lately (taken out of the view as dead
+   * while a partition cut it off), so it needs no invite either.
+   */
+  private again (joiner: NodeRef, req: MembershipRequest): boolean {
+    if (req.supernode) return this.view.authorised.includes(joiner.address)
+    if (this.isMember(joiner.address)) return true
+    return req.cert.byteLength > 0 && this.init.ring.peers.learnCert(req.cert, joiner.address)?.role === Role.PEER
+  }
+
+  /**
    * Why `joiner` may not join as it asks (an invite it needs and lacks, a bad or used invite, a full ring), or
    * the nonce of the invite it used (undefined: none needed).
    */
   private admissible (joiner: NodeRef, req: MembershipRequest): Reply | { nonce?: string, expires?: number } {
-    // A member coming back (a restart) is admitted again as what it was; a supernode the operator authorised
-    // once comes back as one (a crash, a restart) even after it left the view.
-    const again = req.supernode ? this.view.authorised.includes(joiner.address) : this.isMember(joiner.address)
-    if (again) return {}
+    if (this.again(joiner, req)) return {}
     const needsInvite = req.supernode || this.view.settings.admission === RingSettings.Admission.INVITE
     const cap = Math.min(this.init.maxMembers ?? MAX_MEMBERS, MAX_MEMBERS)
     if (this.view.members.length >= cap) return this.refuse(Status.FULL, `the ring has ${cap} members, as many as it admits`)
@@ -426,7 +457,7 @@ export class MembershipServer implements Service {
     const supernode = req.supernode
     return await this.serialised(async () => {
       if (!this.init.election.acting()) return retryLater('the leader lost its majority')
-      const again = supernode ? this.view.authorised.includes(joiner.address) : this.isMember(joiner.address)
+      const again = this.again(joiner, req)
       const checked = this.admissible(joiner, req)
       if ('status' in checked) {
         this.reportRefused(joiner, checked)

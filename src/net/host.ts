@@ -74,3 +74,17 @@ export async function createHost (init: HostInit): Promise<Host> {
     services: { identify: identify(), ping: ping() }
   })
 }
+
+/**
+ * A gater that refuses a dial or a connection when either `a` or `b` does (the peer-level checks: dials, and
+ * connections once the noise handshake has named the remote peer).
+ */
+export function eitherGater (a: ConnectionGater, b: ConnectionGater): ConnectionGater {
+  return {
+    denyDialPeer: async peer => (await a.denyDialPeer?.(peer)) === true || (await b.denyDialPeer?.(peer)) === true,
+    denyInboundEncryptedConnection: async (peer, conn) =>
+      (await a.denyInboundEncryptedConnection?.(peer, conn)) === true || (await b.denyInboundEncryptedConnection?.(peer, conn)) === true,
+    denyOutboundEncryptedConnection: async (peer, conn) =>
+      (await a.denyOutboundEncryptedConnection?.(peer, conn)) === true || (await b.denyOutboundEncryptedConnection?.(peer, conn)) === true
+  }
+}

@@ -11,6 +11,13 @@
 // - a failed successor is dropped and the next entry of the list takes over in the same stabilize round;
 // - stabilize keeps walking back through live predecessors between us and our successor (up to r steps), so
 //   nodes that joined one gap together are linked in one round rather than one per round.
+//
+// One addition the papers lack: ring unification (Shafaat, Ghodsi and Haridi, "Dealing with network partitions
+// in structured overlay networks", 2009, simplified). On each side of a partition stabilize closes a ring of its
+// own, and nothing in Chord merges two rings again (Zave: "at most one ring" is an invariant the protocol cannot
+// restore). A node keeps probing the nodes it found dead; one that answers was cut off, not dead, and the node
+// unifies with it (`unify`): it merges the successors the other ring gives for its id into its own list, and
+// passes the merge on around both rings.
 import { ChordState } from './chord-state.js'
 import { checkRing, type RingCheck, type WalkedNode } from './invariants.js'
 import { lookup, type LookupEvent, type LookupOptions } from './lookup.js'
@@ -25,6 +32,11 @@ export type RingChange =
   /** Any change of the successor list (the replica set of this node's range). */
   | { type: 'successors:change', current: readonly NodeRef[] }
 
+/** Most nodes found dead that a node keeps probing, in case they were only cut off (a partition, a hang). */
+export const MAX_DEPARTED = 32
+/** Failed probes after which a departed node is forgotten (about 30 min for a lone one probed every 2 s). */
+export const DEPARTED_PROBES = 900
+
 export interface ChordNodeInit {
   space: IdSpace
   self: NodeRef
@@ -35,6 +47,12 @@ export interface ChordNodeInit {
   onChange?: (change: RingChange) => void
   /** Told of every node found dead, with where it was found. */
   onDeadNode?: (node: NodeRef, where: string) => void
+  /** Told of every unification that changed the successor list, with the contact on the other ring. */
+  onUnify?: (contact: NodeRef) => void
+  /** Told of every node found dead that answered a probe again (it was cut off, or it restarted). */
+  onReturn?: (node: NodeRef) => void
+  /** Ends the background work others start here (unifications passed on by UNIFY). */
+  signal?: AbortSignal
 }
 
 export class ChordNode {
@@ -44,6 +62,14 @@ export class ChordNode {
   private readonly transport: Transport
   private readonly onChange: (change: RingChange) => void
   private readonly onDeadNodeHook: (node: NodeRef, where: string) => void
+  private readonly onUnify: (contact: NodeRef) => void
+  private readonly onReturn: (node: NodeRef) => void
+  private readonly signal?: AbortSignal
+  /** Nodes found dead, probed longest ago first, with their failed probes since. */
+  private readonly departed = new Map<bigint, { node: NodeRef, misses: number }>()
+  /** The unification running in the background, and the contact the next one uses (the latest passed on). */
+  private unifying?: Promise<void>
+  private nextContact?: NodeRef
 
   constructor (init: ChordNodeInit) {
     this.space = init.space
@@ -52,6 +78,9 @@ export class ChordNode {
     this.state = new ChordState(init.space, init.self, init.r)
     this.onChange = init.onChange ?? (() => {})
     this.onDeadNodeHook = init.onDeadNode ?? (() => {})
+    this.onUnify = init.onUnify ?? (() => {})
+    this.onReturn = init.onReturn ?? (() => {})
+    this.signal = init.signal
   }
 
   // ---- inbound: answers from local state -------------------------------------------------------------------
@@ -84,6 +113,26 @@ export class ChordNode {
       if (wasPred && info.predecessor !== undefined && info.predecessor.id !== this.self.id) this.state.predecessor = info.predecessor
       if (wasSucc) this.state.setSuccessors(info.successors.filter(n => n.id !== leaver.id))
     })
+  }
+
+  /**
+   * A node passed a unification on (UNIFY), or this node's own services learnt of a node that may route on
+   * another ring: unify with `contact` in the background. One runs at a time; the latest contact offered while
+   * one runs is used next, the others are dropped (a flood of UNIFY costs one lookup at a time).
+   */
+  handleUnify (contact: NodeRef): void {
+    if (contact.id === this.self.id || this.signal?.aborted === true) return
+    if (this.unifying !== undefined) {
+      this.nextContact = contact
+      return
+    }
+    const run = async (next: NodeRef | undefined): Promise<void> => {
+      for (; next !== undefined && this.signal?.aborted !== true; next = this.nextContact) {
+        this.nextContact = undefined
+        await this.unify(next, { signal: this.signal }).catch(() => {})
+      }
+    }
+    this.unifying = run(contact).finally(() => { this.unifying = undefined })
   }
 
   // ---- outbound steps ------------------------------------------------------------------------------------
@@ -153,6 +202,65 @@ export class ChordNode {
   }
 
   /**
+   * Probe the departed node probed longest ago (one PING). One that answers was cut off rather than dead (a
+   * partition, a hung process): it leaves the list, it is asked to unify with this node (UNIFY), and this node
+   * unifies with it, since by now either may route on a ring of its own. A node that keeps failing is forgotten
+   * after DEPARTED_PROBES probes. Returns whether a unification changed this node's successor list.
+   */
+  async probeDeparted (options?: AbortOptions): Promise<boolean> {
+    const first = this.departed.values().next()
+    if (first.done === true) return false
+    const entry = first.value
+    this.departed.delete(entry.node.id)
+    if (!(await this.isLive(entry.node, options))) {
+      if (++entry.misses < DEPARTED_PROBES && !this.departed.has(entry.node.id)) this.departed.set(entry.node.id, entry)
+      return false
+    }
+    this.onReturn(entry.node)
+    // It may not know it was cut off (the cut may have been ours, or short): ask it to unify with us too.
+    await this.transport.unify(entry.node, this.self, options).catch(() => { options?.signal?.throwIfAborted() })
+    return await this.unify(entry.node, options)
+  }
+
+  /** How many departed nodes this node is probing. */
+  get departedCount (): number {
+    return this.departed.size
+  }
+
+  /**
+   * Ring unification with `contact`, a live node that may route on another ring: look up this node's id through
+   * `contact` (the owner of our id over there is our successor on that ring), take the closest r of those nodes
+   * and our own list as the successor list, and notify the new successor. Then pass the merge on: our former
+   * successor unifies with `contact`, and the new successor, when it came from the other ring, with us. A node
+   * whose list does not change passes nothing on, so the wave runs once round each ring and stops; stabilize
+   * then links the predecessors. Returns whether this node's successor list changed.
+   */
+  async unify (contact: NodeRef, options?: LookupOptions): Promise<boolean> {
+    if (contact.id === this.self.id) return false
+    let theirs: readonly NodeRef[]
+    try {
+      theirs = (await this.findOwnerVia(contact, this.self.id, options)).nodes
+    } catch {
+      options?.signal?.throwIfAborted()
+      return false // the contact went away again: a later probe or stabilize round tries again
+    }
+    const before = this.state.successors
+    const merged = this.closestAfterSelf([...before, contact, ...theirs])
+    if (merged.length === before.length && merged.every((n, i) => n.id === before[i].id)) return false
+    const known = new Set(before.map(n => n.id))
+    const formerSuccessor = this.state.successor
+    this.mutate(() => this.state.setSuccessors(merged))
+    const successor = this.state.successor
+    this.onUnify(contact)
+    await this.transport.notify(successor, this.self, options).catch(() => { options?.signal?.throwIfAborted() })
+    const passOn: Array<[NodeRef, NodeRef]> = []
+    if (formerSuccessor.id !== this.self.id && formerSuccessor.id !== successor.id) passOn.push([formerSuccessor, contact])
+    if (!known.has(successor.id)) passOn.push([successor, this.self])
+    await Promise.all(passOn.map(async ([to, c]) => this.transport.unify(to, c, options).catch(() => {})))
+    return true
+  }
+
+  /**
    * Everything a joiner with id `id` needs to enter the ring: its successor and the list after it. The lookup's
    * answer may still lead with a node that has crashed; the joiner's successor is then the next live one.
    */
@@ -218,6 +326,23 @@ export class ChordNode {
     throw new LookupFailedError('lookup ended without a result')
   }
 
+  /** The owner of `key` and the nodes after it, looked up through `via` rather than our own state. */
+  private async findOwnerVia (via: NodeRef, key: bigint, options?: LookupOptions): Promise<{ nodes: readonly NodeRef[] }> {
+    for await (const event of this.lookupVia(via, key, options)) {
+      if (event.type === 'found') return { nodes: event.nodes }
+      if (event.type === 'failed') throw new LookupFailedError(`lookup through ${via.address} failed: ${event.reason}`)
+    }
+    throw new LookupFailedError('lookup ended without a result')
+  }
+
+  /** `nodes` without this node and duplicates, nearest after this node first, the first r of them. */
+  private closestAfterSelf (nodes: readonly NodeRef[]): NodeRef[] {
+    const byId = new Map<bigint, NodeRef>()
+    for (const n of nodes) if (n.id !== this.self.id) byId.set(n.id, n)
+    const d = (n: NodeRef): bigint => this.space.distance(this.self.id, n.id)
+    return [...byId.values()].sort((a, b) => (d(a) < d(b) ? -1 : d(a) > d(b) ? 1 : 0)).slice(0, this.state.r)
+  }
+
   /**
    * Walk the ring along successor pointers from here (at most `limit` nodes) and check its invariants. Nodes
    * mentioned but not walked are pinged to tell crashed nodes from unreachable live ones.
@@ -267,9 +392,14 @@ export class ChordNode {
     }
   }
 
-  /** Drop a node found dead from all local state. */
+  /** Drop a node found dead from all local state; it joins the departed nodes this node keeps probing. */
   markDead (node: NodeRef, where: string): void {
     this.mutate(() => this.state.remove(node.id))
+    if (node.id !== this.self.id) {
+      this.departed.delete(node.id)
+      this.departed.set(node.id, { node, misses: 0 })
+      if (this.departed.size > MAX_DEPARTED) this.departed.delete(this.departed.keys().next().value as bigint)
+    }
     this.onDeadNodeHook(node, where)
   }
 

@@ -38,6 +38,8 @@ export interface Transport {
   notify (to: NodeRef, self: NodeRef, options?: AbortOptions): Promise<void>
   ping (to: NodeRef, options?: AbortOptions): Promise<void>
   leave (to: NodeRef, info: LeaveInfo, options?: AbortOptions): Promise<void>
+  /** Pass a ring unification on: `to` should unify with `contact`, a node that may route on another ring. */
+  unify (to: NodeRef, contact: NodeRef, options?: AbortOptions): Promise<void>
 }
 
 export function sameNode (a: NodeRef | undefined, b: NodeRef | undefined): boolean {

@@ -196,6 +196,7 @@ describe('supernodes: election and leader-coordinated membership', function () {
         supernode: false,
         forwarded: false,
         invite: new Uint8Array(0),
+        cert: new Uint8Array(0),
         ...req
       }, { request: MembershipRequest, response: MembershipResponse }, MEMBERSHIP_LIMITS)
     const version = follower.membership!.current.version
@@ -217,6 +218,7 @@ describe('supernodes: election and leader-coordinated membership', function () {
       supernode: false,
       forwarded: false,
       invite: new Uint8Array(0),
+      cert: new Uint8Array(0),
       view: viewToWire(leader.chord.peers, { ...leader.membership!.current, version: 1 })
     }, { request: MembershipRequest, response: MembershipResponse }, MEMBERSHIP_LIMITS)
     assert.equal(stale.status, MembershipResponse.Status.STALE_VIEW)
@@ -236,6 +238,7 @@ describe('supernodes: election and leader-coordinated membership', function () {
         supernode: false,
         forwarded: false,
         invite: new Uint8Array(0),
+        cert: new Uint8Array(0),
         ...req
       }, { request: MembershipRequest, response: MembershipResponse }, MEMBERSHIP_LIMITS)
     const inEveryView = (address: string): boolean =>

@@ -209,7 +209,8 @@ describe('ring/node ChordNode', () => {
         getState: async () => ({ successors: [] }),
         notify: async () => {},
         ping: async () => {},
-        leave: async () => {}
+        leave: async () => {},
+        unify: async () => {}
       }
       const evs = await events(lookup(space, transport, 105n, { found: false, nodes: [b, a] }))
       assert.deepEqual(trace(evs), ['hop 100', 'hop-failed 100', 'hop 90', 'found 120'])

@@ -44,6 +44,7 @@ async function ask (from: Host, to: Peer, req: Partial<MembershipRequest>): Prom
     supernode: false,
     forwarded: false,
     invite: new Uint8Array(0),
+    cert: new Uint8Array(0),
     ...req
   }, { request: MembershipRequest, response: MembershipResponse }, MEMBERSHIP_LIMITS)
 }

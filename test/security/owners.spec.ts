@@ -1,7 +1,8 @@
 // Owners (protocols/README.md §10.3): a name belongs to the writer of its live version. Another member can
 // neither overwrite nor delete it: not through its own node's HTTP API (403 ERR_NOT_OWNER, naming the owner),
 // not through the CLI (the daemon's message, exit 1), and not with crafted store streams from its own libp2p
-// host, which every holder resets. The owner can, a supernode may delete (moderation) but not overwrite, and
+// host, which every holder resets (the name's primary excepted: it settles two writers on the newest version).
+// The owner can, a supernode may delete (moderation) but not overwrite, and
 // after a delete anyone may write the name again. On the code before owners, any member's put or delete simply
 // made a newer version: every refusal here then succeeded (201, 200, exit 0, OK).
 import assert from 'node:assert/strict'
@@ -19,7 +20,7 @@ import { storeBytes, storeFrom, version } from '../utils/store-wire.js'
 import type { ErrorJson } from '../../src/api/types.js'
 import type { Peer } from '../../src/peer.js'
 import type { PrivateKey } from '@libp2p/interface'
-import { holdersOf as placed } from '../utils/placement.js'
+import { holdersOf as placed, nameWhere as placedWhere } from '../utils/placement.js'
 import { settingsOf, stillWorks } from '../utils/still-works.js'
 import { apiFetch } from '../utils/api.js'
 
@@ -38,6 +39,7 @@ describe('security: owners', function () {
   let dir: string
 
   const holdersOf = (name: string): Peer[] => placed(net, name, K)
+  const nameWhere = (prefix: string, fits: (holders: Peer[]) => boolean): string => placedWhere(net, K, prefix, fits)
 
   /** An HTTP request to `node`'s API for file `name`. */
   async function http (node: Peer, method: 'PUT' | 'DELETE', name: string, body?: string): Promise<{ status: number, json: ErrorJson }> {
@@ -98,23 +100,41 @@ describe('security: owners', function () {
   })
 
   it('another member\'s crafted store streams (a newer version, a tombstone, signed by itself) are reset by every holder', async () => {
-    const { record: put } = await owner.files.put('raw.txt', (async function * () { yield Buffer.from('the owner\'s') })())
+    // The member is not the name's primary: the primary's own pushes settle a name two writers wrote (below).
+    const name = nameWhere('raw', holders => holders[0] !== member)
+    const { record: put } = await owner.files.put(name, (async function * () { yield Buffer.from('the owner\'s') })())
     const content = Buffer.from('the member\'s')
-    const over = await signRecord(memberKey, version('raw.txt', content, member.peerId))
-    const gone = await signRecord(memberKey, version('raw.txt', new Uint8Array(0), member.peerId, { tombstone: true }))
-    for (const holder of holdersOf('raw.txt').filter(p => p !== member)) {
+    const over = await signRecord(memberKey, version(name, content, member.peerId))
+    const gone = await signRecord(memberKey, version(name, new Uint8Array(0), member.peerId, { tombstone: true }))
+    for (const holder of holdersOf(name).filter(p => p !== member)) {
       assert.equal(await storeFrom(member, holder, storeBytes(over, content)), 'reset')
       assert.equal(await storeFrom(member, holder, storeBytes(gone, new Uint8Array(0))), 'reset')
       assert.deepEqual((await holder.files.ctx.records.get(put.key))?.version, put.version)
     }
-    await everyNodeReads('raw.txt', 'the owner\'s')
+    await everyNodeReads(name, 'the owner\'s')
     // The control: the same kind of stream from the owner, signed by the owner, is stored.
     const mine = Buffer.from('the owner\'s, again')
-    const again = await signRecord(ownerKey, version('raw.txt', mine, owner.peerId))
-    const holder = holdersOf('raw.txt').find(p => p !== owner && p !== member)!
+    const again = await signRecord(ownerKey, version(name, mine, owner.peerId))
+    const holder = holdersOf(name).find(p => p !== owner && p !== member)!
     const res = await storeFrom(owner, holder, storeBytes(again, mine))
     assert.ok(typeof res === 'object', String(res))
     assert.equal(res.status, StoreResult.Status.OK, res.error)
+    await stillWorks(net, founded)
+  })
+
+  it('the name\'s primary settles two writers on the newest version: a replica takes its push of another writer\'s newer one', async () => {
+    // How a partition's two writers of one name converge (last writer wins), and the limit it sets: the primary
+    // of a name can replace it. From any other member the same stream is reset (the test above).
+    const name = nameWhere('settled', holders => holders[0] === member)
+    const { record: put } = await owner.files.put(name, (async function * () { yield Buffer.from('the owner\'s') })())
+    const content = Buffer.from('the primary\'s, newer')
+    const newer = await signRecord(memberKey, version(name, content, member.peerId))
+    const replica = holdersOf(name).slice(1).find(p => p !== owner)!
+    assert.equal((await replica.files.ctx.records.get(put.key))?.version.writer, owner.peerId)
+    const res = await storeFrom(member, replica, storeBytes(newer, content))
+    assert.ok(typeof res === 'object', String(res))
+    assert.equal(res.status, StoreResult.Status.OK, res.error)
+    assert.equal((await replica.files.ctx.records.get(put.key))?.version.writer, member.peerId)
     await stillWorks(net, founded)
   })
 

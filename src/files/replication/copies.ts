@@ -1,7 +1,8 @@
 // Moving one version between two holders, for the replication passes: push this node's copy to a replica, or
 // pull a replica's copy here. Both check every byte against the record's hashes on the way. A push sends the
 // record as it is, with its writer's signature, and the replica checks it as any store hop does; a pull takes a
-// version only when its signature verifies, its time is not too far ahead, and it may replace ours (owners.ts).
+// version only when its signature verifies and its time is not too far ahead. Between two writers of one name
+// (the two sides of a partition) the newest version wins, as the primary settles it (owners.ts).
 import { NoSpaceError, UnreachableError } from '../../errors.js'
 import { joined } from '../chunks.js'
 import { fetchChunks, verifiedLocalChunks } from '../fetch.js'
@@ -53,10 +54,14 @@ export async function pushTo (ctx: FilesContext, record: FileRecord, node: NodeR
     new UnreachableError(`${node.address} did not store ${record.name}`)
 }
 
-/** Fetch `record`'s bytes from `node` (unless this node has the blob) and commit it here. */
+/**
+ * Fetch `record`'s bytes from `node` (unless this node has the blob) and commit it here. Only the primary of the
+ * record's key pulls (the sync pass), and it settles a name two writers wrote on the newest version
+ * (owners.ts `checkReplace`, last writer wins).
+ */
 export async function pullFrom (ctx: FilesContext, record: FileRecord, node: NodeRef, signal: AbortSignal): Promise<void> {
   checkVersion(record, ctx.now()) // before a byte moves
-  checkReplace(await ctx.records.get(record.key), record, ctx.isSupernode)
+  checkReplace(await ctx.records.get(record.key), record, ctx.isSupernode, { lastWriterWins: true })
   // Pinned from the look before the fetch to the commit: a blob found here (an old orphan) is not collected
   // in between (src/files/blob-gc.ts).
   const unpin = record.tombstone ? undefined : await ctx.blobs.pin?.(record.hash)

@@ -1,14 +1,15 @@
 // Replica maintenance as a service: it runs the passes of this directory one at a time, never overlapping.
 // A pass starts when the ring around this node changes (its range, its successor list), and on a jittered
 // timer, which is the anti-entropy catching anything an event missed. Each pass syncs the range with its
-// replicas (sync.ts, which also restores from the durable tier: restore.ts); every `surplusMs` a pass also
-// drops the copies this node no longer needs (surplus.ts). A graceful leave first hands the range to the
+// replicas (sync.ts, which also restores from the durable tier: restore.ts); every `surplusMs`, and 5 s after
+// the ring changed, a pass also drops the copies this node no longer needs and hands its primary any copy the
+// placement lacks (surplus.ts). A graceful leave first hands the range to the
 // successor (handoff.ts). Time comes from `now`, so the passes are testable with a clock of their own.
 import { durationText, errorText, sizeText } from '../../events.js'
 import { TaskSet, type Service, type StopOptions } from '../../lifecycle.js'
 import { handOff } from './handoff.js'
 import { DurableRestore } from './restore.js'
-import { dropSurplus } from './surplus.js'
+import { dropSurplus, type SurplusReport } from './surplus.js'
 import { syncPass } from './sync.js'
 import type { Replication, SyncReport } from './copies.js'
 import type { FilesContext } from '../context.js'
@@ -16,6 +17,8 @@ import type { FilesContext } from '../context.js'
 /** Mean interval of the anti-entropy pass when nothing in the ring changes. */
 export const DEFAULT_REPLICATION_INTERVAL_MS = 10_000
 export const DEFAULT_SURPLUS_MS = 60_000
+/** After a ring change the surplus pass (which hands copies outside every placement to their primary) runs this soon. */
+export const SURPLUS_AFTER_CHANGE_MS = 5_000
 /** The longest a graceful leave spends handing its range over. */
 export const HAND_OFF_MS = 30_000
 
@@ -41,6 +44,8 @@ export class Replicator implements Service {
   /** When dropSurplus last ran; ring events counted, so a drop can see the ring moved under it. */
   private surplusAt: number
   private ringChanges = 0
+  /** The ring changes counted when dropSurplus last ran. */
+  private surplusChanges = 0
   /** Why the next pass runs (the kicks since the last one began), for the repair it may turn into. */
   private readonly reasons = new Set<string>()
   private readonly onRingChange = (e: Event): void => {
@@ -111,8 +116,8 @@ export class Replicator implements Service {
     return await syncPass(this.init, this.restore, this.init.now(), signal)
   }
 
-  /** Drop the copies this node no longer needs, now; the number dropped. */
-  async dropSurplus (signal: AbortSignal = this.tasks.signal): Promise<number> {
+  /** Drop the copies this node no longer needs (handing to its primary any it lacks), now. */
+  async dropSurplus (signal: AbortSignal = this.tasks.signal): Promise<SurplusReport> {
     const changes = this.ringChanges
     return await dropSurplus(this.init, () => this.ringChanges !== changes, signal)
   }
@@ -158,10 +163,15 @@ export class Replicator implements Service {
     this.totals.full += r.full
     if (r.restored > 0) this.dirty = true // push the restored records to the replicas
     const now = this.init.now()
-    if (now - this.surplusAt >= (this.init.surplusMs ?? DEFAULT_SURPLUS_MS)) {
+    // Every surplusMs, and soon after the ring changed (a merge may leave copies outside every placement).
+    const gap = this.ringChanges !== this.surplusChanges ? SURPLUS_AFTER_CHANGE_MS : (this.init.surplusMs ?? DEFAULT_SURPLUS_MS)
+    const due = this.surplusAt + gap
+    if (now >= due) {
       this.surplusAt = now
-      const n = await this.dropSurplus(signal)
-      if (n > 0) this.init.ctx.log('dropped %d copies this node no longer needs', n)
+      this.surplusChanges = this.ringChanges
+      const { dropped, handed } = await this.dropSurplus(signal)
+      if (dropped > 0) this.init.ctx.log('dropped %d copies this node no longer needs', dropped)
+      if (handed > 0) this.init.ctx.log('handed %d copies to the primary of their placement', handed)
     }
   }
 }

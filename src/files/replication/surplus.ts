@@ -2,7 +2,12 @@
 // successors, by lookup) does not include this node, as after a join moved them on or a node came back from a
 // crash. A record goes only once every placement node has answered that it holds that version or a newer one,
 // only if the ring did not change while we asked (`ringChanged`), and only if it was not replaced meanwhile.
+// A record the placement's primary lacks (or holds older) is handed to it first: after a partition heals, the
+// nodes that held a name on one side may all fall outside its placement on the merged ring, and no sync pass
+// would ever ask them (the primary syncs with its replicas only). The primary checks such a push as any store
+// hop (owners.ts), and its sync pass passes it on to the replicas; the copy here goes on a later pass.
 // Records are taken one owner's range at a time: one lookup and k listings per range.
+import { noRoom, pushTo } from './copies.js'
 import { placement } from '../context.js'
 import { compareVersions, type FileRecord } from '../record.js'
 import { dropIfUnused } from '../store.js'
@@ -11,12 +16,16 @@ import type { NodeRef } from '../../ring/index.js'
 
 const MAX_KEY = 'f'.repeat(64)
 
-/** Returns the number of records dropped. */
-export async function dropSurplus (rep: Replication, ringChanged: () => boolean, signal: AbortSignal): Promise<number> {
+/** What one surplus pass did: copies dropped, copies handed to their primary, hand-overs that failed. */
+export interface SurplusReport { dropped: number, handed: number, failed: number }
+
+export async function dropSurplus (rep: Replication, ringChanged: () => boolean, signal: AbortSignal): Promise<SurplusReport> {
   const { ctx, index } = rep
   const self = ctx.ring.self
   const space = ctx.ring.space
   let dropped = 0
+  let handed = 0
+  let failed = 0
   let gt: string | undefined
   while (gt !== MAX_KEY) {
     let first: FileRecord | undefined
@@ -48,12 +57,27 @@ export async function dropSurplus (rep: Replication, ringChanged: () => boolean,
       continue
     }
     if (ringChanged()) continue
+    const holds = (m: Map<string, FileRecord>, r: FileRecord): boolean => {
+      const t = m.get(r.key)
+      return t !== undefined && compareVersions(t.version, r.version) >= 0
+    }
     for (const r of group) {
-      if (!theirs.every(m => { const t = m.get(r.key); return t !== undefined && compareVersions(t.version, r.version) >= 0 })) continue
+      if (!holds(theirs[0], r)) {
+        try {
+          await pushTo(ctx, r, nodes[0], signal)
+          handed++
+        } catch (err) {
+          signal.throwIfAborted()
+          failed++
+          ctx.log('surplus: cannot hand %s to its primary %s%s: %e', r.name, nodes[0].address, noRoom(err) ? ' (no room)' : '', err)
+        }
+        continue
+      }
+      if (!theirs.every(m => holds(m, r))) continue
       if (!(await ctx.records.delete(r.key, r.version))) continue
       if (!r.tombstone) await dropIfUnused(ctx, r.hash)
       dropped++
     }
   }
-  return dropped
+  return { dropped, handed, failed }
 }
