@@ -6,12 +6,19 @@
 //   2. real libp2p supernodes in one process (createTestnet): the leader is crashed (stopped without leaving);
 //      time until a new leader acts, and the messages the survivors sent for that election;
 //   3. `chord-peer` processes with the default timers (3 supernodes only): SIGKILL of the leader → the time
-//      until both survivors' `GET /api/leader` name the same new acting leader (polled every 20 ms).
+//      until both survivors' `GET /api/leader` name the same new acting leader (polled every 20 ms);
+//   4. the same 3 processes under a CPU hog (32 busy-looping processes on the machine's cores): elections while
+//      the leader lives, and how often the supernodes name different leaders; and with every supernode process
+//      stopped for up to 0.9 s at a time (SIGSTOP), a process the scheduler starves. `--starved [seconds]
+//      [--hogs n | --stalls]` runs only this part and prints it.
 // Results go to stdout and, unless --quick, to bench/election-results.md; how to read them is in BENCHMARKS.md.
 import '../src/polyfill.js'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { writeFile } from 'node:fs/promises'
+import { loadavg } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { createTestnet, waitFor } from '../src/testnet.js'
+import { sleep } from '../src/lifecycle.js'
 import { DEFAULT_ELECTION_CONFIG, type ElectionMessageType } from '../src/election/chang-roberts.js'
 import { TICK_MS } from '../src/election/service.js'
 import { Processes, type Daemon } from '../harness/processes.js'
@@ -113,6 +120,94 @@ async function processes (runs: number): Promise<number[]> {
   return out
 }
 
+// ---- 4. a starved machine -------------------------------------------------------------------------------------
+
+interface StarvedRow {
+  seconds: number
+  /** What starved the supernodes. */
+  hog: string
+  /** 1-minute load average at the end of the hog. */
+  load: number
+  /** Elections while the first leader lived: epochs seen past the first. */
+  reelections: number
+  /** Polls (every POLL_MS, of all three) in which the supernodes named different leaders, or one named none. */
+  split: number
+  polls: number
+  /** The longest run of such polls, ms. */
+  longestSplitMs: number
+}
+
+const POLL_MS = 200
+/** Busy-looping processes of the hog (`--hogs n` with `--starved`). */
+const HOGS = 32
+
+/** Longest a stalled supernode is stopped, and the pause between two of its stalls, ms. */
+const STALL_MS = { min: 200, max: 900 }
+const BETWEEN_STALLS_MS = { min: 300, max: 2_000 }
+
+/**
+ * Three supernode processes, then for `seconds` either `hogs` busy-looping processes or (`stalls`) every
+ * supernode stopped (SIGSTOP) for 200–900 ms at a time, 0.3–2 s apart: a process the scheduler starves. Every
+ * POLL_MS each supernode is asked `GET /api/leader`; counted are the epochs past the one before the hog
+ * (elections while the leader lived) and the polls in which they did not all name one leader.
+ */
+async function starved (seconds: number, hogs: number, stalls = false): Promise<StarvedRow> {
+  const procs = new Processes()
+  const busy: ChildProcess[] = []
+  try {
+    const first = await procs.daemon(['--bootstrap', '--k', '3'])
+    const all = [first]
+    for (let i = 0; i < 2; i++) all.push(await procs.supernode(first))
+    await waitFor(async () => await agreed(all) !== undefined, { timeoutMs: 20_000, intervalMs: 50, what: 'one leader' })
+    const epoch0 = Math.max(...(await Promise.all(all.map(leaderOf))).map(v => v?.epoch ?? 0))
+    const until = performance.now() + seconds * 1000
+    const stalling = !stalls
+      ? Promise.resolve()
+      : Promise.all(all.map(async d => {
+        const between = (r: { min: number, max: number }): number => r.min + Math.random() * (r.max - r.min)
+        while (performance.now() < until) {
+          await sleep(between(BETWEEN_STALLS_MS))
+          d.proc.kill('SIGSTOP')
+          await sleep(between(STALL_MS))
+          d.proc.kill('SIGCONT')
+        }
+      }))
+    for (let i = 0; i < (stalls ? 0 : hogs); i++) {
+      const loop = `const end = Date.now() + ${seconds * 1000}; while (Date.now() < end) {}`
+      busy.push(spawn(process.execPath, ['-e', loop], { stdio: 'ignore' }))
+    }
+    let polls = 0
+    let split = 0
+    let maxEpoch = epoch0
+    let splitSince: number | undefined
+    let longestSplitMs = 0
+    while (performance.now() < until) {
+      const t = performance.now()
+      const views = await Promise.all(all.map(leaderOf))
+      polls++
+      for (const v of views) if (v !== undefined) maxEpoch = Math.max(maxEpoch, v.epoch)
+      const named = new Set(views.map(v => v?.leader?.peerId))
+      if (named.size !== 1 || named.has(undefined)) {
+        split++
+        splitSince ??= t
+        longestSplitMs = Math.max(longestSplitMs, performance.now() - splitSince)
+      } else {
+        splitSince = undefined
+      }
+      await sleep(Math.max(0, POLL_MS - (performance.now() - t)))
+    }
+    await stalling
+    const load = loadavg()[0]
+    const hog = stalls
+      ? `each supernode stopped ${STALL_MS.min}–${STALL_MS.max} ms every ${BETWEEN_STALLS_MS.min / 1000}–${BETWEEN_STALLS_MS.max / 1000} s`
+      : `${hogs} busy processes`
+    return { seconds, hog, load, reelections: maxEpoch - epoch0, split, polls, longestSplitMs }
+  } finally {
+    for (const b of busy) b.kill('SIGKILL')
+    await procs.stopAll()
+  }
+}
+
 // ---- report ---------------------------------------------------------------------------------------------------
 
 const ms = (x: number): string => x.toFixed(0)
@@ -123,7 +218,25 @@ function bound (r: SimRow): string {
   return r.start === 'largest' ? `= n = ${r.n}` : `= 2n − 1 = ${2 * r.n - 1}`
 }
 
+/** `--starved` alone: part 4 only, printed (to compare two builds of the daemon). */
+async function starvedOnly (): Promise<void> {
+  const seconds = Number(process.argv[process.argv.indexOf('--starved') + 1] ?? 60) || 60
+  const hogs = process.argv.includes('--hogs') ? Number(process.argv[process.argv.indexOf('--hogs') + 1]) : HOGS
+  const r = await starved(seconds, hogs, process.argv.includes('--stalls'))
+  console.log(starvedTable([r]).join('\n'))
+}
+
+function starvedTable (rows: StarvedRow[]): string[] {
+  return [
+    '| hog | load (1 min) at end | elections while the leader lived | polls naming different leaders | longest such run |',
+    '|---|---|---|---|---|',
+    ...rows.map(r => `| ${r.hog}, ${r.seconds} s | ${r.load.toFixed(1)} | ${r.reelections} | ` +
+      `${r.split} of ${r.polls} | ${ms(r.longestSplitMs)} ms |`)
+  ]
+}
+
 async function main (): Promise<void> {
+  if (process.argv.includes('--starved')) return await starvedOnly()
   const quick = process.argv.includes('--quick')
   const runs = quick ? 1 : 5
   const t0 = performance.now()
@@ -132,6 +245,7 @@ async function main (): Promise<void> {
   const liveRows: LiveRow[] = []
   for (const n of SIZES) liveRows.push(await inProcess(n, runs))
   const procMs = await processes(runs)
+  const starvedRows = [await starved(quick ? 20 : 60, HOGS), await starved(quick ? 20 : 60, 0, true)]
   const c = DEFAULT_ELECTION_CONFIG
   const range = (xs: number[]): string => `${ms(median(xs))} (${ms(Math.min(...xs))}–${ms(Math.max(...xs))})`
   const lines = [
@@ -164,6 +278,12 @@ async function main (): Promise<void> {
     '',
     'Until both survivors answer `GET /api/leader` with the same new acting leader: ' +
       `${procMs.map(ms).join(', ')} ms (median ${ms(median(procMs))} ms; target < 3 000 ms).`,
+    '',
+    '## 4. A starved machine: 3 supernode processes under a CPU hog',
+    '',
+    `Every ${POLL_MS} ms each supernode is asked \`GET /api/leader\`; the leader lives throughout.`,
+    '',
+    ...starvedTable(starvedRows),
     ''
   ]
   const text = lines.join('\n')

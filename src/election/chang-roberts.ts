@@ -189,6 +189,8 @@ export class ChangRoberts {
   private electionStartedAt = 0
   /** Follower: when the leader was last heard from. */
   private lastHeartbeat = 0
+  /** Extra patience before calling an election, set by the driver from the delays it measures (`setSlack`). */
+  private slack = 0
   /** Leader: when it last heartbeated, and the send times of this term's heartbeats that may still be acked. */
   private lastHeartbeatSent = -Infinity
   private beats: number[] = []
@@ -253,8 +255,8 @@ export class ChangRoberts {
   nextTick (): number {
     if (!this.isMember()) return Infinity
     if (!this.started) return this.now
-    if (this.role === 'follower') return this.lastHeartbeat + this.cfg.leaderTimeoutMs
-    if (this.role === 'candidate') return this.electionStartedAt + this.cfg.electionTimeoutMs
+    if (this.role === 'follower') return this.lastHeartbeat + this.cfg.leaderTimeoutMs + this.slack
+    if (this.role === 'candidate') return this.electionStartedAt + this.cfg.electionTimeoutMs + this.slack
     let next = this.lastHeartbeatSent + this.cfg.heartbeatIntervalMs
     if (this.promise.until > this.now) next = Math.min(next, this.promise.until)
     for (const sent of this.acks.values()) if (sent + this.cfg.leaseMs > this.now) next = Math.min(next, sent + this.cfg.leaseMs)
@@ -310,11 +312,20 @@ export class ChangRoberts {
     } else if (this.role === 'leader') {
       if (this.now >= this.lastHeartbeatSent + this.cfg.heartbeatIntervalMs) this.heartbeat(out)
     } else if (this.role === 'follower') {
-      if (this.now >= this.lastHeartbeat + this.cfg.leaderTimeoutMs) this.startElection(out)
-    } else if (this.now >= this.electionStartedAt + this.cfg.electionTimeoutMs) {
+      if (this.now >= this.lastHeartbeat + this.cfg.leaderTimeoutMs + this.slack) this.startElection(out)
+    } else if (this.now >= this.electionStartedAt + this.cfg.electionTimeoutMs + this.slack) {
       this.startElection(out)
     }
     return this.finish(out)
+  }
+
+  /**
+   * Wait `ms` longer than leaderTimeoutMs (a follower) or electionTimeoutMs (a candidate) before calling an
+   * election: the driver's measure of how late this machine runs (a starved event loop, heartbeats arriving
+   * late). Only when an election starts depends on it, never a lease or a promise, so any value is safe.
+   */
+  setSlack (ms: number): void {
+    this.slack = Number.isFinite(ms) && ms > 0 ? ms : 0
   }
 
   step (from: bigint, message: ElectionMessage, now: number): Output {

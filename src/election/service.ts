@@ -27,6 +27,15 @@ export const ELECTION_PROTOCOL = '/chord-peer/election/2.0.0'
 export const ELECTION_LIMITS: RpcLimits = { maxMessageBytes: 1024, maxRequestBytes: 1024, timeoutMs: 500 }
 /** How often the core is ticked, ms. */
 export const TICK_MS = 50
+/**
+ * A starved machine: how late ticks run and heartbeats arrive is measured (`LagMeter`), and a follower waits
+ * twice the recent worst of it longer before calling an election, at most MAX_SLACK_MS. Delays under NOISE_MS
+ * count as none, so an idle machine fails over as fast as ever.
+ */
+export const MAX_SLACK_MS = 10_000
+const NOISE_MS = 25
+/** The measured worst delay halves every this long once the machine keeps time again. */
+const LAG_HALF_LIFE_MS = 15_000
 
 export interface ElectionEvents {
   /** The leader this node follows (or is), or the epoch, changed. */
@@ -80,12 +89,18 @@ export class ElectionService implements Service {
   private stopped = false
   /** Messages that could not be decoded (the core never saw them). */
   private malformed = 0
+  private readonly lag = new LagMeter(LAG_HALF_LIFE_MS)
+  private lastTick?: number
+  /** The last heartbeat taken: from whom, in which epoch, when. */
+  private lastBeat?: { from: bigint, epoch: number, at: number }
+  private readonly heartbeatIntervalMs: number
 
   constructor (private readonly init: ElectionServiceInit) {
     this.log = init.log ?? logger('chord-peer:election')
     this.tasks = new TaskSet(this.log)
     this.supernodes = init.supernodes
     this.leaderTimeoutMs = init.config?.leaderTimeoutMs ?? DEFAULT_ELECTION_CONFIG.leaderTimeoutMs
+    this.heartbeatIntervalMs = init.config?.heartbeatIntervalMs ?? DEFAULT_ELECTION_CONFIG.heartbeatIntervalMs
     this.core = new ChangRoberts({ ...DEFAULT_ELECTION_CONFIG, ...init.config, self: init.ring.self.id, startEpoch: init.startEpoch })
     this.client = new RpcClient<Wire, ElectionReply>({
       host: init.host, protocol: ELECTION_PROTOCOL, request: Wire, response: ElectionReply, limits: ELECTION_LIMITS, maxIdlePerPeer: 2
@@ -106,7 +121,10 @@ export class ElectionService implements Service {
     })
     const tick = (): void => {
       if (this.stopped) return
-      this.run(this.core.tick(this.now()))
+      const now = this.now()
+      if (this.lastTick !== undefined) this.late(now - this.lastTick - TICK_MS, now)
+      this.lastTick = now
+      this.run(this.core.tick(now))
       this.timer = setTimeout(tick, TICK_MS)
       this.timer.unref()
     }
@@ -126,6 +144,11 @@ export class ElectionService implements Service {
   /** The leader this node follows (itself when it leads), if any. */
   leader (): NodeRef | undefined {
     return this.nodeOf(this.core.state().leader)
+  }
+
+  /** How much longer than its timeouts this node now waits before calling an election (a starved machine). */
+  slackMs (): number {
+    return slackFor(this.lag.peak(this.now()))
   }
 
   /** This node leads and holds a majority lease: it may change the view. */
@@ -209,6 +232,7 @@ export class ElectionService implements Service {
     }
     // Only supernodes are tracked: a stream of messages from others grows nothing.
     if (this.nodeOf(sender.id) !== undefined) this.lastSeen.set(sender.address, this.now())
+    if (message.type === 'HEARTBEAT' && this.nodeOf(sender.id) !== undefined) this.heartbeatFrom(sender.id, message.epoch)
     const out = this.core.step(sender.id, message, this.now())
     if (out.rejected !== undefined) this.log('rejected %s from %p: %s', message.type, connection.remotePeer, out.rejected)
     this.run(out)
@@ -216,6 +240,24 @@ export class ElectionService implements Service {
       const from = this.nodeOf(sender.id)
       if (from !== undefined) this.events.safeDispatchEvent('ack', { detail: { from, viewVersion: Number(req.viewVersion) } })
     }
+  }
+
+  /**
+   * A heartbeat from `from`: one later than the interval after the last one of the same leader and epoch shows
+   * how late this machine or the leader's runs (a new leader's first heartbeat follows a failover: not counted).
+   */
+  private heartbeatFrom (from: bigint, epoch: number): void {
+    const now = this.now()
+    const last = this.lastBeat
+    if (last !== undefined && last.from === from && last.epoch === epoch) this.late(now - last.at - this.heartbeatIntervalMs, now)
+    this.lastBeat = { from, epoch, at: now }
+  }
+
+  /** Something due now ran `ms` late: the core's patience follows the recent worst. */
+  private late (ms: number, now: number): void {
+    if (ms < NOISE_MS) return
+    this.lag.add(ms, now)
+    this.core.setSlack(slackFor(this.lag.peak(now)))
   }
 
   /** Send what the core asks for and re-emit what it reports changing. */
@@ -293,5 +335,27 @@ export class ElectionService implements Service {
       case Wire.Type.HEARTBEAT_ACK: return { type: 'HEARTBEAT_ACK', id, epoch, sent }
       default: throw new Error(`unknown type ${String(w.type)}`)
     }
+  }
+}
+
+/** The extra patience for a recent worst delay of `peak` ms. */
+function slackFor (peak: number): number {
+  return peak < NOISE_MS ? 0 : Math.min(MAX_SLACK_MS, Math.round(2 * peak))
+}
+
+/** The worst delay seen lately: a peak that halves every `halfLifeMs` without a larger one. */
+export class LagMeter {
+  private value = 0
+  private at = 0
+
+  constructor (private readonly halfLifeMs: number) {}
+
+  add (ms: number, now: number): void {
+    this.value = Math.max(ms, this.peak(now))
+    this.at = now
+  }
+
+  peak (now: number): number {
+    return this.value * 0.5 ** (Math.max(0, now - this.at) / this.halfLifeMs)
   }
 }

@@ -9,6 +9,7 @@
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import { ChangRoberts, DEFAULT_ELECTION_CONFIG, type ElectionMessage, type ElectionState } from '../../src/election/chang-roberts.js'
+import { LagMeter } from '../../src/election/service.js'
 import { ElectionSim, arrangedAs, measureElection, permutations, simIds, type Comeback } from '../../sim/election.js'
 
 const D = DEFAULT_ELECTION_CONFIG
@@ -314,6 +315,30 @@ describe('election/chang-roberts on a simulated network', () => {
       assert.equal(core.state().leader, b, 'but it follows the later epoch')
       assert.deepEqual(core.state().promise, { to: c, until: 11 + D.promiseMs })
       assert.equal(core.step(b, hb(b, 2, 811), 811).send.length, 1, 'the promise is over')
+    })
+
+    it('slack (a starved machine) delays a follower\'s election by exactly that much, and nothing else', () => {
+      const hb = (epoch: number, sent: number): ElectionMessage => ({ type: 'HEARTBEAT', id: c, epoch, sent })
+      for (const slack of [0, 1_500]) {
+        const core = core3(a, { bootQuietMs: 0 })
+        core.setSlack(slack)
+        core.step(c, hb(1, 10), 10)
+        assert.equal(core.state().promise?.until, 10 + D.promiseMs, 'the promise does not stretch')
+        assert.equal(core.nextTick(), 10 + D.leaderTimeoutMs + slack)
+        assert.deepEqual(core.tick(10 + D.leaderTimeoutMs + slack - 1).events, [], 'still patient')
+        const out = core.tick(10 + D.leaderTimeoutMs + slack)
+        assert.deepEqual(out.events[0], { type: 'election:start', epoch: 2 })
+      }
+    })
+
+    it('the lag meter keeps the recent worst delay, halving every half-life', () => {
+      const meter = new LagMeter(1_000)
+      meter.add(400, 0)
+      meter.add(100, 10)
+      assert.ok(Math.abs(meter.peak(10) - 400 * 0.5 ** 0.01) < 1e-9)
+      assert.ok(Math.abs(meter.peak(1_010) - 200 * 0.5 ** 0.01) < 1e-9)
+      meter.add(900, 2_000)
+      assert.equal(meter.peak(2_000), 900)
     })
 
     it('a leader acts only with a majority of fresh acks: it loses the lease leaseMs after the send time of the last one', () => {
