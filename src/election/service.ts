@@ -124,6 +124,7 @@ export class ElectionService implements Service {
       const now = this.now()
       if (this.lastTick !== undefined) this.late(now - this.lastTick - TICK_MS, now)
       this.lastTick = now
+      this.core.setSlack(slackFor(this.lag.peak(now))) // and back down as the peak decays
       this.run(this.core.tick(now))
       this.timer = setTimeout(tick, TICK_MS)
       this.timer.unref()
@@ -144,11 +145,6 @@ export class ElectionService implements Service {
   /** The leader this node follows (itself when it leads), if any. */
   leader (): NodeRef | undefined {
     return this.nodeOf(this.core.state().leader)
-  }
-
-  /** How much longer than its timeouts this node now waits before calling an election (a starved machine). */
-  slackMs (): number {
-    return slackFor(this.lag.peak(this.now()))
   }
 
   /** This node leads and holds a majority lease: it may change the view. */
