@@ -6,18 +6,22 @@
 // against the model (a file is lost exactly when all its holders died and there is no S3). Run:
 //   npm run build && node --import tsx --import ./src/polyfill.ts bench/chaos.ts [--quick]
 // Results go to stdout and, unless --quick, to bench/chaos-results.md; how to read them is in BENCHMARKS.md.
-// Not here yet: churn under load and partitions between processes (issue 13).
+// Churn: one membership event every 10, 5 and 2 s (kills and joins of peers in turn) for `--minutes` (default 5)
+// under put/get load: gets right the first time, after retries, failed; wrong bytes; acknowledged files lost;
+// `ring --check` samples; leader changes. `--churn` runs only that part (and writes no results file).
+// Not here yet: partitions between processes (issue 13).
 import '../src/polyfill.js'
 import { writeFile } from 'node:fs/promises'
 import { Processes, type Daemon } from '../harness/processes.js'
 import { pseudoRandom, collect } from '../harness/bytes.js'
 import { waitFor } from '../src/testnet.js'
+import { sleep } from '../src/lifecycle.js'
 import { Prng } from '../sim/prng.js'
 import { DAEMON_NODE_FLAGS } from './lib/children.js'
 import { startS3rver, type S3Fixture } from '../test/utils/s3-fixture.js'
 import { auth } from './lib/http.js'
 import { machine } from './lib/report.js'
-import type { LocateJson, PutJson, RingJson, StatusJson } from '../src/api/types.js'
+import type { LeaderJson, LocateJson, PutJson, RingJson, StatusJson } from '../src/api/types.js'
 
 const NODES = 16
 const SUPERNODES = 3
@@ -122,11 +126,164 @@ async function trial (fraction: number, files: number, seed: number, s3?: S3Fixt
   }
 }
 
+// ---- churn under load -----------------------------------------------------------------------------------------
+
+interface ChurnRow {
+  everyS: number
+  minutes: number
+  events: number
+  gets: number
+  firstTime: number
+  afterRetries: number
+  failed: number
+  wrongBytes: number
+  puts: number
+  putsFailed: number
+  lost: number
+  ringChecks: number
+  ringOk: number
+  leaderChanges: number
+}
+
+/** Content of the i-th churn file: its name, so a read of the wrong bytes is told at once. */
+const churnBody = (i: number): Buffer => Buffer.from(`churn file ${i} `.repeat(256))
+
+/**
+ * 3 supernodes and 13 peers; every `everyS` seconds one membership event, kills and joins in turn (a random live
+ * peer gets SIGKILL; a new peer joins), for `minutes`. Meanwhile a client puts a new 4 KiB file every 250 ms and
+ * reads an acknowledged one every 100 ms through the supernodes (which stay up): a read that fails is retried up
+ * to 5 times, 500 ms apart. `ring --check` is sampled every 5 s from a supernode. At the end, churn stops, the
+ * ring settles, and every acknowledged file is read once more (lost = not readable).
+ */
+async function churn (everyS: number, minutes: number, seed: number): Promise<ChurnRow> {
+  const procs = new Processes()
+  const rng = new Prng(seed)
+  try {
+    const boot = await procs.daemon(['--bootstrap', '--k', String(K)], { nodeFlags: DAEMON_NODE_FLAGS })
+    const supernodes = [boot]
+    for (let i = 1; i < SUPERNODES; i++) supernodes.push(await procs.supernode(boot, [], {}))
+    const join = async (): Promise<Daemon> =>
+      await procs.daemon(['--connect', boot.multiaddr], { nodeFlags: DAEMON_NODE_FLAGS, timeoutMs: 60_000 })
+    let peers = await Promise.all(Array.from({ length: NODES - SUPERNODES }, join))
+    await waitFor(async () => (await Promise.all([...supernodes, ...peers].map(async n => ringOk(n, NODES)))).every(Boolean),
+      { timeoutMs: 120_000, intervalMs: 500, what: `a ring of ${NODES}` })
+    const epoch0 = (await get<LeaderJson>(boot, '/api/leader'))?.epoch ?? 0
+    const row: ChurnRow = {
+      everyS, minutes, events: 0, gets: 0, firstTime: 0, afterRetries: 0, failed: 0, wrongBytes: 0, puts: 0, putsFailed: 0,
+      lost: 0, ringChecks: 0, ringOk: 0, leaderChanges: 0
+    }
+    const acked: number[] = []
+    const until = performance.now() + minutes * 60_000
+    const entry = (): Daemon => supernodes[rng.int(supernodes.length)]
+    const read = async (i: number): Promise<'right' | 'wrong' | 'failed'> => {
+      const via = entry()
+      try {
+        const res = await fetch(`${via.apiUrl}/api/files/churn-${i}.txt`, { headers: auth(via), signal: AbortSignal.timeout(10_000) })
+        if (res.status !== 200) return 'failed'
+        return Buffer.from(await res.arrayBuffer()).equals(churnBody(i)) ? 'right' : 'wrong'
+      } catch {
+        return 'failed'
+      }
+    }
+    const putter = (async () => {
+      for (let i = 0; performance.now() < until; i++) {
+        const via = entry()
+        row.puts++
+        try {
+          const res = await fetch(`${via.apiUrl}/api/files/churn-${i}.txt`, {
+            method: 'PUT', headers: auth(via), body: churnBody(i), signal: AbortSignal.timeout(20_000)
+          })
+          if (res.status === 201) acked.push(i)
+          else row.putsFailed++
+        } catch {
+          row.putsFailed++
+        }
+        await sleep(250)
+      }
+    })()
+    const getter = (async () => {
+      while (performance.now() < until) {
+        if (acked.length > 0) {
+          const i = acked[rng.int(acked.length)]
+          row.gets++
+          let result = await read(i)
+          if (result === 'right') row.firstTime++
+          for (let retry = 0; result === 'failed' && retry < 5; retry++) {
+            await sleep(500)
+            result = await read(i)
+            if (result === 'right') row.afterRetries++
+          }
+          if (result === 'wrong') row.wrongBytes++
+          if (result === 'failed') row.failed++
+        }
+        await sleep(100)
+      }
+    })()
+    const checker = (async () => {
+      while (performance.now() < until) {
+        await sleep(5_000)
+        row.ringChecks++
+        const ring = await get<RingJson>(boot, '/api/ring?check=1')
+        if (ring?.closed === true && ring.check?.ok === true) row.ringOk++
+      }
+    })()
+    const joining: Array<Promise<void>> = []
+    for (let kill = true; performance.now() < until; kill = !kill) {
+      await sleep(everyS * 1000)
+      if (performance.now() >= until) break
+      row.events++
+      if (kill && peers.length > 0) {
+        const victim = peers[rng.int(peers.length)]
+        peers = peers.filter(p => p !== victim)
+        await procs.kill(victim, 'SIGKILL')
+      } else {
+        joining.push(join().then(p => { peers.push(p) })) // in the background: a start takes seconds, the cadence holds
+      }
+    }
+    await Promise.all([putter, getter, checker, ...joining])
+    const live = [...supernodes, ...peers]
+    await waitFor(async () => (await Promise.all(live.map(async n => ringOk(n, live.length)))).every(Boolean),
+      { timeoutMs: 120_000, intervalMs: 500, what: 'the ring to settle after the churn' })
+    for (const i of acked) {
+      let result = await read(i)
+      for (let retry = 0; result === 'failed' && retry < 5; retry++) {
+        await sleep(1_000)
+        result = await read(i)
+      }
+      if (result !== 'right') row.lost++
+    }
+    row.leaderChanges = ((await get<LeaderJson>(boot, '/api/leader'))?.epoch ?? epoch0) - epoch0
+    return row
+  } finally {
+    await procs.stopAll()
+  }
+}
+
+function churnTable (rows: ChurnRow[]): string[] {
+  const pct = (n: number, of: number): string => of === 0 ? '–' : `${(100 * n / of).toFixed(2)} %`
+  return [
+    '| one event every | minutes | events | gets right first time | right after retries | failed | wrong bytes | ' +
+      'puts acknowledged | acknowledged files lost | ring --check ok | leader changes |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
+    ...rows.map(r => `| ${r.everyS} s | ${r.minutes} | ${r.events} | ${r.firstTime} of ${r.gets} (${pct(r.firstTime, r.gets)}) | ` +
+      `${r.afterRetries} | ${r.failed} | ${r.wrongBytes} | ${r.puts - r.putsFailed} of ${r.puts} | ${r.lost} | ` +
+      `${r.ringOk} of ${r.ringChecks} | ${r.leaderChanges} |`)
+  ]
+}
+
 const quick = process.argv.includes('--quick')
 const files = quick ? 32 : 128
 const t0 = performance.now()
+const minutes = Number(process.argv[process.argv.indexOf('--minutes') + 1]) || (quick ? 0.5 : 5)
+const onlyChurn = process.argv.includes('--churn')
+const churnRows: ChurnRow[] = []
+for (const [everyS, seed] of [[10, 11], [5, 12], [2, 13]] as const) {
+  const r = await churn(everyS, minutes, seed)
+  console.log(JSON.stringify(r))
+  churnRows.push(r)
+}
 const rows: Row[] = []
-for (const withS3 of [false, true]) {
+for (const withS3 of onlyChurn ? [] : [false, true]) {
   for (const [fraction, seed] of [[0.25, 1], [0.5, 2]] as const) {
     const s3 = withS3 ? await startS3rver({ bucket: 'chord-peer-chaos' }) : undefined
     if (s3 !== undefined) {
@@ -153,6 +310,10 @@ Default timers (stabilize 1 s, check_predecessor 2 s, replica pass 10 s or on a 
 ${FILE_BYTES / 1024} KiB files put through random nodes; S3: s3rver on 127.0.0.1, every upload done before
 the kill. What each column measures: BENCHMARKS.md, "Partitions (issue 13)".
 
+## Churn under put/get load (${NODES} processes, the 3 supernodes stay)
+
+${churnTable(churnRows).join('\n')}
+
 ## Mass failure: SIGKILL of a share of ${NODES} processes at once
 
 | killed | S3 | supernodes among them | ring --check passes everywhere | files that can come back at 3 copies | lost: model / measured |
@@ -162,5 +323,5 @@ ${rows.map(r => `| ${r.killed} of ${r.of} | ${r.s3 ? 'yes' : 'no'} | ${r.superno
   `${r.lostModel} / ${r.lost} of ${r.files} |`).join('\n')}
 `
 console.log(out)
-if (!quick) await writeFile(new URL('./chaos-results.md', import.meta.url), out)
+if (!quick && !onlyChurn) await writeFile(new URL('./chaos-results.md', import.meta.url), out)
 process.exit(0)
