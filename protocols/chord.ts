@@ -164,6 +164,9 @@ export interface ChordRequest {
   predecessor?: Peer
   successors: Peer[]
   contact?: Peer
+  known?: Uint8Array<ArrayBuffer>
+  maxSuccessors?: number
+  maxNodes?: number
 }
 
 export namespace ChordRequest {
@@ -234,6 +237,21 @@ export namespace ChordRequest {
           Peer.codec().encode(obj.contact, w)
         }
 
+        if (obj.known != null) {
+          w.uint32(58)
+          w.bytes(obj.known)
+        }
+
+        if (obj.maxSuccessors != null) {
+          w.uint32(64)
+          w.uint32(obj.maxSuccessors)
+        }
+
+        if (obj.maxNodes != null) {
+          w.uint32(72)
+          w.uint32(obj.maxNodes)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -287,6 +305,18 @@ export namespace ChordRequest {
               obj.contact = Peer.codec().decode(reader, reader.uint32(), {
                 limits: opts.limits?.contact
               })
+              break
+            }
+            case 7: {
+              obj.known = reader.bytes()
+              break
+            }
+            case 8: {
+              obj.maxSuccessors = reader.uint32()
+              break
+            }
+            case 9: {
+              obj.maxNodes = reader.uint32()
               break
             }
             default: {
@@ -370,6 +400,27 @@ export namespace ChordRequest {
 
               break
             }
+            case 7: {
+              yield {
+                field: `${prefix}.known`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 8: {
+              yield {
+                field: `${prefix}.maxSuccessors`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 9: {
+              yield {
+                field: `${prefix}.maxNodes`,
+                value: reader.uint32()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -448,6 +499,21 @@ export namespace ChordRequest {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface ChordRequestKnownFieldEvent {
+    field: '$.known'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface ChordRequestMaxSuccessorsFieldEvent {
+    field: '$.maxSuccessors'
+    value: number
+  }
+
+  export interface ChordRequestMaxNodesFieldEvent {
+    field: '$.maxNodes'
+    value: number
+  }
+
   export function encode (obj: Partial<ChordRequest>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, ChordRequest.codec())
   }
@@ -456,7 +522,7 @@ export namespace ChordRequest {
     return decodeMessage(buf, ChordRequest.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ChordRequest>): Generator<ChordRequestTypeFieldEvent | ChordRequestKeyFieldEvent | ChordRequestAddrsFieldEvent | ChordRequestPredecessorPeerIdFieldEvent | ChordRequestPredecessorAddrsFieldEvent | ChordRequestPredecessorCertFieldEvent | ChordRequestSuccessorsPeerIdFieldEvent | ChordRequestSuccessorsAddrsFieldEvent | ChordRequestSuccessorsCertFieldEvent | ChordRequestContactPeerIdFieldEvent | ChordRequestContactAddrsFieldEvent | ChordRequestContactCertFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ChordRequest>): Generator<ChordRequestTypeFieldEvent | ChordRequestKeyFieldEvent | ChordRequestAddrsFieldEvent | ChordRequestPredecessorPeerIdFieldEvent | ChordRequestPredecessorAddrsFieldEvent | ChordRequestPredecessorCertFieldEvent | ChordRequestSuccessorsPeerIdFieldEvent | ChordRequestSuccessorsAddrsFieldEvent | ChordRequestSuccessorsCertFieldEvent | ChordRequestContactPeerIdFieldEvent | ChordRequestContactAddrsFieldEvent | ChordRequestContactCertFieldEvent | ChordRequestKnownFieldEvent | ChordRequestMaxSuccessorsFieldEvent | ChordRequestMaxNodesFieldEvent> {
     return streamMessage(buf, ChordRequest.codec(), opts)
   }
 }
@@ -466,6 +532,7 @@ export interface ChordResponse {
   nodes: Peer[]
   predecessor?: Peer
   successors: Peer[]
+  unchanged: boolean
 }
 
 export namespace ChordResponse {
@@ -502,6 +569,11 @@ export namespace ChordResponse {
           }
         }
 
+        if ((obj.unchanged != null && obj.unchanged !== false)) {
+          w.uint32(40)
+          w.bool(obj.unchanged)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -509,7 +581,8 @@ export namespace ChordResponse {
         const obj: any = {
           found: false,
           nodes: [],
-          successors: []
+          successors: [],
+          unchanged: false
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -546,6 +619,10 @@ export namespace ChordResponse {
               obj.successors.push(Peer.codec().decode(reader, reader.uint32(), {
                 limits: opts.limits?.successors$
               }))
+              break
+            }
+            case 5: {
+              obj.unchanged = reader.bool()
               break
             }
             default: {
@@ -618,6 +695,13 @@ export namespace ChordResponse {
 
               break
             }
+            case 5: {
+              yield {
+                field: `${prefix}.unchanged`,
+                value: reader.bool()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -687,6 +771,11 @@ export namespace ChordResponse {
     index: number
   }
 
+  export interface ChordResponseUnchangedFieldEvent {
+    field: '$.unchanged'
+    value: boolean
+  }
+
   export function encode (obj: Partial<ChordResponse>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, ChordResponse.codec())
   }
@@ -695,7 +784,7 @@ export namespace ChordResponse {
     return decodeMessage(buf, ChordResponse.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ChordResponse>): Generator<ChordResponseFoundFieldEvent | ChordResponseNodesPeerIdFieldEvent | ChordResponseNodesAddrsFieldEvent | ChordResponseNodesCertFieldEvent | ChordResponsePredecessorPeerIdFieldEvent | ChordResponsePredecessorAddrsFieldEvent | ChordResponsePredecessorCertFieldEvent | ChordResponseSuccessorsPeerIdFieldEvent | ChordResponseSuccessorsAddrsFieldEvent | ChordResponseSuccessorsCertFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ChordResponse>): Generator<ChordResponseFoundFieldEvent | ChordResponseNodesPeerIdFieldEvent | ChordResponseNodesAddrsFieldEvent | ChordResponseNodesCertFieldEvent | ChordResponsePredecessorPeerIdFieldEvent | ChordResponsePredecessorAddrsFieldEvent | ChordResponsePredecessorCertFieldEvent | ChordResponseSuccessorsPeerIdFieldEvent | ChordResponseSuccessorsAddrsFieldEvent | ChordResponseSuccessorsCertFieldEvent | ChordResponseUnchangedFieldEvent> {
     return streamMessage(buf, ChordResponse.codec(), opts)
   }
 }

@@ -1,42 +1,108 @@
 // The simulator's network: an in-memory implementation of the ring core's `Transport` (go-chord's in-process
 // transport, STYLE.md item 2). Every remote call is a direct call of the target ChordNode's handler; a call to a
 // dead or unknown node rejects with UnreachableError at once (a timeout costs no simulated time here). It also
-// counts messages and estimates their bytes on the wire, so the driver can report maintenance traffic.
+// counts every message and its size, so the drivers can report maintenance traffic.
+//
+// Sizes are the real wire messages of /chord-peer/chord/2.0.0: each request and reply is built as the libp2p
+// service builds it (protocols/chord.ts) and measured with `ChordRequest.encode(msg).byteLength` (or
+// ChordResponse) plus its varint length prefix. Every `Peer` in them is a full one: a 38-byte Ed25519 PeerId, one
+// /ip4/…/tcp address and a signed MemberCert (`wirePeer`). GET_STATE follows the production rules: the asker
+// sends the digest of the last full answer it had from that node (src/chord/state-cache.ts, as many entries),
+// and gets `unchanged` while that node's predecessor and list are the same (the certificates never change here).
+// Not counted: connection setup (TCP, noise handshake, multistream-select, identify), stream opening and closing,
+// TCP/IP headers. The figure "on the wire" adds `WIRE_BYTES_PER_MESSAGE` per message: its yamux data frame
+// header (12 bytes) in one noise message (16-byte tag, 2-byte length), and the yamux WINDOW_UPDATE frame the
+// receiver sends back after every data frame it reads (@chainsafe/libp2p-yamux `handleData`), another 30.
 import { UnreachableError } from '../src/errors.js'
+import { ChordRequest, ChordResponse, type Peer } from '../protocols/chord.js'
+import { MemberCert, Role } from '../protocols/trust.js'
+import { DIGEST_BYTES, MAX_CACHED_STATES, StateCache, stateKey } from '../src/chord/state-cache.js'
 import type { ChordNode } from '../src/ring/node.js'
-import type { AbortOptions, FindResult, LeaveInfo, NodeRef, RemoteState, Transport } from '../src/ring/types.js'
+import type {
+  AbortOptions, FindOptions, FindResult, GetStateOptions, LeaveInfo, NodeRef, RemoteState, Transport
+} from '../src/ring/types.js'
 
 export type RpcKind = 'findSuccessor' | 'getState' | 'notify' | 'ping' | 'leave' | 'unify'
 
-/** Messages and estimated bytes, per remote call kind (a request and its reply count as one message each). */
-export interface TrafficStats {
-  messages: number
+/** Messages and bytes, for one kind of call or one task. */
+export interface Traffic {
+  /** Remote calls (byKind) or messages (byTask). */
+  calls: number
+  /** Bytes on the wire: payload plus WIRE_BYTES_PER_MESSAGE per message. */
   bytes: number
-  failed: number
-  byKind: Record<RpcKind, { calls: number, bytes: number }>
+  /** Protobuf bytes plus length prefixes. */
+  payload: number
 }
 
+/** Messages and bytes, per remote call kind and per task (a request and its reply count as one message each). */
+export interface TrafficStats {
+  messages: number
+  /** On the wire: payload + WIRE_BYTES_PER_MESSAGE per message. */
+  bytes: number
+  /** Protobuf messages with their length prefixes. */
+  payload: number
+  failed: number
+  byKind: Record<RpcKind, Traffic>
+  /** By the task that caused the message (SimNetwork.task when it was sent). */
+  byTask: Record<string, Traffic>
+}
+
+/** yamux frame header (12) + noise tag (16) and length (2), per message. */
+export const FRAMING_BYTES = 30
+/** A message's own framing, and the yamux WINDOW_UPDATE (a bare frame header, framed by noise) it is answered with. */
+export const WIRE_BYTES_PER_MESSAGE = 2 * FRAMING_BYTES
+/** Bytes of the PeerId of an Ed25519 key (identity multihash of its protobuf public key). */
+export const PEER_ID_BYTES = 38
+
 /**
- * The wire-size model (an estimate, not a measurement): an id is ceil(m/8) bytes, an address is a libp2p
- * PeerId (38-byte identity multihash of an Ed25519 key), a NodeRef costs both plus 4 bytes of protobuf
- * framing, and every message carries `MESSAGE_OVERHEAD` bytes of length prefix, type, yamux (12) and noise
- * (16-byte tag + 2-byte length) framing. Stream opening and connection setup are not counted.
+ * The `Peer` every simulated node is on the wire: real sizes (a 38-byte PeerId, one /ip4/…/tcp address, a
+ * signed PEER certificate naming it, its address, epoch, expiry and a 38-byte issuer), placeholder bytes.
  */
-export const ADDRESS_BYTES = 38
-export const MESSAGE_OVERHEAD = 40
+export function wirePeer (): Peer {
+  const peerId = new Uint8Array(PEER_ID_BYTES).fill(7)
+  const addr = new Uint8Array([4, 127, 0, 0, 1, 6, 0x9c, 0x41]) // /ip4/127.0.0.1/tcp/40001
+  const cert = MemberCert.encode({
+    peerId,
+    role: Role.PEER,
+    addrs: [addr],
+    epoch: 3n,
+    expires: BigInt(Date.UTC(2026, 0, 1)),
+    issuer: new Uint8Array(PEER_ID_BYTES).fill(9),
+    signature: new Uint8Array(64).fill(1)
+  })
+  return { peerId, addrs: [addr], cert }
+}
+
+/** A varint-length-prefixed frame of `n` bytes. */
+export function framed (n: number): number {
+  let prefix = 1
+  for (let v = n; v >= 0x80; v = Math.floor(v / 0x80)) prefix++
+  return n + prefix
+}
+
+interface SeenState { predecessor?: bigint, successors: bigint[] }
 
 export class SimNetwork implements Transport {
   private readonly nodes = new Map<string, ChordNode>()
   private readonly dead = new Set<string>()
   /** While the network is split: the side of each address (addresses on no side reach everyone). */
   private sides?: ReadonlyMap<string, number>
-  private readonly idBytes: number
-  private readonly refBytes: number
+  private readonly keyBytes: number
+  /** Message sizes by shape, each measured once with the real encoder. */
+  private readonly sizes = new Map<string, number>()
+  private readonly peer = wirePeer()
+  /** Per asker: the GET_STATE answers it holds, as the messenger's StateCache does. */
+  private readonly seen = new Map<string, StateCache<SeenState>>()
   stats: TrafficStats = emptyStats()
+  /** The task the next messages are counted under (the drivers set it before each task runs). */
+  task = 'other'
 
-  constructor (m: number) {
-    this.idBytes = Math.ceil(m / 8)
-    this.refBytes = this.idBytes + ADDRESS_BYTES + 4
+  /**
+   * `stateDigests: false` models a node that sends no digest with GET_STATE (one older than the `known` field):
+   * every answer is the full one.
+   */
+  constructor (m: number, private readonly init: { stateDigests?: boolean } = {}) {
+    this.keyBytes = Math.ceil(m / 8)
   }
 
   add (node: ChordNode): void {
@@ -48,6 +114,7 @@ export class SimNetwork implements Transport {
   kill (address: string): void {
     if (!this.nodes.has(address)) throw new Error(`no node at ${address}`)
     this.dead.add(address)
+    this.seen.delete(address)
   }
 
   /**
@@ -62,7 +129,7 @@ export class SimNetwork implements Transport {
     this.sides = undefined
   }
 
-  /** The network as the node at `from` reaches it: its calls across a split reject. */
+  /** The network as the node at `from` reaches it: its calls across a split reject; its GET_STATEs send digests. */
   from (from: string): Transport {
     const cut = (to: NodeRef): boolean => {
       const a = this.sides?.get(from)
@@ -72,7 +139,7 @@ export class SimNetwork implements Transport {
     // Plain functions, as above: no extra microtask per call.
     return {
       findSuccessor: (to, key, o) => cut(to) ? unreachable(to) : this.findSuccessor(to, key, o),
-      getState: (to, o) => cut(to) ? unreachable(to) : this.getState(to, o),
+      getState: (to, o) => cut(to) ? unreachable(to) : this.getStateFrom(from, to, o),
       notify: (to, self, o) => cut(to) ? unreachable(to) : this.notify(to, self, o),
       ping: (to, o) => cut(to) ? unreachable(to) : this.ping(to, o),
       leave: (to, info, o) => cut(to) ? unreachable(to) : this.leave(to, info, o),
@@ -99,73 +166,155 @@ export class SimNetwork implements Transport {
   // ---- Transport --------------------------------------------------------------------------------------------
   // Plain (non-async) functions returning settled promises: one microtask per call and no extra frames.
 
-  findSuccessor (to: NodeRef, key: bigint, _options?: AbortOptions): Promise<FindResult> {
-    const target = this.reach(to, 'findSuccessor', this.idBytes)
+  findSuccessor (to: NodeRef, key: bigint, options?: FindOptions): Promise<FindResult> {
+    const max = options?.nodes === undefined ? undefined : Math.max(1, options.nodes)
+    const target = this.reach(to, 'findSuccessor', this.size(`fsq:${max ?? '-'}`, () => ChordRequest.encode(request({
+      type: ChordRequest.Type.FIND_SUCCESSOR, key: new Uint8Array(this.keyBytes), maxNodes: max
+    }))))
     if (target === undefined) return unreachable(to)
-    const reply = target.handleFindSuccessor(key)
-    this.count('findSuccessor', 1 + reply.nodes.length * this.refBytes)
+    const all = target.handleFindSuccessor(key)
+    const reply = all.found && max !== undefined && all.nodes.length > max ? { found: true, nodes: all.nodes.slice(0, max) } : all
+    this.count('findSuccessor', this.size(`fs:${reply.found ? 1 : 0}:${reply.nodes.length}`, () => ChordResponse.encode(response({
+      found: reply.found, nodes: reply.nodes.map(() => this.peer)
+    }))))
     return Promise.resolve(reply)
   }
 
-  getState (to: NodeRef, _options?: AbortOptions): Promise<RemoteState> {
-    const target = this.reach(to, 'getState', 0)
+  /** GET_STATE from an unknown sender: no digest, the full answer. */
+  getState (to: NodeRef, options?: GetStateOptions): Promise<RemoteState> {
+    return this.getStateFrom(undefined, to, options)
+  }
+
+  private getStateFrom (from: string | undefined, to: NodeRef, options?: GetStateOptions): Promise<RemoteState> {
+    const max = options?.successors
+    const cache = from === undefined || this.init.stateDigests === false ? undefined : this.cacheOf(from)
+    const key = stateKey(to.address, max)
+    const held = cache?.get(key)
+    const shape = `gsq:${held === undefined ? 0 : 1}:${max ?? '-'}`
+    const target = this.reach(to, 'getState', this.size(shape, () => ChordRequest.encode(request({
+      type: ChordRequest.Type.GET_STATE,
+      known: held === undefined ? undefined : new Uint8Array(DIGEST_BYTES),
+      maxSuccessors: max
+    }))))
     if (target === undefined) return unreachable(to)
-    const reply = target.handleGetState()
-    this.count('getState', (reply.predecessor === undefined ? 0 : this.refBytes) + reply.successors.length * this.refBytes)
+    const full = target.handleGetState()
+    const reply = max === undefined ? full : { ...full, successors: full.successors.slice(0, max) }
+    const now: SeenState = { predecessor: reply.predecessor?.id, successors: reply.successors.map(n => n.id) }
+    if (held !== undefined && sameState(held.value, now)) {
+      this.count('getState', this.size('gs:unchanged', () => ChordResponse.encode(response({ unchanged: true }))))
+    } else {
+      cache?.set(key, NO_DIGEST, now)
+      this.count('getState', this.size(`gs:${reply.predecessor === undefined ? 0 : 1}:${reply.successors.length}`, () =>
+        ChordResponse.encode(response({
+          predecessor: reply.predecessor === undefined ? undefined : this.peer,
+          successors: reply.successors.map(() => this.peer)
+        }))))
+    }
     return Promise.resolve(reply)
   }
 
   notify (to: NodeRef, self: NodeRef, options?: AbortOptions): Promise<void> {
-    const target = this.reach(to, 'notify', this.refBytes)
+    const target = this.reach(to, 'notify', this.size('notify', () => ChordRequest.encode(request({
+      type: ChordRequest.Type.NOTIFY, addrs: this.peer.addrs
+    }))))
     if (target === undefined) return unreachable(to)
-    this.count('notify', 0)
+    this.count('notify', this.emptyReply())
     return target.handleNotify(self, options)
   }
 
   ping (to: NodeRef, _options?: AbortOptions): Promise<void> {
-    const target = this.reach(to, 'ping', 0)
+    const target = this.reach(to, 'ping', this.size('ping', () => ChordRequest.encode(request({ type: ChordRequest.Type.PING }))))
     if (target === undefined) return unreachable(to)
-    this.count('ping', 0)
+    this.count('ping', this.emptyReply())
     return Promise.resolve()
   }
 
   leave (to: NodeRef, info: LeaveInfo, _options?: AbortOptions): Promise<void> {
-    const size = this.refBytes * (1 + (info.predecessor === undefined ? 0 : 1) + info.successors.length)
-    const target = this.reach(to, 'leave', size)
+    const target = this.reach(to, 'leave', this.size(`leave:${info.predecessor === undefined ? 0 : 1}:${info.successors.length}`, () =>
+      ChordRequest.encode(request({
+        type: ChordRequest.Type.LEAVE,
+        predecessor: info.predecessor === undefined ? undefined : this.peer,
+        successors: info.successors.map(() => this.peer)
+      }))))
     if (target === undefined) return unreachable(to)
     target.handleLeave(info)
-    this.count('leave', 0)
+    this.count('leave', this.emptyReply())
     return Promise.resolve()
   }
 
   unify (to: NodeRef, contact: NodeRef, _options?: AbortOptions): Promise<void> {
-    const target = this.reach(to, 'unify', this.refBytes)
+    const target = this.reach(to, 'unify', this.size('unify', () => ChordRequest.encode(request({
+      type: ChordRequest.Type.UNIFY, contact: this.peer
+    }))))
     if (target === undefined) return unreachable(to)
     target.handleUnify(contact)
-    this.count('unify', 0)
+    this.count('unify', this.emptyReply())
     return Promise.resolve()
   }
 
-  /** Count the request; return the target when it is live. */
-  private reach (to: NodeRef, kind: RpcKind, requestBytes: number): ChordNode | undefined {
-    const bytes = MESSAGE_OVERHEAD + requestBytes
-    this.stats.messages++
-    this.stats.bytes += bytes
-    this.stats.byKind[kind].calls++
-    this.stats.byKind[kind].bytes += bytes
-    if (this.dead.has(to.address)) { this.stats.failed++; return undefined }
-    const target = this.nodes.get(to.address)
+  private cacheOf (from: string): StateCache<SeenState> {
+    let cache = this.seen.get(from)
+    if (cache === undefined) this.seen.set(from, cache = new StateCache<SeenState>(MAX_CACHED_STATES))
+    return cache
+  }
+
+  private emptyReply (): number {
+    return this.size('empty', () => ChordResponse.encode(response({})))
+  }
+
+  /** The framed size of the message of shape `shape`, encoded once by `encode`. */
+  private size (shape: string, encode: () => Uint8Array): number {
+    let n = this.sizes.get(shape)
+    if (n === undefined) this.sizes.set(shape, n = framed(encode().byteLength))
+    return n
+  }
+
+  /**
+   * Count the request; return the target when it is live. A call to a crashed or unknown node costs no bytes:
+   * its connection is gone, and a dial to it carries no payload (it costs the caller a timeout instead).
+   */
+  private reach (to: NodeRef, kind: RpcKind, payload: number): ChordNode | undefined {
+    const target = this.dead.has(to.address) ? undefined : this.nodes.get(to.address)
     if (target === undefined) this.stats.failed++
+    else this.add1(kind, payload, true)
     return target
   }
 
   /** Count a reply. */
-  private count (kind: RpcKind, replyBytes: number): void {
-    const bytes = MESSAGE_OVERHEAD + replyBytes
-    this.stats.messages++
-    this.stats.bytes += bytes
-    this.stats.byKind[kind].bytes += bytes
+  private count (kind: RpcKind, payload: number): void {
+    this.add1(kind, payload, false)
   }
+
+  private add1 (kind: RpcKind, payload: number, call: boolean): void {
+    const bytes = payload + WIRE_BYTES_PER_MESSAGE
+    const s = this.stats
+    s.messages++
+    s.payload += payload
+    s.bytes += bytes
+    const k = s.byKind[kind]
+    if (call) k.calls++
+    k.payload += payload
+    k.bytes += bytes
+    const t = s.byTask[this.task] ??= { calls: 0, bytes: 0, payload: 0 }
+    t.calls++
+    t.payload += payload
+    t.bytes += bytes
+  }
+}
+
+const NO_DIGEST = new Uint8Array(0)
+
+function sameState (a: SeenState, b: SeenState): boolean {
+  return a.predecessor === b.predecessor && a.successors.length === b.successors.length &&
+    a.successors.every((id, i) => id === b.successors[i])
+}
+
+function request (fields: Partial<ChordRequest>): ChordRequest {
+  return { type: ChordRequest.Type.PING, key: new Uint8Array(0), addrs: [], successors: [], ...fields }
+}
+
+function response (fields: Partial<ChordResponse>): ChordResponse {
+  return { found: false, nodes: [], successors: [], unchanged: false, ...fields }
 }
 
 function unreachable (to: NodeRef): Promise<never> {
@@ -173,11 +322,13 @@ function unreachable (to: NodeRef): Promise<never> {
 }
 
 function emptyStats (): TrafficStats {
-  const kind = (): { calls: number, bytes: number } => ({ calls: 0, bytes: 0 })
+  const kind = (): Traffic => ({ calls: 0, bytes: 0, payload: 0 })
   return {
     messages: 0,
     bytes: 0,
+    payload: 0,
     failed: 0,
-    byKind: { findSuccessor: kind(), getState: kind(), notify: kind(), ping: kind(), leave: kind(), unify: kind() }
+    byKind: { findSuccessor: kind(), getState: kind(), notify: kind(), ping: kind(), leave: kind(), unify: kind() },
+    byTask: {}
   }
 }

@@ -3,13 +3,14 @@
 // the connection's authenticated remote peer, never a field of the message, so no node can speak for another.
 import { ChordRequest, type ChordResponse } from '../../protocols/chord.js'
 import { InvalidMessageError } from '../errors.js'
+import { sameDigest, stateDigest } from './state-cache.js'
 import { decodeAddrs, type PeerDirectory } from './wire.js'
 import type { ChordNode, NodeRef } from '../ring/index.js'
 import type { PeerId } from '@libp2p/interface'
 
 type Handler = (from: PeerId, req: ChordRequest, signal: AbortSignal) => Promise<ChordResponse> | ChordResponse
 
-const empty = (): ChordResponse => ({ found: false, nodes: [], successors: [] })
+const empty = (): ChordResponse => ({ found: false, nodes: [], successors: [], unchanged: false })
 
 /**
  * The chord protocol's handlers over `node`, dispatched by request type. `onUnifyAsked` hears of every UNIFY this
@@ -23,16 +24,22 @@ export function chordHandlers (node: ChordNode, peers: PeerDirectory, onUnifyAsk
       const bytes = Math.ceil(node.space.m / 8)
       if (req.key.length !== bytes) throw new InvalidMessageError(`FIND_SUCCESSOR key must be ${bytes} bytes, got ${req.key.length}`)
       const result = node.handleFindSuccessor(node.space.fromBytes(req.key))
-      return { ...empty(), found: result.found, nodes: result.nodes.map(n => peers.toWire(n)) }
+      const nodes = result.found && req.maxNodes !== undefined ? result.nodes.slice(0, Math.max(1, req.maxNodes)) : result.nodes
+      return { ...empty(), found: result.found, nodes: nodes.map(n => peers.toWire(n)) }
     },
 
-    [ChordRequest.Type.GET_STATE]: () => {
+    [ChordRequest.Type.GET_STATE]: (_from, req) => {
+      // The full reply (at most max_successors successors), or `unchanged` when the asker holds it already
+      // (src/chord/state-cache.ts). A wrong `known` costs the asker the full reply, nothing else.
       const st = node.handleGetState()
-      return {
+      const successors = req.maxSuccessors === undefined ? st.successors : st.successors.slice(0, req.maxSuccessors)
+      const reply: ChordResponse = {
         ...empty(),
         predecessor: st.predecessor === undefined ? undefined : peers.toWire(st.predecessor),
-        successors: st.successors.map(n => peers.toWire(n))
+        successors: successors.map(n => peers.toWire(n))
       }
+      if (req.known !== undefined && sameDigest(req.known, stateDigest(reply))) return { ...empty(), unchanged: true }
+      return reply
     },
 
     [ChordRequest.Type.NOTIFY]: async (from, req, signal) => {

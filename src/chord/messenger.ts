@@ -2,8 +2,12 @@
 // (go-libp2p-kad-dht's protocol_messenger). Calls addressed to this node are answered locally.
 import { ChordRequest, ChordResponse } from '../../protocols/chord.js'
 import { RpcClient, type RpcLimits } from '../net/rpc.js'
-import { MAX_ADDRS, type PeerDirectory } from './wire.js'
-import type { AbortOptions, ChordNode, FindResult, LeaveInfo, NodeRef, RemoteState, Transport } from '../ring/index.js'
+import { InvalidMessageError } from '../errors.js'
+import { StateCache, stateDigest, stateKey } from './state-cache.js'
+import { MAX_ADDRS, MAX_PEERS, type PeerDirectory } from './wire.js'
+import type {
+  AbortOptions, ChordNode, FindOptions, FindResult, GetStateOptions, LeaveInfo, NodeRef, RemoteState, Transport
+} from '../ring/index.js'
 import type { Libp2p } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
@@ -22,6 +26,8 @@ export class ChordMessenger implements Transport {
   local?: ChordNode
   private readonly rpc: RpcClient<ChordRequest, ChordResponse>
   private readonly peers: PeerDirectory
+  /** The last full GET_STATE answer of each node asked lately, to send its digest with the next GET_STATE. */
+  private readonly states = new StateCache<RemoteState>()
 
   constructor (private readonly init: MessengerInit) {
     this.peers = init.peers
@@ -35,17 +41,41 @@ export class ChordMessenger implements Transport {
     this.rpc.close()
   }
 
-  async findSuccessor (to: NodeRef, key: bigint, options?: AbortOptions): Promise<FindResult> {
-    if (this.isLocal(to)) return this.local!.handleFindSuccessor(key)
-    const res = await this.call(to, { type: ChordRequest.Type.FIND_SUCCESSOR, key: this.peers.space.toBytes(key) }, options)
-    return { found: res.found, nodes: this.peers.membersFromWire(res.nodes) }
+  async findSuccessor (to: NodeRef, key: bigint, options?: FindOptions): Promise<FindResult> {
+    const max = options?.nodes === undefined ? undefined : Math.max(1, Math.min(options.nodes, MAX_PEERS))
+    if (this.isLocal(to)) return cut(this.local!.handleFindSuccessor(key), max)
+    const res = await this.call(to, { type: ChordRequest.Type.FIND_SUCCESSOR, key: this.peers.space.toBytes(key), maxNodes: max }, options)
+    // A node older than max_nodes sends every node: keep what was asked for.
+    return cut({ found: res.found, nodes: this.peers.membersFromWire(res.nodes) }, max)
   }
 
-  async getState (to: NodeRef, options?: AbortOptions): Promise<RemoteState> {
-    if (this.isLocal(to)) return this.local!.handleGetState()
-    const res = await this.call(to, { type: ChordRequest.Type.GET_STATE }, options)
+  /**
+   * GET_STATE, sending the digest of the last full answer `to` gave (src/chord/state-cache.ts): a node whose
+   * state has not changed answers `unchanged`, and the answer kept from before is used, less any node whose
+   * certificate this node no longer holds as valid.
+   */
+  async getState (to: NodeRef, options?: GetStateOptions): Promise<RemoteState> {
+    if (this.isLocal(to)) {
+      const st = this.local!.handleGetState()
+      return options?.successors === undefined ? st : { ...st, successors: st.successors.slice(0, options.successors) }
+    }
+    const max = options?.successors === undefined ? undefined : Math.max(0, Math.min(options.successors, MAX_PEERS))
+    const key = stateKey(to.address, max)
+    const cached = this.states.get(key)
+    const res = await this.call(to, { type: ChordRequest.Type.GET_STATE, known: cached?.digest, maxSuccessors: max }, options)
+    if (res.unchanged) {
+      if (cached === undefined) throw new InvalidMessageError('GET_STATE answered unchanged, but no digest was sent')
+      const { predecessor, successors } = cached.value
+      return {
+        predecessor: predecessor !== undefined && this.peers.isMember(predecessor.address) ? predecessor : undefined,
+        successors: successors.filter(n => this.peers.isMember(n.address))
+      }
+    }
     const predecessor = res.predecessor === undefined ? [] : this.peers.membersFromWire([res.predecessor])
-    return { predecessor: predecessor[0], successors: this.peers.membersFromWire(res.successors) }
+    // A node older than max_successors sends its whole list: keep what was asked for.
+    const state = { predecessor: predecessor[0], successors: this.peers.membersFromWire(res.successors).slice(0, max) }
+    this.states.set(key, stateDigest(res), state)
+    return state
   }
 
   async notify (to: NodeRef, _self: NodeRef, options?: AbortOptions): Promise<void> {
@@ -84,4 +114,9 @@ export class ChordMessenger implements Transport {
     const full: ChordRequest = { type: ChordRequest.Type.PING, addrs: [], successors: [], key: new Uint8Array(0), ...req }
     return await this.rpc.request(this.peers.dialTarget(to), full, options)
   }
+}
+
+/** A found answer cut to `max` nodes (the owner first). */
+function cut (result: FindResult, max: number | undefined): FindResult {
+  return result.found && max !== undefined && result.nodes.length > max ? { found: true, nodes: result.nodes.slice(0, max) } : result
 }

@@ -9,12 +9,17 @@
 // @libp2p/prometheus-metrics does, `send` and `dispatchEvent` are wrapped rather than a `message` listener added:
 // a listener would make the connection dispatch data before the upgrader reads it.
 import { serviceCapabilities } from '@libp2p/interface'
-import type { Metrics, MultiaddrConnection, StreamMessageEvent } from '@libp2p/interface'
+import type { Metrics, MultiaddrConnection, Stream, StreamMessageEvent } from '@libp2p/interface'
 
 /** Where a connection's byte counts go. */
 export interface ByteCounts {
   received: (bytes: number) => void
   sent: (bytes: number) => void
+  /**
+   * Bytes of one protocol's streams, as the protocol wrote and read them (its own framing included; yamux and
+   * noise framing and multistream-select negotiation not). Not counted when absent.
+   */
+  protocol?: (protocol: string, direction: 'sent' | 'received', bytes: number) => void
 }
 
 /** One object for every kind of metric libp2p may register: it records nothing. */
@@ -51,7 +56,23 @@ export function trafficMetrics (counts: ByteCounts, inner?: Metrics): Metrics {
       }
       inner?.trackMultiaddrConnection(maConn)
     },
-    trackProtocolStream: inner?.trackProtocolStream.bind(inner) ?? (() => {}),
+    trackProtocolStream (stream: Stream): void {
+      const count = counts.protocol
+      const protocol = stream.protocol
+      if (count !== undefined && protocol !== undefined) {
+        const dispatchEvent = stream.dispatchEvent.bind(stream)
+        stream.dispatchEvent = (event: Event): boolean => {
+          if (event.type === 'message') count(protocol, 'received', (event as StreamMessageEvent).data.byteLength)
+          return dispatchEvent(event)
+        }
+        const send = stream.send.bind(stream)
+        stream.send = (data): boolean => {
+          count(protocol, 'sent', data.byteLength)
+          return send(data)
+        }
+      }
+      inner?.trackProtocolStream(stream)
+    },
     registerMetric: inner?.registerMetric.bind(inner) ?? register,
     registerMetricGroup: inner?.registerMetricGroup.bind(inner) ?? register,
     registerCounter: inner?.registerCounter.bind(inner) ?? register,

@@ -89,6 +89,8 @@ export class NodeMetrics implements ChordRecorder, FilesRecorder, Service {
     scrubPassBytes: 0, scrubbing: false, scrubPasses: 0
   }
 
+  /** Stream bytes by protocol: a handful of protocols, so a handful of entries. */
+  private readonly byProtocol = new Map<string, { sent: number, received: number }>()
   private prometheus?: (components: { logger: ComponentLogger }) => Metrics
   private sources?: MetricSources
   /** The last scan of the record index; `at`: when it ended (undefined while it runs). */
@@ -248,8 +250,21 @@ export class NodeMetrics implements ChordRecorder, FilesRecorder, Service {
   /** The host's `metrics` component (createLibp2p's `metrics` option); after `start()`. */
   readonly libp2p = (components: { logger: ComponentLogger }): Metrics => trafficMetrics({
     received: bytes => { this.totals.bytesIn += bytes },
-    sent: bytes => { this.totals.bytesOut += bytes }
+    sent: bytes => { this.totals.bytesOut += bytes },
+    protocol: (protocol, direction, bytes) => {
+      let counts = this.byProtocol.get(protocol)
+      if (counts === undefined) this.byProtocol.set(protocol, counts = { sent: 0, received: 0 })
+      counts[direction] += bytes
+    }
   }, this.prometheus?.(components))
+
+  /**
+   * Bytes of this node's streams since it started, by protocol (each protocol's own messages: yamux and noise
+   * framing, connection setup and multistream-select negotiation are only in `traffic()`'s connection totals).
+   */
+  protocolTraffic (): Record<string, { sent: number, received: number }> {
+    return Object.fromEntries([...this.byProtocol].map(([protocol, counts]) => [protocol, { ...counts }]))
+  }
 
   /** Read the gauges from `sources` at every scrape from now on (once, when the node's services exist). */
   observe (sources: MetricSources): void {

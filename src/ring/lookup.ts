@@ -29,6 +29,8 @@ export interface LookupOptions extends AbortOptions {
    * back on the origin's successor list without a remote call (ChordNode.lookup passes itself).
    */
   origin?: { node: NodeRef, state: () => RemoteState }
+  /** Ask each node for at most this many nodes of a `found` answer (FindOptions.nodes); default all. */
+  nodes?: number
 }
 
 export const DEFAULT_MAX_HOPS = 64
@@ -124,7 +126,7 @@ export async function * lookup (
     yield { type: 'hop', node: next, hop: hops }
     let reply: FindResult
     try {
-      reply = await transport.findSuccessor(next, key, { signal: options.signal })
+      reply = await transport.findSuccessor(next, key, { signal: options.signal, nodes: options.nodes })
     } catch (err) {
       options.signal?.throwIfAborted()
       dead.add(next.id)

@@ -178,6 +178,9 @@ export class ChordNode {
         p = pst.predecessor
       }
       this.mutate(() => this.state.setSuccessors(list))
+      // `p` is now what `next` gave as its predecessor. When that is us already, NOTIFY would change nothing
+      // there (it adopts only a candidate in (pred, next)): skip it, the message most rounds of a quiet ring sent.
+      if (p?.id === this.self.id) return
       try {
         await this.transport.notify(next, this.self, options)
       } catch {
@@ -187,11 +190,41 @@ export class ChordNode {
     }
   }
 
-  /** fix_fingers (Chord Fig. 6): refresh the next finger (and the run of fingers the same owner covers). */
+  /**
+   * fix_fingers (Chord Fig. 6): refresh the next finger (and the run of fingers the same owner covers). The
+   * current finger f is still successor(start) when start ∈ (pred(f), f], so before any lookup f is asked for
+   * its predecessor alone: one GET_STATE, which in a quiet ring the transport answers with a few bytes
+   * (`unchanged`) where the lookup's last hop carried r + 1 peers. A node that joined in [start, f) has notified
+   * f, so f's predecessor shows it, and the lookup runs. (Reading the owner off our own successor list instead
+   * would save the message but slow convergence: the list's far entries are the last to be corrected.)
+   */
   async fixFingers (options?: LookupOptions): Promise<void> {
     const { index, start } = this.state.fingers.next()
-    const found = await this.findOwner(start, options)
-    this.state.fingers.set(index, found.nodes[0])
+    const local = this.state.findSuccessor(start)
+    if (local.found) {
+      this.state.fingers.set(index, local.nodes[0])
+      return
+    }
+    const finger = this.state.fingers.get(index)
+    let dead: bigint | undefined
+    if (finger !== undefined && finger.id !== this.self.id) {
+      try {
+        const { predecessor } = await this.transport.getState(finger, { ...options, successors: 0 })
+        if (predecessor !== undefined && this.space.betweenRightIncl(predecessor.id, start, finger.id)) {
+          this.state.fingers.set(index, finger)
+          return
+        }
+      } catch {
+        options?.signal?.throwIfAborted()
+        this.markDead(finger, 'fix_fingers')
+        dead = finger.id
+      }
+    }
+    // The answer lists the owner, then its successors: when it still leads with the finger that just failed
+    // (the answering node has not noticed yet), the next listed node owns the start. Two nodes are enough for
+    // that; the r + 1 a found answer carries by default were most of fix_fingers' bytes under churn.
+    const found = await this.findOwner(start, { ...options, nodes: 2 })
+    this.state.fingers.set(index, found.nodes.find(n => n.id !== dead) ?? found.nodes[0])
   }
 
   /** check_predecessor (Chord Fig. 6): forget a predecessor that no longer answers. */

@@ -28,13 +28,29 @@ export interface AbortOptions {
   signal?: AbortSignal
 }
 
+export interface FindOptions extends AbortOptions {
+  /**
+   * In a `found` answer, at most this many nodes (the owner first; at least 1). Default: the owner and all the
+   * successors the answering node lists. A transport may send more; the caller uses only what it asked for.
+   */
+  nodes?: number
+}
+
+export interface GetStateOptions extends AbortOptions {
+  /**
+   * Ask for at most this many successors (0: the predecessor only). Default: the whole list. A transport may
+   * send more; the caller uses only what it asked for.
+   */
+  successors?: number
+}
+
 /**
  * Every remote call the Chord algorithm makes (go-chord's Transport). The libp2p service and the simulator's
  * in-memory network implement it; a call to a dead or unreachable node rejects.
  */
 export interface Transport {
-  findSuccessor (to: NodeRef, key: bigint, options?: AbortOptions): Promise<FindResult>
-  getState (to: NodeRef, options?: AbortOptions): Promise<RemoteState>
+  findSuccessor (to: NodeRef, key: bigint, options?: FindOptions): Promise<FindResult>
+  getState (to: NodeRef, options?: GetStateOptions): Promise<RemoteState>
   notify (to: NodeRef, self: NodeRef, options?: AbortOptions): Promise<void>
   ping (to: NodeRef, options?: AbortOptions): Promise<void>
   leave (to: NodeRef, info: LeaveInfo, options?: AbortOptions): Promise<void>

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict'
 import { IdSpace } from '../../src/ring/id.js'
 import { ChordNode } from '../../src/ring/node.js'
-import { SimNetwork, MESSAGE_OVERHEAD } from '../../sim/network.js'
+import { SimNetwork, WIRE_BYTES_PER_MESSAGE } from '../../sim/network.js'
 import { Prng } from '../../sim/prng.js'
 import { RingOracle } from '../../sim/oracle.js'
 import { defaultR, runSimulation, Simulation, type SimReport } from '../../sim/simulate.js'
@@ -33,8 +33,12 @@ describe('sim/network SimNetwork', () => {
     assert.equal(net.stats.messages, 4)
     assert.equal(net.stats.byKind.notify.calls, 1)
     assert.equal(net.stats.byKind.getState.calls, 1)
-    // notify: request = overhead + one NodeRef (1-byte id + 38-byte address + 4), reply = overhead
-    assert.equal(net.stats.byKind.notify.bytes, 2 * MESSAGE_OVERHEAD + 1 + 38 + 4)
+    // notify, sized by protocols/chord.ts: request = length prefix (1) + type (2) + one 8-byte address (2 + 8),
+    // reply = an empty message (its length prefix); on the wire each also pays yamux and noise framing and the
+    // receiver's window update: 2 × (12 + 16 + 2)
+    assert.equal(net.stats.byKind.notify.payload, 13 + 1)
+    assert.equal(WIRE_BYTES_PER_MESSAGE, 60)
+    assert.equal(net.stats.byKind.notify.bytes, 13 + 1 + 2 * WIRE_BYTES_PER_MESSAGE)
     assert.equal(net.stats.bytes, net.stats.byKind.notify.bytes + net.stats.byKind.getState.bytes)
   })
 
