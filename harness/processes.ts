@@ -10,7 +10,7 @@ import { waitFor } from '../src/testnet.js'
 export const BIN = resolve(import.meta.dirname, '../bin/chord-peer.js')
 
 /** The banner's line with the daemon's own first listen address. */
-const LISTENING = /^listening +(\/ip4\/127\.0\.0\.1\/tcp\/\d+\/p2p\/\w+)/m
+const LISTENING = /^listening +(\/ip4\/[\d.]+\/tcp\/\d+\/p2p\/\w+)/m
 
 export interface Daemon {
   proc: ChildProcess
@@ -44,6 +44,10 @@ export class Processes {
       nodeFlags?: string[]
       /** Give only `args` and --data-dir, no --listen: a restart that resumes from the data dir's config.json. */
       resume?: boolean
+      /** Listen on this IPv4 address instead of 127.0.0.1 (a network namespace's own), on a free port. */
+      host?: string
+      /** Serve the API on this IPv4 address instead of 127.0.0.1 (reachable from outside a namespace). */
+      apiHost?: string
     } = {}
   ): Promise<Daemon> {
     const dataDir = options.dataDir ?? await mkdtemp(join(tmpdir(), 'chord-peer-sys-'))
@@ -52,7 +56,9 @@ export class Processes {
     // `wrap` runs the daemon under another command (e.g. prlimit), which must exec it; `nodeFlags` go to node.
     const command = [
       ...(options.wrap ?? []), process.execPath, ...(options.nodeFlags ?? []), BIN,
-      ...args, ...(options.resume === true ? [] : ['--listen', '/ip4/127.0.0.1/tcp/0']), '--data-dir', dataDir
+      ...args, ...(options.resume === true ? [] : ['--listen', `/ip4/${options.host ?? '127.0.0.1'}/tcp/0`]),
+      ...(options.apiHost === undefined ? [] : ['--api', `${options.apiHost}:0`, '--api-host', options.apiHost]),
+      '--data-dir', dataDir
     ]
     const proc = spawn(command[0], command.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] })
     proc.stdout.on('data', (d: Buffer) => { out += d.toString() })
@@ -61,7 +67,7 @@ export class Processes {
     this.daemons.push(daemon)
     await waitFor(() => {
       if (proc.exitCode !== null) throw new Error(`chord-peer exited with ${proc.exitCode}:\n${out}`)
-      return LISTENING.test(out) && /^api +http:\/\/127\.0\.0\.1:\d+/m.test(out)
+      return LISTENING.test(out) && /^api +http:\/\/[\d.]+:\d+/m.test(out)
     }, { timeoutMs: options.timeoutMs ?? 20_000, what: `chord-peer ${args.join(' ')} to start` })
     // From the banner's own line: other output (a join retry naming a supernode) may name other nodes first.
     daemon.multiaddr = LISTENING.exec(out)![1]
@@ -95,7 +101,7 @@ export class Processes {
   }
 
   /** Start a supernode that joins through `via` with an invite `via` mints. */
-  async supernode (via: Daemon, args: string[] = [], options: { timeoutMs?: number } = {}): Promise<Daemon> {
+  async supernode (via: Daemon, args: string[] = [], options: Parameters<Processes['daemon']>[1] = {}): Promise<Daemon> {
     return this.daemon(['--bootstrap', '--connect', via.multiaddr, '--invite', await this.invite(via), ...args], options)
   }
 

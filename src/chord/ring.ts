@@ -58,6 +58,11 @@ export interface Ring {
    * background if it does (ChordNode.unify). Cheap when it does not: one lookup.
    */
   unify (node: NodeRef): void
+  /**
+   * Ask `node` to unify with this node's ring (a chord UNIFY): a peer so asked also checks with the supernodes
+   * that it is still a member, and joins again if not.
+   */
+  askToUnify (node: NodeRef, options?: AbortOptions): Promise<void>
   /** How to reach `node` (the policy is PeerDirectory.dialTarget's). */
   dialTarget (node: NodeRef): DialTarget
 }

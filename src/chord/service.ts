@@ -255,6 +255,10 @@ export class ChordService implements Ring, Service {
     this.node.handleUnify(node)
   }
 
+  async askToUnify (node: NodeRef, options?: AbortOptions): Promise<void> {
+    await this.messenger.unify(node, this.self, options)
+  }
+
   dialTarget (node: NodeRef): DialTarget {
     return this.peers.dialTarget(node)
   }

@@ -15,6 +15,7 @@ import {
   FRAME_BYTES, framed, idle, MAX_HEADER_BYTES, readerBytes, readFrames, rechunk, recordFrameBytes, writeEnd, writeFrame,
   type Framed
 } from './frames.js'
+import { verifiedLocalChunks } from './fetch.js'
 import { ChunkHasher, type ContentDigest } from './hashing.js'
 import { placement } from './context.js'
 import { checkReplace } from './owners.js'
@@ -72,6 +73,8 @@ export async function relay (
   let downstreamError: Error | undefined = down === undefined && chain.length > 0
     ? new UnreachableError('no node of the chain could be reached')
     : undefined
+  /** The next hop, when its stream broke (it crashed or went away in the middle), not when it answered no. */
+  let broken: NodeRef | undefined
   const forward = async (write: (d: Downstream) => Promise<void>): Promise<void> => {
     if (down === undefined) return
     try {
@@ -79,6 +82,7 @@ export async function relay (
     } catch (err) {
       signal.throwIfAborted()
       downstreamError = new UnreachableError(`${down.node.address}: ${(err as Error).message}`, { cause: err })
+      broken = down.node
       down.stream.abort(err as Error)
       down = undefined
     }
@@ -135,7 +139,28 @@ export async function relay (
     } catch (err) {
       signal.throwIfAborted()
       downstreamError = new UnreachableError(`${down.node.address}: ${(err as Error).message}`, { cause: err })
+      broken = down.node
       down.stream.abort(err as Error)
+    }
+  }
+  if (kept && broken !== undefined) {
+    // The next hop died in the middle, and the nodes after it got nothing: send them this node's copy, so a put
+    // that loses one holder mid-transfer still reaches its quorum (the replica pass restores the k-th copy).
+    const after = chain.slice(chain.findIndex(n => n.id === broken!.id) + 1).filter(n => !stored.some(s => s.id === n.id))
+    if (after.length > 0) {
+      try {
+        // Straight down the rest of the chain, as this hop forwards (no stream slot: see pushVersion).
+        const copy = verifiedLocalChunks(ctx, record, { first: 0, end: record.chunkHashes.length }, signal)
+        const sealed = record.signature
+        const seal = async (digest: ContentDigest): Promise<Seal> => ({ digest, signature: sealed })
+        const again = await relay(ctx, rechunk(copy, FRAME_BYTES), seal, record, after, false, signal)
+        stored.push(...again.stored)
+        ctx.log('%s: %s broke mid-transfer, sent this copy on to %d of %d nodes after it',
+          header.name, broken.address, again.stored.length, after.length)
+      } catch (err) {
+        signal.throwIfAborted()
+        ctx.log('%s: %s broke mid-transfer, and no node after it took this copy: %e', header.name, broken.address, err)
+      }
     }
   }
   return { record, stored, downstreamError, refused }

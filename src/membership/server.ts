@@ -382,16 +382,20 @@ export class MembershipServer implements Service {
     })
   }
 
+  /** Does `node` answer a chord PING within CONFIRM_DEAD_MS? */
+  private async answers (node: NodeRef, signal: AbortSignal): Promise<boolean> {
+    return await this.init.ring.ping(node, { signal: AbortSignal.any([signal, AbortSignal.timeout(CONFIRM_DEAD_MS)]) })
+      .then(() => true, () => false)
+  }
+
   private async confirmDead (node: NodeRef, signal: AbortSignal): Promise<void> {
     const { ring, election } = this.init
-    try {
-      await ring.ping(node, { signal: AbortSignal.any([signal, AbortSignal.timeout(CONFIRM_DEAD_MS)]) })
-      return
-    } catch {
-      signal.throwIfAborted() // no answer: it is gone
-    }
-    // Without an acting leader right now (an election, a lease that lapsed under load), try again for a while.
+    if (await this.answers(node, signal)) return
+    signal.throwIfAborted() // no answer: it is gone
+    // Without an acting leader right now (an election, a lease that lapsed under load), try again for a while;
+    // asking it again before each try, as it may have come back meanwhile (a partition that healed).
     for (let attempt = 1; attempt <= REPORT_ATTEMPTS; attempt++) {
+      if (attempt > 1 && await this.answers(node, signal)) return
       if (election.acting()) {
         await this.remove(node, 'failed', 'it stopped answering (confirmed by a PING from this leader)')
         return
@@ -547,10 +551,14 @@ export class MembershipServer implements Service {
     // wire does not say which. A leaving member still serves the ring while it hands its range over: one PING
     // tells them apart, after the answer, so the departure is not held up.
     this.tasks.run(`telling how ${node.address} left`, async signal => {
-      const alive = await this.init.ring.ping(node, { signal: AbortSignal.any([signal, AbortSignal.timeout(CONFIRM_DEAD_MS)]) })
-        .then(() => true, () => false)
+      const alive = await this.answers(node, signal)
       signal.throwIfAborted()
       left(!alive, alive ? 'its leave notice, through another supernode' : 'it stopped answering (reported by a supernode)')
+      // Alive: it is leaving, or the report was wrong (a supernode that confirmed the death while cut off from
+      // it). Ask it to unify with us: a peer that is not leaving then finds it is no member and joins again,
+      // rather than wait for its next renewal outside the view; one that is leaving has stopped listening.
+      const briefly = AbortSignal.any([signal, AbortSignal.timeout(CONFIRM_DEAD_MS)])
+      if (alive) await this.init.ring.askToUnify(node, { signal: briefly }).catch(() => {})
     })
     return ok()
   }
