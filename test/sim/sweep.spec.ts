@@ -173,7 +173,7 @@ describe('sim/sweep', function () {
     }
     const table = sweepTable(rows).trim().split('\n')
     assert.equal(table.length, 4)
-    assert.match(table[2], /^\| 24 \| \d+ \| \d+\.\d\d \| \d+ \| \d+ \| \d+ \| 2\.29 \| [\d.]+ \| 0 \/ 0 \| \d+ \/ \d+ \| [\d.]+ s \| [\d.]+ s \| \d+ MiB \|$/)
+    assert.match(table[2], /^\| 24 \| \d+ \| \d+\.\d\d \| \d+ \| \d+ \| \d+ \| 2\.29 \| [\d.]+ \| 0 \/ 0 \| \d+ \/ \d+ \| [\d.]+ s \| [\d.]+ s \| [\d,]+ MiB \|$/)
   })
 
   it('marks a ring that did not converge in the table', () => {
