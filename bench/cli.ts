@@ -15,19 +15,17 @@
 // --quick is 128 MiB, one run, and writes no file. Results (MB = 10^6 bytes) go to stdout and, unless --quick,
 // to bench/cli-results.md; how to read them is in BENCHMARKS.md, "Client memory (issue 11)".
 import '../src/polyfill.js'
-import { spawn } from 'node:child_process'
-import { createHash } from 'node:crypto'
-import { createReadStream, createWriteStream } from 'node:fs'
+import { createReadStream } from 'node:fs'
 import { rm, writeFile } from 'node:fs/promises'
 import { loadavg } from 'node:os'
 import { join } from 'node:path'
-import { finished } from 'node:stream/promises'
 import { ApiClient } from '../src/client/index.js'
-import { BIN, Processes, type Daemon } from '../harness/processes.js'
+import { Processes, type Daemon } from '../harness/processes.js'
+import { checkCli, runCli, sha256File, writeContent, type CliRun } from './lib/cli-run.js'
 import { DAEMON_NODE_FLAGS, ROOT, makeTempDir, runMain } from './lib/children.js'
-import { MiB, expectedHash, pseudoRandomChunks } from './lib/content.js'
+import { MiB, expectedHash } from './lib/content.js'
 import { getFile, putFile } from './lib/http.js'
-import { cpuSecondsOf, measure, memoryOf, transferTimeout, type ProcFigures } from './lib/measure.js'
+import { measure, transferTimeout, type ProcFigures } from './lib/measure.js'
 import { MB, codeVersion, machine } from './lib/report.js'
 import { fmt } from './lib/stats.js'
 import type { PutJson } from '../src/api/types.js'
@@ -52,58 +50,6 @@ interface Row {
 
 const mbps = (r: Row): number => r.size / MB / (r.ms / 1000)
 
-/** A CLI process run to the end: its exit code, output, and peak RSS and CPU seconds as last sampled. */
-interface CliRun { code: number, stdout: string, stderr: string, peak: number, cpu: number }
-
-/**
- * `chord-peer <args>` as a user runs it (the node flags of bin/chord-peer.js's shebang), with VmHWM and CPU
- * sampled from /proc every 10 ms until it exits (VmHWM only grows, so the last sample is the peak but for the
- * last few ms).
- */
-async function runCli (args: string[], timeoutMs: number): Promise<CliRun> {
-  const proc = spawn(process.execPath, [...DAEMON_NODE_FLAGS, BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs })
-  let stdout = ''
-  let stderr = ''
-  proc.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
-  proc.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
-  let peak = 0
-  let cpu = 0
-  const sample = (): void => {
-    if (proc.pid === undefined) return
-    // A process that is exiting has no memory figures left: keep the last ones.
-    const hwm = memoryOf(proc.pid)?.peak ?? NaN
-    const used = cpuSecondsOf(proc.pid) ?? NaN
-    if (Number.isFinite(hwm)) peak = Math.max(peak, hwm)
-    if (Number.isFinite(used)) cpu = Math.max(cpu, used)
-  }
-  const sampler = setInterval(sample, 10)
-  try {
-    const code = await new Promise<number>((resolve, reject) => {
-      proc.on('error', reject)
-      proc.on('exit', code => { resolve(code ?? -1) })
-    })
-    return { code, stdout, stderr, peak, cpu }
-  } finally {
-    clearInterval(sampler)
-  }
-}
-
-/** `size` bytes of pseudoRandomChunks written to `path`. */
-async function writeContent (path: string, size: number): Promise<void> {
-  const out = createWriteStream(path)
-  for (const chunk of pseudoRandomChunks(size)) {
-    if (!out.write(chunk)) await new Promise<void>(resolve => out.once('drain', () => { resolve() }))
-  }
-  out.end()
-  await finished(out)
-}
-
-async function sha256File (path: string): Promise<string> {
-  const sha = createHash('sha256')
-  for await (const piece of createReadStream(path)) sha.update(piece as Buffer)
-  return sha.digest('hex')
-}
-
 /** Measure `fn` over the daemon and this process; a CLI run's figures join them as "cli". */
 async function measured (
   daemon: Daemon, what: string, size: number, fn: () => Promise<{ note?: string, cli?: CliRun }>, baseline?: string
@@ -123,9 +69,6 @@ function checkPut (res: PutJson, size: number, hash: string): void {
   }
 }
 
-function checkCli (run: CliRun, command: string): void {
-  if (run.code !== 0) throw new Error(`chord-peer ${command} exited with ${run.code}: ${run.stderr.trim().slice(-300)}`)
-}
 
 const PUT_RAW = 'put, raw HTTP from the bench (baseline)'
 const GET_RAW = 'get, raw HTTP into the bench (baseline)'

@@ -15,25 +15,32 @@
 //      package bench/helia is installed (`npm ci --prefix bench/helia`); otherwise that row is skipped;
 //   5. last, the k = 1 put and gets again on a ring whose two processes share a swarm key (a private network:
 //      every byte also goes through the pre-shared-key cipher, src/net/pnet.ts), and their MB/s against step 2's;
-//   6. the peak RSS (VmHWM, reset before each transfer) and CPU seconds of every process, this one included.
-// --size takes MiB (default 1024; a comma list runs each size); --quick makes the default 64 MiB and writes no file.
+//   6. on the rings of step 2, the same put and get through `chord-peer put <file>` and `chord-peer get <name> -o
+//      <file>`, each a process of its own reading or writing a file (the compiled CLI: `npm run build` first;
+//      without dist/ these rows are skipped), with the client's peak RSS and CPU;
+//   7. the peak RSS (VmHWM, reset before each transfer) and CPU seconds of every process, this one included.
+// --size takes MiB (default 1024; a comma list runs each size, and the report adds a table of time against size);
+// --quick makes the default 64 MiB and writes no file.
 // Results (MB = 10^6 bytes) go to stdout and, unless --quick, to bench/transfer-results.md; how to read them is in
 // BENCHMARKS.md. A transfer that fails is reported as FAILED with the error and the nodes' log lines; when a put
 // fails, the file is put through its primary instead so that get can still be measured.
 import '../src/polyfill.js'
-import { writeFile } from 'node:fs/promises'
+import { existsSync } from 'node:fs'
+import { rm, writeFile } from 'node:fs/promises'
 import { loadavg } from 'node:os'
 import { join } from 'node:path'
 import { heliaRun, rawRun } from './lib/baselines.js'
-import { DAEMON_NODE_FLAGS, ROOT, message, runMain, type Child } from './lib/children.js'
+import { DAEMON_NODE_FLAGS, ROOT, makeTempDir, message, removeTempDir, runMain, type Child } from './lib/children.js'
+import { checkCli, runCli, writeContent } from './lib/cli-run.js'
 import { MiB, expectedHash } from './lib/content.js'
 import { getFile, putFile } from './lib/http.js'
-import { measure, transferTimeout, tsxOverhead } from './lib/measure.js'
-import { failure, farName, startRing, stopRing } from './lib/peers.js'
+import { measure, transferTimeout, tsxOverhead, type Proc } from './lib/measure.js'
+import { failure, farName, startRing, stopRing, type RingNode } from './lib/peers.js'
 import { MB, codeVersion, cpuLines, machine, mbps, medianRow, rssSummary, table, type Row, type Targets } from './lib/report.js'
 import { fmt, median } from './lib/stats.js'
 import { newSwarmKey } from '../src/cli/swarm-key.js'
 import type { ReadDone } from './lib/child.js'
+import type { PutJson } from '../src/api/types.js'
 
 const RESULTS = join(ROOT, 'bench', 'transfer-results.md')
 const COMMAND = 'node --import tsx --import ./src/polyfill.ts bench/transfer.ts'
@@ -49,7 +56,12 @@ const PNET_PREFIX = 'swarm key: '
  * Put, then GET_RUNS gets over HTTP and inside the entry, on a ring of k + 1 processes whose entry holds no copy;
  * with `swarmKey`, a private network (the rows then start with PNET_PREFIX).
  */
-async function ringRuns (size: number, hash: string, k: number, options: { swarmKey?: Uint8Array } = {}): Promise<Row[]> {
+/** Where the CLI rows read the file they put and write the one they get (one temp dir per size). */
+interface CliFiles { put: string, get: string }
+
+async function ringRuns (
+  size: number, hash: string, k: number, options: { swarmKey?: Uint8Array, cli?: CliFiles } = {}
+): Promise<Row[]> {
   const n = k + 1
   const ring = await startRing(n, k, options)
   const prefix = options.swarmKey === undefined ? '' : PNET_PREFIX
@@ -132,10 +144,74 @@ async function ringRuns (size: number, hash: string, k: number, options: { swarm
       })
     }
     rows.push(medianRow(http), medianRow(inside))
+    if (options.cli !== undefined) rows.push(...await cliRows(entry, named, name, size, hash, k, options.cli, ring.nodes))
     return rows
   } finally {
     await stopRing(ring)
   }
+}
+
+/**
+ * The put and get of `ringRuns` again through the CLI, against the same entry: `chord-peer put <file>` (a new
+ * version of the same name, which every holder writes in full again) and `chord-peer get <name> -o <file>`, which
+ * checks the hash itself before it renames the file into place.
+ */
+async function cliRows (
+  entry: RingNode, named: Proc[], name: string, size: number, hash: string, k: number, files: CliFiles, nodes: RingNode[]
+): Promise<Row[]> {
+  const api = ['--api', entry.ready.apiUrl, '--api-token', entry.ready.apiToken, '--json']
+  const timeout = transferTimeout(size)
+  const put = await measure(named, async () => {
+    const run = await runCli(['put', files.put, '--name', name, ...api], timeout)
+    checkCli(run, 'put')
+    const res = JSON.parse(run.stdout) as PutJson
+    if (res.file.hash !== hash || res.file.size !== size) {
+      throw new Error(`chord-peer put stored ${res.file.size} B ${res.file.hash.slice(0, 12)}, expected ${size} B ${hash.slice(0, 12)}`)
+    }
+    return run
+  })
+  await rm(files.get, { force: true })
+  const get = await measure(named, async () => {
+    const run = await runCli(['get', name, '-o', files.get, ...api], timeout)
+    checkCli(run, 'get')
+    return run
+  })
+  await rm(files.get, { force: true })
+  return [
+    { put, what: `put, k = ${k}, \`chord-peer put <file>\` (a process of its own)`, note: 'the client reads the file from disk' },
+    { put: get, what: `get, k = ${k}, \`chord-peer get <name> -o <file>\` (a process of its own)`, note: 'the client checks the hash' }
+  ].map(({ put: m, what, note }) => {
+    const procs = m.value === undefined ? m.procs : [{ name: 'cli', peak: m.value.peak, cpu: m.value.cpu }, ...m.procs]
+    return m.error === undefined ? { what, size, ms: m.ms, procs, note } : { what, size, ms: m.ms, procs, failed: failure(m.error, nodes) }
+  })
+}
+
+/** Time against size: per ring, the put, the HTTP get, the node-side get and the CLI rows, one column per size. */
+function growthTable (rows: Row[], sizes: number[]): string {
+  const kinds: Array<[string, (r: Row, k: number) => boolean]> = [
+    ['put (HTTP)', (r, k) => r.what.startsWith(`put, k = ${k} (`)],
+    ['get (HTTP)', (r, k) => r.what.startsWith(`get, k = ${k} (`)],
+    ['get, node-side', (r, k) => r.what.startsWith(`get, k = ${k}, node-side`)],
+    ['`chord-peer put`', (r, k) => r.what.startsWith(`put, k = ${k}, \`chord-peer`)],
+    ['`chord-peer get`', (r, k) => r.what.startsWith(`get, k = ${k}, \`chord-peer`)],
+    ['raw stream (median)', (r) => r.what.startsWith('raw')]
+  ]
+  const cell = (found: Row[]): string => {
+    const ok = found.filter(r => r.failed === undefined)
+    if (ok.length === 0) return found.length === 0 ? '' : 'FAILED'
+    const ms = median(ok.map(r => r.ms))
+    return `${ms < 1000 ? `${fmt(ms, 0)} ms` : `${fmt(ms / 1000)} s`} (${fmt(median(ok.map(mbps)), 0)} MB/s)`
+  }
+  const lines = [`| transfer | ${sizes.map(s => `${s / MiB} MiB`).join(' | ')} |`, `|---|${sizes.map(() => '---|').join('')}`]
+  for (const k of [1, 3]) {
+    for (const [what, match] of kinds) {
+      if (what.startsWith('raw') && k === 3) continue
+      const cells = sizes.map(size => cell(rows.filter(r => r.size === size && match(r, k))))
+      if (cells.every(c => c === '')) continue
+      lines.push(`| ${what.startsWith('raw') ? what : `${what}, k = ${k}`} | ${cells.join(' | ')} |`)
+    }
+  }
+  return ['Time against size (time of the median run, and its MB/s):', '', ...lines].join('\n')
 }
 
 function parseSizes (argv: string[]): number[] {
@@ -158,8 +234,14 @@ async function main (): Promise<void> {
   const loadStart = loadavg()[0]
   const rows: Row[] = []
   const raw = new Map<number, number>()
+  // The CLI rows run the compiled client (bin/chord-peer.js loads dist/).
+  const withCli = existsSync(join(ROOT, 'dist', 'src', 'cli', 'program.js'))
+  if (!withCli) console.error('  CLI rows: skipped (run `npm run build` first)')
   for (const size of sizes) {
     const hash = expectedHash(size)
+    const cliDir = withCli ? await makeTempDir('chord-peer-transfer-cli-') : undefined
+    const cli = cliDir === undefined ? undefined : { put: join(cliDir, 'put.bin'), get: join(cliDir, 'got.bin') }
+    if (cli !== undefined) await writeContent(cli.put, size)
     const sizeRows: Row[] = []
     const say = (r: Row): void => {
       sizeRows.push(r)
@@ -168,9 +250,9 @@ async function main (): Promise<void> {
     }
     const want = (part: string): boolean => only === undefined || only === part
     if (want('raw')) say(await rawRun(size, hash, 'run 1'))
-    if (want('k1')) for (const r of await ringRuns(size, hash, 1)) say(r)
+    if (want('k1')) for (const r of await ringRuns(size, hash, 1, { cli })) say(r)
     if (want('raw')) say(await rawRun(size, hash, 'run 2'))
-    if (want('k3')) for (const r of await ringRuns(size, hash, 3)) say(r)
+    if (want('k3')) for (const r of await ringRuns(size, hash, 3, { cli })) say(r)
     if (want('raw')) for (let i = 3; i <= RAW_RUNS; i++) say(await rawRun(size, hash, `run ${i}`))
     // Last, so that the rows above run as they did before private networks existed (same order, same state of
     // this process), and before/after comparisons of them stay like for like.
@@ -188,6 +270,7 @@ async function main (): Promise<void> {
       }
       if (helia !== undefined) say(helia)
     }
+    if (cliDir !== undefined) await removeTempDir(cliDir)
     raw.set(size, median(sizeRows.filter(r => r.what.startsWith('raw')).map(mbps)))
     rows.push(...sizeRows.filter(r => r.what.startsWith('raw')), ...sizeRows.filter(r => !r.what.startsWith('raw')))
   }
@@ -201,7 +284,8 @@ async function main (): Promise<void> {
       rssSummary(rows, TARGETS, overhead),
     '',
     cpuLines(rows, raw),
-    ...pnetLines(rows)
+    ...pnetLines(rows),
+    ...(sizes.length > 1 ? ['', growthTable(rows, sizes)] : [])
   ].join('\n')
   console.log(text)
   if (quick) {

@@ -69,7 +69,7 @@ export interface ReadOptions {
 export interface Framed {
   /** The next frame; throws at the end of the stream or when it is reset, InvalidMessageError when it is too long. */
   read (options?: ReadOptions): Promise<Uint8ArrayList>
-  write (bytes: Uint8Array, options?: { signal?: AbortSignal }): Promise<void>
+  write (bytes: Uint8Array | Uint8ArrayList, options?: { signal?: AbortSignal }): Promise<void>
 }
 
 export interface FramedInit {
@@ -221,12 +221,30 @@ export async function * readFrames (lp: Framed, signal?: AbortSignal, max = MAX_
   for await (const frame of readFrameLists(lp, signal, max)) yield frame.subarray()
 }
 
-export async function writeFrame (lp: Framed, bytes: Uint8Array, signal?: AbortSignal): Promise<void> {
+/** One frame: its bytes in one buffer, or as the pieces they arrived in (sent without joining them). */
+export async function writeFrame (lp: Framed, bytes: Uint8Array | Uint8ArrayList, signal?: AbortSignal): Promise<void> {
   await lp.write(bytes, { signal: idle(signal) })
 }
 
 export async function writeEnd (lp: Framed, signal?: AbortSignal): Promise<void> {
   await lp.write(new Uint8Array(0), { signal: idle(signal) })
+}
+
+/**
+ * Re-cut a byte source into lists of pieces of exactly `size` bytes in all (the last may be shorter), without
+ * joining the pieces: a piece that straddles a boundary is split into two views. Never yields an empty list.
+ */
+export async function * rechunkLists (source: AsyncIterable<Uint8Array>, size: number): AsyncGenerator<Uint8ArrayList> {
+  let buf = new Uint8ArrayList()
+  for await (const piece of source) {
+    if (piece.byteLength === 0) continue
+    buf.append(piece)
+    while (buf.byteLength >= size) {
+      yield buf.sublist(0, size)
+      buf = buf.sublist(size)
+    }
+  }
+  if (buf.byteLength > 0) yield buf
 }
 
 /** Re-cut a byte source into pieces of exactly `size` bytes (the last may be shorter); never yields empty. */

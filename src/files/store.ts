@@ -12,7 +12,7 @@ import {
   QuotaError, UnreachableError
 } from '../errors.js'
 import {
-  FRAME_BYTES, framed, idle, MAX_HEADER_BYTES, readerBytes, readFrames, rechunk, recordFrameBytes, writeEnd, writeFrame,
+  FRAME_BYTES, framed, idle, MAX_HEADER_BYTES, readerBytes, readFrameLists, rechunkLists, recordFrameBytes, writeEnd, writeFrame,
   type Framed
 } from './frames.js'
 import { verifiedLocalChunks } from './fetch.js'
@@ -27,6 +27,7 @@ import type { FilesContext } from './context.js'
 import type { FileRecord } from './record.js'
 import type { NodeRef } from '../ring/index.js'
 import type { Stream } from '@libp2p/interface'
+import type { Uint8ArrayList } from 'uint8arraylist'
 
 export const STORE_PROTOCOL = '/chord-peer/store/3.0.0'
 /** Longest chain a header may name (k ≤ 16). */
@@ -66,7 +67,7 @@ export interface Seal { digest: ContentDigest, signature: string }
  * and the nodes that committed it, this one first.
  */
 export async function relay (
-  ctx: FilesContext, frames: AsyncIterable<Uint8Array>, trailer: (digest: ContentDigest) => Promise<Seal>, header: FileRecord,
+  ctx: FilesContext, frames: AsyncIterable<Uint8ArrayList>, trailer: (digest: ContentDigest) => Promise<Seal>, header: FileRecord,
   chain: readonly NodeRef[], store: boolean, signal: AbortSignal
 ): Promise<RelayResult> {
   let down = await openChain(ctx, header, chain, signal)
@@ -90,12 +91,13 @@ export async function relay (
 
   const hasher = new ChunkHasher(header.chunkSize)
   let record: FileRecord | undefined
+  // Each frame stays the pieces it arrived in: hashed, forwarded and written piece by piece, never joined.
   async function * pass (): AsyncGenerator<Uint8Array> {
     for await (const frame of frames) {
-      hasher.update(frame)
+      for (const piece of frame) hasher.update(piece)
       if (hasher.size > MAX_FILE_SIZE) throw new InvalidInputError(`the file is larger than ${MAX_FILE_SIZE} bytes`)
       await forward(async d => writeFrame(d.lp, frame, signal))
-      yield frame
+      yield * frame
     }
     const { digest: end, signature } = await trailer(hasher.digest()) // throws before the local blob commits if the bytes are wrong
     const complete: FileRecord = { ...header, size: end.size, hash: end.hash, chunkHashes: end.chunkHashes, signature }
@@ -115,7 +117,10 @@ export async function relay (
   let refused: QuotaError | undefined
   try {
     if (store && !header.tombstone) {
-      refused = await putUnlessFull(ctx, pass(), signal)
+      // The blob is filed under the hash this node computed as the bytes passed (checked against the trailer
+      // before the store commits it), so the store does not hash them a second time.
+      const hashedBy = (): { hash: string, size: number } => ({ hash: record!.hash, size: record!.size })
+      refused = await putUnlessFull(ctx, pass(), hashedBy, signal)
       if (refused !== undefined) ctx.log('no copy of %s here: %e', header.name, refused)
     } else {
       for await (const _ of pass()) { /* forward only */ }
@@ -153,7 +158,7 @@ export async function relay (
         const copy = verifiedLocalChunks(ctx, record, { first: 0, end: record.chunkHashes.length }, signal)
         const sealed = record.signature
         const seal = async (digest: ContentDigest): Promise<Seal> => ({ digest, signature: sealed })
-        const again = await relay(ctx, rechunk(copy, FRAME_BYTES), seal, record, after, false, signal)
+        const again = await relay(ctx, rechunkLists(copy, FRAME_BYTES), seal, record, after, false, signal)
         stored.push(...again.stored)
         ctx.log('%s: %s broke mid-transfer, sent this copy on to %d of %d nodes after it',
           header.name, broken.address, again.stored.length, after.length)
@@ -171,11 +176,13 @@ export async function relay (
  * of `frames` anyway, since reading them forwards them down the chain and checks the trailer, and return the
  * refusal: this node then holds no copy, and the nodes after it still do.
  */
-async function putUnlessFull (ctx: FilesContext, frames: AsyncGenerator<Uint8Array>, signal: AbortSignal): Promise<QuotaError | undefined> {
+async function putUnlessFull (
+  ctx: FilesContext, frames: AsyncGenerator<Uint8Array>, hashedBy: () => { hash: string, size: number }, signal: AbortSignal
+): Promise<QuotaError | undefined> {
   // An iterator without `return`: the blob store giving up must not close `frames`, which is still to be read.
   const unclosed: AsyncIterable<Uint8Array> = { [Symbol.asyncIterator]: () => ({ next: async () => await frames.next() }) }
   try {
-    await ctx.blobs.put(unclosed, { signal })
+    await ctx.blobs.put(unclosed, { hashedBy, signal })
     return undefined
   } catch (err) {
     if (!(err instanceof QuotaError)) {
@@ -322,7 +329,7 @@ export async function serveStore (ctx: FilesContext, shutdown: AbortSignal): Pro
         }
         return { digest, signature: bytesToHex(t.signature) }
       }
-      const body = admittedFrames(admitted, readFrames(lp, signal, FRAME_BYTES))
+      const body = admittedFrames(admitted, readFrameLists(lp, signal, FRAME_BYTES))
       const result = await relay(ctx, body, checkTrailer, header, chain, true, signal)
       const stored = result.stored.map(n => ctx.ring.peers.toWire(n))
       const error = [result.refused, result.downstreamError].filter(e => e !== undefined).map(e => e.message).join('; ')
@@ -378,7 +385,7 @@ async function admit (ctx: FilesContext, header: FileRecord, from: string, signa
 }
 
 /** The frames of `frames` once `admitted` resolved; its refusal is thrown before the first frame is read. */
-async function * admittedFrames (admitted: Promise<void>, frames: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+async function * admittedFrames (admitted: Promise<void>, frames: AsyncIterable<Uint8ArrayList>): AsyncGenerator<Uint8ArrayList> {
   await admitted
   yield * frames
 }
@@ -405,7 +412,7 @@ export async function pushVersion (
   const release = rest.length > 0 ? await ctx.storeSlots.acquire(rest[0].address, signal) : undefined
   let result: RelayResult
   try {
-    result = await relay(ctx, rechunk(source, FRAME_BYTES), seal, header, rest, selfFirst, signal)
+    result = await relay(ctx, rechunkLists(source, FRAME_BYTES), seal, header, rest, selfFirst, signal)
   } finally {
     release?.()
   }

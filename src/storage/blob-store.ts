@@ -14,6 +14,13 @@ export interface PutOptions extends AbortOptions {
   expectedHash?: string
   /** The size the bytes must have; on a mismatch put throws IntegrityError and stores nothing. */
   expectedSize?: number
+  /**
+   * The caller hashes the bytes itself as it yields them, and this gives their hash and size once the source has
+   * ended: the store then files them under that hash without a second SHA-256 pass. Only for a hash the caller
+   * computed from these very bytes, never one a peer announced; a size other than the bytes counted is an
+   * IntegrityError.
+   */
+  hashedBy?: () => BlobInfo
 }
 
 export interface RangeOptions extends AbortOptions {
@@ -89,14 +96,14 @@ export function checkRange (options: RangeOptions): { offset: number, length?: n
 }
 
 /**
- * Pass `source` through while hashing it, stopping early once it exceeds `expectedSize` (no point storing more) and
- * checking the abort signal between chunks. After the iteration ends, `result()` gives the hash and size and
- * throws IntegrityError if they differ from what `options` expected.
+ * Pass `source` through while hashing it (unless the caller does: `hashedBy`), stopping early once it exceeds
+ * `expectedSize` (no point storing more) and checking the abort signal between chunks. After the iteration ends,
+ * `result()` gives the hash and size and throws IntegrityError if they differ from what `options` expected.
  */
 export function hashingStream (
   source: AsyncIterable<Uint8Array>, options: PutOptions
 ): { stream: AsyncGenerator<Uint8Array>, result: () => BlobInfo } {
-  const sha = createHash('sha256')
+  const sha = options.hashedBy === undefined ? createHash('sha256') : undefined
   let size = 0
   let info: BlobInfo | undefined
   async function * stream (): AsyncGenerator<Uint8Array> {
@@ -107,11 +114,12 @@ export function hashingStream (
       if (options.expectedSize !== undefined && size > options.expectedSize) {
         throw new IntegrityError(`blob is larger than the expected ${options.expectedSize} bytes`)
       }
-      sha.update(chunk)
+      sha?.update(chunk)
       yield chunk
     }
     options.signal?.throwIfAborted()
-    info = { hash: sha.digest('hex'), size }
+    info = sha === undefined ? options.hashedBy!() : { hash: sha.digest('hex'), size }
+    if (info.size !== size) throw new IntegrityError(`the caller hashed ${info.size} bytes, the store received ${size}`)
   }
   function result (): BlobInfo {
     if (info === undefined) throw new Error('hashingStream: result() before the stream ended')

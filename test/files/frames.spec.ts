@@ -9,7 +9,7 @@ import fc from 'fast-check'
 import { Uint8ArrayList } from 'uint8arraylist'
 import {
   FRAME_BYTES, HIGH_WATER_BYTES, LOW_WATER_BYTES, MAX_FRAME_BYTES, PAUSED_BUFFER_BYTES,
-  framed, readFrameLists, readFrames, rechunk, writeEnd, writeFrame
+  framed, readFrameLists, readFrames, rechunk, rechunkLists, writeEnd, writeFrame
 } from '../../src/files/frames.js'
 import { varint } from '../utils/raw-wire.js'
 import { waitFor } from '../utils/wait.js'
@@ -269,6 +269,20 @@ describe('files/frames', function () {
             if (i < out.length - 1) assert.equal(piece.byteLength, size)
             else assert.ok(piece.byteLength >= 1 && piece.byteLength <= size)
           })
+        }
+      ), { numRuns: 300 })
+    })
+
+    it('rechunkLists: the same cuts as rechunk, as views of the pieces (no byte copied)', async () => {
+      await fc.assert(fc.asyncProperty(
+        fc.array(fc.uint8Array({ maxLength: 40 }), { maxLength: 20 }),
+        fc.integer({ min: 1, max: 32 }),
+        async (input, size) => {
+          const lists = await collect(rechunkLists(from(input), size))
+          const flat = (await collect(rechunk(from(input), size))).map(p => Buffer.from(p).toString('hex'))
+          assert.deepEqual(lists.map(l => Buffer.from(l.subarray()).toString('hex')), flat)
+          const buffers = new Set<ArrayBufferLike>(input.map(p => p.buffer))
+          for (const list of lists) for (const piece of list) assert.ok(buffers.has(piece.buffer), 'a view of an input piece')
         }
       ), { numRuns: 300 })
     })

@@ -170,6 +170,25 @@ export function describeBlobStore<S extends BlobStore> (name: string, factory: B
       assert.deepEqual(await listAll(store), [kept])
     })
 
+    it('hashedBy: files the bytes under the caller\'s hash without hashing them again; a wrong size stores nothing', async () => {
+      // Pieces of 1 byte and more: a store that batches its writes must keep them in order.
+      const bytes = randomBytes(70_000)
+      async function * pieces (): AsyncGenerator<Uint8Array> {
+        for (let at = 0, n = 1; at < bytes.length; at += n, n = n * 2 + 1) yield bytes.subarray(at, at + n)
+        for (let i = 0; i < 600; i++) yield new Uint8Array(0)
+      }
+      // Not the SHA-256 of the bytes: a store that hashed them itself would file them elsewhere.
+      const claimed = sha256(Buffer.from('what the caller computed'))
+      assert.deepEqual(await store.put(pieces(), { hashedBy: () => ({ hash: claimed, size: bytes.length }) }),
+        { hash: claimed, size: bytes.length })
+      assert.deepEqual(await collect(store.get(claimed)), bytes)
+      assert.equal(await store.has(sha256(bytes)), false)
+      const other = sha256(Buffer.from('another claim'))
+      await rejectsNamed(async () => await store.put(chunks(bytes), { hashedBy: () => ({ hash: other, size: bytes.length - 1 }) }),
+        'IntegrityError')
+      assert.equal(await store.has(other), false)
+    })
+
     it('a source that fails midway leaves nothing visible', async () => {
       const kept = await store.put(chunks(randomBytes(100)))
       await rejectsNamed(async () => await store.put(failingSource(300_000)), 'SourceError')
