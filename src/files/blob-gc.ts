@@ -1,11 +1,11 @@
 // The blob collector: a blob no record refers to is garbage. It is left behind by a crash between a blob's write
-// and its record's, by a record replaced while dropping the old blob failed, by a put that failed at a holder
-// after the blob was written, and it would stay on disk for good. In the background, the first sweep
-// GC_START_DELAY_MS after start and then one every GC_INTERVAL_MS, a sweep reads the hash every live record refers
-// to (a record names one blob: the SHA-256 of the whole content, `FileRecord.hash`; chunk hashes only check it; a
-// tombstone names none), lists the local blobs, and removes each one no record refers to and whose mtime is older
-// than the grace period (default an hour). `last` is the last completed sweep, for `status`. The work belongs to
-// the files service's task set, so stopping the node stops it; a failed sweep is logged and the next one runs.
+// and its record's, by a record replaced while dropping the old blob failed, by a put that failed at a holder after
+// the blob was written, and it would stay on disk for good. In the background, the first sweep GC_START_DELAY_MS
+// after start and then one every GC_INTERVAL_MS, a sweep reads the hash every live record refers to (a record names
+// one blob: the root over its chunk hashes, `blobAddress`; a tombstone names none), lists the local blobs, and
+// removes each one no record refers to and whose mtime is older than the grace period (default an hour). `last` is
+// the last completed sweep, for `status`. The work belongs to the files service's task set, so stopping the node
+// stops it; a failed sweep is logged and the next one runs.
 //
 // Why a blob a record needs is never removed. A blob is written before its record, so at any moment some blobs
 // rightly have no record yet, and the record store and the blob listing are not read atomically. Every record
@@ -35,7 +35,8 @@
 // node knows that one is garbage (s3-tier.ts notes that superseded blobs stay in the bucket).
 import { durationText, sizeText } from '../events.js'
 import { sleep } from '../lifecycle.js'
-import { isHash, type AbortOptions, type BlobStore } from '../storage/blob-store.js'
+import { blobAddress } from './hashing.js'
+import type { AbortOptions, BlobStore } from '../storage/blob-store.js'
 import type { FilesContext } from './context.js'
 import type { Collection, StoredBlob } from '../storage/fs-blob-store.js'
 
@@ -132,7 +133,7 @@ export class BlobCollector {
       const cutoff = began - this.graceMs
       const referenced = new HashPrefixSet()
       for await (const record of ctx.records.list({ signal })) {
-        if (!record.tombstone && isHash(record.hash)) referenced.add(record.hash)
+        if (!record.tombstone) referenced.add(blobAddress(record))
       }
       referenced.seal()
       for await (const blob of blobs.entries({ signal })) {

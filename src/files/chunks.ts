@@ -4,8 +4,9 @@
 import { Uint8ArrayList } from 'uint8arraylist'
 import { IntegrityError } from '../errors.js'
 import { rechunk } from './frames.js'
-import { sha256Hex } from './hashing.js'
+import { blobAddress, sha256Hex } from './hashing.js'
 import type { FileRecord } from './record.js'
+import type { PutOptions } from '../storage/blob-store.js'
 
 /** A chunk-aligned span of a file: chunks [first, end). */
 export interface ChunkSpan { first: number, end: number }
@@ -41,6 +42,16 @@ export async function * verifiedChunks (
     yield chunk
   }
   if (index !== span.end) throw new IntegrityError(`${from} ended ${record.name} after chunk ${index}, expected ${span.end}`)
+}
+
+/**
+ * Blob put options for `record`'s bytes when the caller checked every chunk of them against the record's chunk
+ * hashes (verifiedChunks, fetchChunks): they are filed under the record's blob address, which those checks
+ * establish, without a second pass over them.
+ */
+export function verifiedPut (record: FileRecord, signal?: AbortSignal): PutOptions {
+  const hash = blobAddress(record)
+  return { expectedHash: hash, expectedSize: record.size, hashedBy: () => ({ hash, size: record.size }), signal }
 }
 
 /** Every piece of every chunk, in order: for a reader that writes bytes on (a socket) and needs no chunk joined. */

@@ -10,7 +10,7 @@ import { chunkSpan, spanBytes, verifiedChunks, type ChunkSpan } from './chunks.j
 import {
   FRAME_BYTES, framed, idle, MAX_FRAME_BYTES, readFrameLists, recordFrameBytes, writeEnd, writeFrame
 } from './frames.js'
-import { sha256Hex } from './hashing.js'
+import { blobAddress, sha256Hex } from './hashing.js'
 import { serveStream } from '../net/rpc.js'
 import { bytesToHex, hexToBytes, recordFromWire, recordToWire } from './wire.js'
 import type { FilesContext } from './context.js'
@@ -33,8 +33,9 @@ export function verifiedLocalChunks (
   ctx: FilesContext, record: FileRecord, span: ChunkSpan, signal?: AbortSignal
 ): AsyncGenerator<Uint8Array> {
   const { offset, length } = spanBytes(record, span)
-  const source = length === 0 ? (async function * () {})() : ctx.blobs.get(record.hash, { offset, length, signal })
-  return verifiedChunks(record, span, source, `blob ${record.hash.slice(0, 12)}`)
+  const address = blobAddress(record)
+  const source = length === 0 ? (async function * () {})() : ctx.blobs.get(address, { offset, length, signal })
+  return verifiedChunks(record, span, source, `blob ${address.slice(0, 12)}`)
 }
 
 export async function serveFetch (
@@ -73,7 +74,7 @@ export async function serveFetch (
       const length = Math.min(span.end * record.chunkSize, record.size) - offset
       try {
         if (length > 0) {
-          for await (const piece of ctx.blobs.get(record.hash, { offset, length, signal })) {
+          for await (const piece of ctx.blobs.get(blobAddress(record), { offset, length, signal })) {
             // Readers take data frames of up to FRAME_BYTES; a blob store may read longer pieces.
             for (let at = 0; at < piece.byteLength; at += FRAME_BYTES) {
               await writeFrame(lp, piece.subarray(at, at + FRAME_BYTES), signal)

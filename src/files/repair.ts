@@ -4,9 +4,10 @@
 // the files service's task set, so stopping the node stops it.
 import { IntegrityError, NotFoundError } from '../errors.js'
 import { errorText } from '../events.js'
-import { joined } from './chunks.js'
+import { joined, verifiedPut } from './chunks.js'
 import { placement, type FilesContext } from './context.js'
 import { fetchChunks, verifiedLocalChunks } from './fetch.js'
+import { blobAddress } from './hashing.js'
 import type { TaskSet } from '../lifecycle.js'
 import type { FileRecord } from './record.js'
 
@@ -46,7 +47,8 @@ export class Repairer {
   /** Drop the bad blob and fetch the version again from another holder. */
   private async repairNow (record: FileRecord, cause: Error, signal: AbortSignal): Promise<void> {
     const { ctx } = this
-    ctx.log('blob %s of %s is bad (%e): repairing', record.hash.slice(0, 12), record.name, cause)
+    const address = blobAddress(record)
+    ctx.log('blob %s of %s is bad (%e): repairing', address.slice(0, 12), record.name, cause)
     const reason = `the copy of ${JSON.stringify(record.name)} here is bad (${errorText(cause)})`
     const began = performance.now()
     ctx.events?.emit({ type: 'repair.started', reason, level: 'info', message: `repair started: ${reason}` })
@@ -66,12 +68,12 @@ export class Repairer {
       })
     }
     try {
-      await ctx.blobs.delete(record.hash, { signal })
+      await ctx.blobs.delete(address, { signal })
       const { nodes } = await placement(ctx, record.key, signal)
       const others = nodes.filter(n => n.id !== ctx.ring.self.id)
       const chunks = fetchChunks(ctx, record, { first: 0, end: record.chunkHashes.length }, others, signal)
-      await ctx.blobs.put(joined(chunks), { expectedHash: record.hash, expectedSize: record.size, signal })
-      ctx.log('blob %s of %s repaired', record.hash.slice(0, 12), record.name)
+      await ctx.blobs.put(joined(chunks), verifiedPut(record, signal))
+      ctx.log('blob %s of %s repaired', address.slice(0, 12), record.name)
       ctx.metrics?.blobRepair('ok', record.size)
       finished(false)
     } catch (err) {

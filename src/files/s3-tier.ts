@@ -1,8 +1,10 @@
 // S3Tier: the DurableTier over an S3 bucket (docs/ARCHITECTURE.md, "The durable tier"). It owns two things and
 // composes a third:
 // - The uploader: one loop, one entry of the upload queue at a time, asleep while the queue is empty. For an
-//   entry it uploads the blob from the node's local store to `<prefix>blobs/<sha256>` (S3BlobStore, verified
-//   against the record's hash and size; skipped when S3 already has it, and for tombstones), then the record as
+//   entry it uploads the blob from the node's local store to `<prefix>blobs/<address>` (S3BlobStore; the address
+//   is the root over the chunk hashes, `blobAddress`, and every chunk is checked against the record on the way
+//   up; skipped when S3 already has it, and for tombstones; blobs uploaded before blobs had that address are
+//   under the content's SHA-256, where `read` still finds them), then the record as
 //   JSON at `<prefix>records/<key>.json`, written only when newer than the stored record (compareVersions). The
 //   entry is deleted only after both succeeded.
 // - Reads for the files layer's fallback and restore: `record(key)`, `keys(from, to)` and `read(record, range)`.
@@ -35,6 +37,8 @@ import { assertHash } from '../storage/blob-store.js'
 import { S3BlobStore } from '../storage/s3-blob-store.js'
 import { mapS3Error } from '../storage/s3-client.js'
 import { compareVersions, type FileRecord } from './record.js'
+import { verifiedChunks, verifiedPut } from './chunks.js'
+import { blobAddress } from './hashing.js'
 import { UploadQueue } from './upload-queue.js'
 import type { AbortOptions, BlobStore } from '../storage/blob-store.js'
 import type { S3Config } from '../config.js'
@@ -212,7 +216,11 @@ export class S3Tier implements DurableTier {
     record: FileRecord, range: { offset: number, length?: number } = { offset: 0 }, options: AbortOptions = {}
   ): AsyncGenerator<Uint8Array> {
     if (record.tombstone) throw new NotFoundError(`${JSON.stringify(record.name)} is deleted`)
-    yield * this.s3().get(record.hash, { offset: range.offset, length: range.length, signal: options.signal })
+    const s3 = this.s3()
+    const read = { offset: range.offset, length: range.length, signal: options.signal }
+    // Blobs uploaded before blobs were addressed by their chunk root are under the content's SHA-256.
+    const address = blobAddress(record)
+    yield * (await s3.has(address, options) || address === record.hash ? s3.get(address, read) : s3.get(record.hash, read))
   }
 
   async pending (): Promise<number> {
@@ -396,22 +404,25 @@ export class S3Tier implements DurableTier {
   /** Upload one entry: the blob (unless a tombstone or already there), then the record if newer than S3's. */
   private async upload (record: FileRecord, signal: AbortSignal): Promise<void> {
     const blobs = this.s3()
-    if (!record.tombstone && !await blobs.has(record.hash, { signal })) {
-      if (!await this.local.has(record.hash, { signal })) throw new LocalBlobGoneError(`local blob ${record.hash} is gone`)
+    const address = blobAddress(record)
+    if (!record.tombstone && !await blobs.has(address, { signal })) {
+      if (!await this.local.has(address, { signal })) throw new LocalBlobGoneError(`local blob ${address} is gone`)
       let localError: unknown
       const local = this.local
       const source = (async function * () {
         try {
-          yield * local.get(record.hash, { signal })
+          yield * local.get(address, { signal })
         } catch (err) {
           localError = err
           throw err
         }
       })()
       try {
-        await blobs.put(source, { expectedHash: record.hash, expectedSize: record.size, signal })
+        // Every chunk checked on the way up, which is what files the blob under its chunk root.
+        const all = { first: 0, end: record.chunkHashes.length }
+        await blobs.put(verifiedChunks(record, all, source, `local blob ${address.slice(0, 12)}`), verifiedPut(record, signal))
       } catch (err) {
-        if (localError instanceof NotFoundError) throw new LocalBlobGoneError(`local blob ${record.hash} is gone`, { cause: localError })
+        if (localError instanceof NotFoundError) throw new LocalBlobGoneError(`local blob ${address} is gone`, { cause: localError })
         throw err
       }
     }

@@ -4,10 +4,10 @@
 // it and fetches it again, verified, from another holder. One pass at a time, a new one SCRUB_INTERVAL_MS after
 // the last began (or at once when the last took longer); `last` says when one last completed and what it found,
 // for `status`. The work belongs to the files service's task set, so stopping the node stops it.
-import { createHash } from 'node:crypto'
 import { IntegrityError, NotFoundError } from '../errors.js'
 import { durationText, sizeText } from '../events.js'
 import { sleep } from '../lifecycle.js'
+import { blobAddress, ChunkHasher } from './hashing.js'
 import type { FilesContext } from './context.js'
 import type { FileRecord } from './record.js'
 
@@ -106,20 +106,25 @@ export class Scrubber {
     return report
   }
 
-  /** Re-hash the blob of `record`: the problem when it is missing or its bytes no longer match, else undefined. */
+  /**
+   * Re-hash the blob of `record` chunk by chunk: the problem when it is missing or its bytes no longer match the
+   * record's chunk hashes, else undefined.
+   */
   private async check (record: FileRecord, pace: (bytes: number) => Promise<void>, signal: AbortSignal): Promise<Error | undefined> {
-    const sha = createHash('sha256')
+    const address = blobAddress(record)
+    const hasher = new ChunkHasher(record.chunkSize, { whole: false })
     try {
-      for await (const chunk of this.init.ctx.blobs.get(record.hash, { signal })) {
-        sha.update(chunk)
+      for await (const chunk of this.init.ctx.blobs.get(address, { signal })) {
+        hasher.update(chunk)
         await pace(chunk.byteLength)
       }
     } catch (err) {
       signal.throwIfAborted()
       if (err instanceof NotFoundError) return err
-      return new IntegrityError(`cannot read blob ${record.hash.slice(0, 12)} of ${record.name}: ${(err as Error).message}`, { cause: err })
+      return new IntegrityError(`cannot read blob ${address.slice(0, 12)} of ${record.name}: ${(err as Error).message}`, { cause: err })
     }
-    if (sha.digest('hex') === record.hash) return undefined
-    return new IntegrityError(`blob ${record.hash.slice(0, 12)} of ${record.name} no longer matches its hash (found by the scrubber)`)
+    const found = hasher.digest()
+    if (found.size === record.size && found.chunkHashes.join() === record.chunkHashes.join()) return undefined
+    return new IntegrityError(`blob ${address.slice(0, 12)} of ${record.name} no longer matches its chunk hashes (found by the scrubber)`)
   }
 }

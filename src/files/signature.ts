@@ -4,10 +4,10 @@
 // commits, serves as newest and restores only versions whose signature verifies and whose time is not too far
 // ahead of its clock, so no member can write a version in another's name, and no holder can change a version it
 // passes on. A PeerId embeds its Ed25519 public key, so the writer field alone names the key that must verify.
-import { createHash } from 'node:crypto'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { SignedVersion } from '../../protocols/files.js'
 import { BadSignatureError, InvalidMessageError } from '../errors.js'
+import { chunkRoot } from './hashing.js'
 import { MAX_CLOCK_AHEAD_MS, tooFarAhead, type FileRecord } from './record.js'
 import { bytesToHex, hexToBytes } from './wire.js'
 import type { PrivateKey } from '@libp2p/interface'
@@ -21,11 +21,6 @@ const EMPTY = new Uint8Array(0)
  */
 const verified = new Map<string, string>()
 const VERIFIED_MAX = 1024
-
-/** SHA-256 over the chunk hashes, concatenated in order (32 bytes each). */
-export function chunkRoot (chunkHashes: readonly string[]): Uint8Array<ArrayBuffer> {
-  return new Uint8Array(createHash('sha256').update(chunkHashes.join(''), 'hex').digest())
-}
 
 /** What the writer signs of `record`: its SignedVersion, encoded. A tombstone has an empty hash and chunk root. */
 export function signedBytes (record: FileRecord): Uint8Array {

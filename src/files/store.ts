@@ -1,6 +1,7 @@
-// /chord-peer/store/3.0.0: one version travels down the replica chain, pipelined. Each hop hashes the bytes as
-// they pass, forwards every frame to the next live node of the chain before writing it locally, and commits
-// (blob, then record) only when its own size, hash and chunk hashes equal the trailer's. A hop that fails
+// /chord-peer/store/3.0.0: one version travels down the replica chain, pipelined. Each hop hashes the bytes once
+// as they pass (chunk hashes; the blob is filed under their root, hashing.ts `blobAddress`), forwards every frame
+// to the next live node of the chain before writing it locally, and commits (blob, then record) only when its own
+// size and chunk hashes equal the trailer's. A hop that fails
 // downstream still commits locally and reports only what it stored; the caller counts acknowledgements.
 // Trust (protocols/README.md §10.3, §10.4): the entry signs the complete version once it knows the content's
 // hashes, and the trailer carries the signature; every hop checks it before it commits or forwards. At the header
@@ -16,7 +17,7 @@ import {
   type Framed
 } from './frames.js'
 import { verifiedLocalChunks } from './fetch.js'
-import { ChunkHasher, type ContentDigest } from './hashing.js'
+import { blobAddress, ChunkHasher, type ContentDigest } from './hashing.js'
 import { placement } from './context.js'
 import { checkReplace } from './owners.js'
 import { MAX_CLOCK_AHEAD_MS, tooFarAhead } from './record.js'
@@ -64,11 +65,13 @@ export interface Seal { digest: ContentDigest, signature: string }
  * Move one version through this node: write it locally when `store`, forward it to the first live node of
  * `chain`, and check it against the trailer `trailer(digest)` returns (which throws on a mismatch). A storing
  * node checks the signature too, before it forwards the trailer (BadSignatureError). Returns the complete record
- * and the nodes that committed it, this one first.
+ * and the nodes that committed it, this one first. Each byte is hashed once, for the chunk hashes, unless
+ * `hashWhole` (the writer of a new version, who computes the SHA-256 of the whole content for its record); the
+ * trailer's digest names the whole hash otherwise.
  */
 export async function relay (
   ctx: FilesContext, frames: AsyncIterable<Uint8ArrayList>, trailer: (digest: ContentDigest) => Promise<Seal>, header: FileRecord,
-  chain: readonly NodeRef[], store: boolean, signal: AbortSignal
+  chain: readonly NodeRef[], store: boolean, signal: AbortSignal, hashWhole = false
 ): Promise<RelayResult> {
   let down = await openChain(ctx, header, chain, signal)
   let downstreamError: Error | undefined = down === undefined && chain.length > 0
@@ -89,7 +92,7 @@ export async function relay (
     }
   }
 
-  const hasher = new ChunkHasher(header.chunkSize)
+  const hasher = new ChunkHasher(header.chunkSize, { whole: hashWhole })
   let record: FileRecord | undefined
   // Each frame stays the pieces it arrived in: hashed, forwarded and written piece by piece, never joined.
   async function * pass (): AsyncGenerator<Uint8Array> {
@@ -117,9 +120,9 @@ export async function relay (
   let refused: QuotaError | undefined
   try {
     if (store && !header.tombstone) {
-      // The blob is filed under the hash this node computed as the bytes passed (checked against the trailer
-      // before the store commits it), so the store does not hash them a second time.
-      const hashedBy = (): { hash: string, size: number } => ({ hash: record!.hash, size: record!.size })
+      // The blob is filed under the root of the chunk hashes this node computed as the bytes passed (checked
+      // against the trailer before the store commits it), so the store does not hash them a second time.
+      const hashedBy = (): { hash: string, size: number } => ({ hash: blobAddress(record!), size: record!.size })
       refused = await putUnlessFull(ctx, pass(), hashedBy, signal)
       if (refused !== undefined) ctx.log('no copy of %s here: %e', header.name, refused)
     } else {
@@ -157,7 +160,7 @@ export async function relay (
         // Straight down the rest of the chain, as this hop forwards (no stream slot: see pushVersion).
         const copy = verifiedLocalChunks(ctx, record, { first: 0, end: record.chunkHashes.length }, signal)
         const sealed = record.signature
-        const seal = async (digest: ContentDigest): Promise<Seal> => ({ digest, signature: sealed })
+        const seal = async (digest: ContentDigest): Promise<Seal> => ({ digest: { ...digest, hash: record!.hash }, signature: sealed })
         const again = await relay(ctx, rechunkLists(copy, FRAME_BYTES), seal, record, after, false, signal)
         stored.push(...again.stored)
         ctx.log('%s: %s broke mid-transfer, sent this copy on to %d of %d nodes after it',
@@ -202,21 +205,22 @@ export async function commitRecord (ctx: FilesContext, record: FileRecord): Prom
   checkVersion(record, ctx.now())
   // Pinned, then checked present, until the record is written: the blob collector (blob-gc.ts has the argument)
   // never leaves a record without its blob.
-  const unpin = record.tombstone ? undefined : await ctx.blobs.pin?.(record.hash)
+  const address = record.tombstone ? undefined : blobAddress(record)
+  const unpin = address === undefined ? undefined : await ctx.blobs.pin?.(address)
   // A blob no record may use any more, dropped once this commit's own pin is gone.
   let unused: string | undefined
   try {
-    if (unpin !== undefined && !(await ctx.blobs.has(record.hash))) {
-      throw new NotFoundError(`no blob ${record.hash.slice(0, 12)} of ${record.name} here: its record is not committed`)
+    if (unpin !== undefined && !(await ctx.blobs.has(address!))) {
+      throw new NotFoundError(`no blob ${address!.slice(0, 12)} of ${record.name} here: its record is not committed`)
     }
     const old = await ctx.records.get(record.key)
     if (!(await ctx.records.put(record))) {
       // We already hold a newer version: the blob just written belongs to nothing unless another record shares it.
-      if (!record.tombstone) unused = record.hash
+      unused = address
       return
     }
     ctx.onCommit?.(record)
-    if (old !== undefined && !old.tombstone && old.hash !== record.hash) unused = old.hash
+    if (old !== undefined && !old.tombstone && blobAddress(old) !== address) unused = blobAddress(old)
   } finally {
     unpin?.()
     if (unused !== undefined) await dropIfUnused(ctx, unused)
@@ -237,10 +241,10 @@ export async function dropIfUnused (ctx: FilesContext, hash: string): Promise<vo
   }
 }
 
-// Blobs are content-addressed, so two names may share one. A scan is fine at today's index sizes; a
-// hash → count index replaces it when the index grows.
-export async function hashInUse (ctx: FilesContext, hash: string): Promise<boolean> {
-  for await (const r of ctx.records.list({})) if (!r.tombstone && r.hash === hash) return true
+// Blobs are content-addressed, so two names may share one. A scan is fine at today's index sizes; an
+// address → count index replaces it when the index grows.
+export async function hashInUse (ctx: FilesContext, address: string): Promise<boolean> {
+  for await (const r of ctx.records.list({})) if (!r.tombstone && blobAddress(r) === address) return true
   return false
 }
 
@@ -322,12 +326,16 @@ export async function serveStore (ctx: FilesContext, shutdown: AbortSignal): Pro
         }
         const t = StoreTrailer.decode(await lp.read({ signal: idle(signal), max }))
         complete = true
+        if (t.hash.length !== 32) throw new InvalidMessageError(`a trailer hash of ${t.hash.length} bytes, not 32`)
+        // The chunk hashes are this node's own, of the bytes it received; the whole-content hash is the writer's,
+        // which the signature covers and readers check end to end.
         const theirs: ContentDigest = { size: Number(t.size), hash: bytesToHex(t.hash), chunkHashes: t.chunkHashes.map(bytesToHex) }
-        if (theirs.size !== digest.size || theirs.hash !== digest.hash || theirs.chunkHashes.join() !== digest.chunkHashes.join()) {
+        if (theirs.size !== digest.size || theirs.chunkHashes.join() !== digest.chunkHashes.join()) {
           throw new IntegrityError(`the bytes received do not match the sender's hashes ` +
-            `(${digest.size} B, ${digest.hash.slice(0, 12)} vs ${theirs.size} B, ${theirs.hash.slice(0, 12)})`)
+            `(${digest.size} B, chunk root ${blobAddress(digest).slice(0, 12)} vs ${theirs.size} B, ` +
+            `chunk root ${blobAddress(theirs).slice(0, 12)})`)
         }
-        return { digest, signature: bytesToHex(t.signature) }
+        return { digest: theirs, signature: bytesToHex(t.signature) }
       }
       const body = admittedFrames(admitted, readFrameLists(lp, signal, FRAME_BYTES))
       const result = await relay(ctx, body, checkTrailer, header, chain, true, signal)
@@ -402,17 +410,17 @@ export async function pushVersion (
   const selfFirst = chain[0]?.id === ctx.ring.self.id
   const rest = selfFirst ? chain.slice(1) : chain
   const mine = header.signature === '' && header.version.writer === ctx.host.peerId.toString()
-  const seal = async (digest: ContentDigest): Promise<Seal> => ({
-    digest,
-    signature: mine ? (await signRecord(ctx.key, { ...header, ...digest })).signature : header.signature
-  })
+  // A new version's writer hashes the whole content for its record; a signed version keeps the hash it carries.
+  const seal = async (digest: ContentDigest): Promise<Seal> => mine
+    ? { digest, signature: (await signRecord(ctx.key, { ...header, ...digest })).signature }
+    : { digest: { ...digest, hash: header.hash }, signature: header.signature }
   // A slot for the stream to the first node after this one (limits.ts StreamSlots): a burst of writes queues
   // here rather than be refused by a receiver whose budget for this node is spent. Relaying hops do not wait:
   // their inbound stream was admitted already, and waiting there could deadlock chains that cross.
   const release = rest.length > 0 ? await ctx.storeSlots.acquire(rest[0].address, signal) : undefined
   let result: RelayResult
   try {
-    result = await relay(ctx, rechunkLists(source, FRAME_BYTES), seal, header, rest, selfFirst, signal)
+    result = await relay(ctx, rechunkLists(source, FRAME_BYTES), seal, header, rest, selfFirst, signal, mine)
   } finally {
     release?.()
   }

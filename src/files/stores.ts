@@ -1,11 +1,14 @@
 // This node's two stores as one service: the content-addressed blobs and the record index, both under
 // `<data-dir>/store`, or under a temporary directory removed at stop when the node has no data dir. A storage
-// quota (`maxStorage`) bounds the bytes of the blobs.
+// quota (`maxStorage`) bounds the bytes of the blobs. Opening a store written before blobs were filed under their
+// chunk roots re-files them first (refile.ts).
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { logger } from '@libp2p/logger'
 import { FsBlobStore } from '../storage/fs-blob-store.js'
 import { RecordStore } from './record-store.js'
+import { refileBlobs } from './refile.js'
 import type { Service } from '../lifecycle.js'
 
 export class NodeStores implements Service {
@@ -29,9 +32,13 @@ export class NodeStores implements Service {
   async start (): Promise<void> {
     const dir = this.dataDir === undefined ? await mkdtemp(join(tmpdir(), 'chord-peer-store-')) : join(this.dataDir, 'store')
     const blobs = await FsBlobStore.open(dir, { maxBytes: this.options.maxStorage })
+    let records: RecordStore | undefined
     try {
-      this.opened = { dir, blobs, records: await RecordStore.open(dir) }
+      records = await RecordStore.open(dir)
+      await refileBlobs(dir, blobs, records, logger('chord-peer:files'))
+      this.opened = { dir, blobs, records }
     } catch (err) {
+      await records?.close()
       await blobs.close()
       if (this.dataDir === undefined) await rm(dir, { recursive: true, force: true })
       throw err

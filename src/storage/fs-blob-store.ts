@@ -7,7 +7,7 @@
 // mismatch) removes the temp file before the error propagates; disk failures surface as StorageError (NoSpaceError
 // when the disk is full) with the errno error (code ENOSPC, EIO…) as `cause`, the source's own errors unchanged.
 // Reads are plain ranged file streams and do not re-check the hash: the files layer verifies every chunk it
-// reads, and `verify` rehashes a stored blob on demand (repair, scrubbing).
+// reads (against the record's chunk hashes), and `verify` rehashes a blob filed under its SHA-256 on demand.
 // With a quota (`maxBytes`) the store counts the bytes it holds (summed at open, then kept as blobs come and go)
 // and the bytes of the puts in flight, and a put that would take it over the quota fails with QuotaError before
 // the byte that would not fit is written (before the temp file is made when the size is known).
@@ -369,7 +369,10 @@ export class FsBlobStore implements BlobStore {
     }
   }
 
-  /** Rehash the stored bytes: false when they no longer match `hash` (corruption on disk); NotFoundError if absent. */
+  /**
+   * Rehash the stored bytes: false when their SHA-256 is not `hash` (corruption on disk, or a blob its caller
+   * filed under another address with `hashedBy`); NotFoundError if absent.
+   */
   async verify (hash: string, options: AbortOptions = {}): Promise<boolean> {
     const sha = createHash('sha256')
     for await (const chunk of this.get(hash, { signal: options.signal })) sha.update(chunk)

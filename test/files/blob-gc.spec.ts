@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { logger } from '@libp2p/logger'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { BlobCollector, DEFAULT_GC_GRACE_MS, HashPrefixSet } from '../../src/files/blob-gc.js'
-import { sha256Hex } from '../../src/files/hashing.js'
+import { blobAddress, sha256Hex } from '../../src/files/hashing.js'
 import { RecordStore } from '../../src/files/record-store.js'
 import { signRecord } from '../../src/files/signature.js'
 import { commitRecord } from '../../src/files/store.js'
@@ -26,6 +26,7 @@ import { version } from '../utils/store-wire.js'
 import type { FilesContext } from '../../src/files/context.js'
 import type { FileRecord } from '../../src/files/record.js'
 import type { NodeRef } from '../../src/ring/index.js'
+import type { PutOptions } from '../../src/storage/blob-store.js'
 
 const log = logger('chord-peer:test:blob-gc')
 const HOUR = 60 * 60_000
@@ -57,18 +58,27 @@ describe('blob collector', function () {
     const collector = (options: { graceMs?: number } = {}): BlobCollector =>
       new BlobCollector({ ctx: { records, log }, blobs, ...options })
 
-    /** A blob of `size` random bytes, its mtime `ageMs` ago. */
-    async function blob (size: number, ageMs = 0): Promise<{ hash: string, size: number, bytes: Uint8Array }> {
+    interface Blob { hash: string, size: number, bytes: Uint8Array, chunkHashes: string[] }
+
+    /** Put options that file `b` as the files layer does: under its chunk root, without hashing it again. */
+    const asFiled = (b: Blob): PutOptions =>
+      ({ expectedHash: b.hash, expectedSize: b.size, hashedBy: () => ({ hash: b.hash, size: b.size }) })
+
+    /** A blob of `size` (≤ 1 MiB, one chunk) random bytes, filed under its chunk root; its mtime `ageMs` ago. */
+    async function blob (size: number, ageMs = 0): Promise<Blob> {
       const bytes = randomBytes(size)
-      const info = await blobs.put(chunks(bytes))
-      if (ageMs > 0) await age(blobs.path(info.hash), ageMs)
-      return { ...info, bytes }
+      const chunkHashes = [sha256Hex(bytes)]
+      const b = { hash: blobAddress({ chunkHashes }), size, bytes, chunkHashes }
+      await blobs.put(chunks(bytes), asFiled(b))
+      if (ageMs > 0) await age(blobs.path(b.hash), ageMs)
+      return b
     }
 
-    /** A record of `name` that refers to `hash` (unsigned: the collector reads records, it does not verify them). */
-    function recordOf (name: string, hash: string, size: number, tombstone = false): FileRecord {
+    /** A record of `name` that refers to blob `b` (unsigned: the collector reads records, it does not verify them). */
+    function recordOf (name: string, b: Blob, tombstone = false): FileRecord {
       return {
-        name, key: sha256Hex(name), size, hash, chunkSize: 1024 * 1024, chunkHashes: [],
+        name, key: sha256Hex(name), size: tombstone ? 0 : b.size, hash: sha256Hex(b.bytes), chunkSize: 1024 * 1024,
+        chunkHashes: tombstone ? [] : b.chunkHashes,
         version: { time: 1, counter: 0, writer: 'w' }, tombstone, contentType: '', created: 1, modified: 1, signature: ''
       }
     }
@@ -77,7 +87,7 @@ describe('blob collector', function () {
       const orphan = await blob(100, 2 * HOUR)
       const young = await blob(200, DEFAULT_GC_GRACE_MS - 5 * 60_000)
       const held = await blob(300, 30 * 24 * HOUR)
-      await records.put(recordOf('held', held.hash, held.size))
+      await records.put(recordOf('held', held))
       const report = await collector().sweep()
       assert.deepEqual({ blobs: report.blobs, removed: report.removed, bytes: report.bytes, errors: report.errors },
         { blobs: 3, removed: 1, bytes: 100, errors: 0 })
@@ -96,7 +106,7 @@ describe('blob collector', function () {
 
     it('a tombstone keeps nothing, even one that names a hash', async () => {
       const b = await blob(50, 2 * HOUR)
-      await records.put(recordOf('deleted', b.hash, 0, true))
+      await records.put(recordOf('deleted', b, true))
       assert.equal((await collector().sweep()).removed, 1)
       assert.equal(await blobs.has(b.hash), false)
     })
@@ -134,7 +144,7 @@ describe('blob collector', function () {
       const b = await blob(500, 2 * HOUR)
       const before = (await stat(blobs.path(b.hash))).mtimeMs
       // As a replica pull or a repair does: the hash is known, the blob already here.
-      await blobs.put(chunks(b.bytes), { expectedHash: b.hash, expectedSize: b.size })
+      await blobs.put(chunks(b.bytes), asFiled(b))
       assert.ok((await stat(blobs.path(b.hash))).mtimeMs > before + HOUR)
       assert.equal((await collector().sweep()).removed, 0)
       assert.equal(await blobs.has(b.hash), true)
@@ -151,7 +161,7 @@ describe('blob collector', function () {
         await paused // the put is draining a slow source...
         yield b.bytes
       }
-      const put = blobs.put(slow(), { expectedHash: b.hash, expectedSize: b.size })
+      const put = blobs.put(slow(), asFiled(b))
       try {
         await waitFor(() => started, { what: 'the put to read its source' })
         await age(blobs.path(b.hash), 2 * HOUR) // ...for longer than the grace period
@@ -166,7 +176,7 @@ describe('blob collector', function () {
 
     it('keeps the blob of a record written after the sweep read the record store', async () => {
       const b = await blob(100, 2 * HOUR)
-      const late = recordOf('late', b.hash, b.size)
+      const late = recordOf('late', b)
       // The record store as the sweep sees it: once the sweep has read it, a commit pins the blob, writes the
       // record and unpins — all before the sweep lists the blobs.
       const racing = {
@@ -230,7 +240,7 @@ describe('blob collector', function () {
       try {
         // Listed old by the sweep; then a put through a store chain (hash unknown up front, so no pin) renames a
         // fresh copy into place before its record is committed.
-        await blobs.put(chunks(b.bytes))
+        await blobs.put(chunks(b.bytes), { hashedBy: () => ({ hash: b.hash, size: b.size }) })
         assert.equal(await pass.collect(b.hash, Date.now() - HOUR), undefined)
         assert.equal(await blobs.has(b.hash), true)
       } finally {
@@ -246,7 +256,7 @@ describe('blob collector', function () {
       const record = await signRecord(key, version('commit-me', content, writer))
       await rejectsNamed(async () => { await commitRecord(ctx, record) }, 'NotFoundError')
       assert.equal(await records.get(record.key), undefined)
-      await blobs.put(chunks(content), { expectedHash: record.hash })
+      await blobs.put(chunks(content), { hashedBy: () => ({ hash: blobAddress(record), size: record.size }) })
       await commitRecord(ctx, record)
       assert.equal((await records.get(record.key))?.hash, record.hash)
     })
@@ -256,8 +266,8 @@ describe('blob collector', function () {
       const writer = peerIdFromPrivateKey(key).toString()
       const content = randomBytes(1000)
       const record = await signRecord(key, version('pulled', content, writer))
-      await blobs.put(chunks(content))
-      await age(blobs.path(record.hash), 2 * HOUR)
+      await blobs.put(chunks(content), { hashedBy: () => ({ hash: blobAddress(record), size: record.size }) })
+      await age(blobs.path(blobAddress(record)), 2 * HOUR)
       // A sweep runs right after the pull looked and found the blob here, before it commits.
       let sweeps = 0
       const racing = {
@@ -274,7 +284,7 @@ describe('blob collector', function () {
       await pullFrom(ctx, record, undefined as unknown as NodeRef, new AbortController().signal)
       assert.ok(sweeps > 0)
       assert.equal((await records.get(record.key))?.hash, record.hash)
-      assert.equal(await blobs.has(record.hash), true)
+      assert.equal(await blobs.has(blobAddress(record)), true)
     })
 
     it('runs in the background until stopped; a failed sweep is logged and the next one runs', async () => {
@@ -333,11 +343,11 @@ describe('blob collector', function () {
       // What a crash between a blob's write and its record's leaves: a blob file and no record.
       const orphan = await store.put(chunks(randomBytes(5_000)))
       await age(store.path(orphan.hash), 2 * HOUR)
-      await age(store.path(put.record.hash), 2 * HOUR) // old, but referenced
+      await age(store.path(blobAddress(put.record)), 2 * HOUR) // old, but referenced
       const report = await node.files.collector!.sweep()
       assert.equal(report.removed, 1)
       assert.equal(await store.has(orphan.hash), false)
-      assert.equal(await store.has(put.record.hash), true)
+      assert.equal(await store.has(blobAddress(put.record)), true)
       assert.deepEqual(Buffer.from(await node.get('kept.bin')), content)
       assert.equal(node.files.collector!.last, report)
     })

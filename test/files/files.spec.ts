@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict'
 import { readdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { sha256Hex } from '../../src/files/hashing.js'
+import { blobAddress, sha256Hex } from '../../src/files/hashing.js'
 import { createTestnet, type Testnet } from '../../src/testnet.js'
 import { SPREAD_BELOW_BYTES_PER_S } from '../../src/files/fetch.js'
 import { collect, pseudoRandom, sha256Of } from '../../harness/bytes.js'
@@ -99,7 +99,7 @@ describe('files on an 8-peer ring, k = 3', function () {
     for (const id of expectedHolders(net, 'gone.bin', 3)) {
       const peer = nodeById(net, id)
       assert.equal((await peer.files.ctx.records.get(sha256Hex('gone.bin')))?.tombstone, true)
-      assert.equal(await peer.files.ctx.blobs.has(put.record.hash), false, 'the blob was dropped')
+      assert.equal(await peer.files.ctx.blobs.has(blobAddress(put.record)), false, 'the blob was dropped')
     }
     await assert.rejects(net.nodes[3].files.read('gone.bin'), (err: Error) => err.name === 'NotFoundError')
     const { records } = await net.nodes[0].files.list({ limit: 1000 })
@@ -126,8 +126,9 @@ describe('files on an 8-peer ring, k = 3', function () {
     const size = 2 * 1024 * 1024
     const put = await net.nodes[0].files.put('rot.bin', pseudoRandom(size, 77))
     const primary = nodeById(net, put.holders[0].id)
-    const blobDir = join((primary.files.ctx.blobs as unknown as { dir: string }).dir, 'blobs', put.record.hash.slice(0, 2))
-    const file = join(blobDir, (await readdir(blobDir)).find(f => f.startsWith(put.record.hash))!)
+    const address = blobAddress(put.record)
+    const blobDir = join((primary.files.ctx.blobs as unknown as { dir: string }).dir, 'blobs', address.slice(0, 2))
+    const file = join(blobDir, (await readdir(blobDir)).find(f => f.startsWith(address))!)
     await writeFile(file, Buffer.alloc(size, 0xaa)) // same size, wrong bytes
     const reader = primary // reads its own copy first, finds it bad, continues elsewhere
     const read = await reader.files.read('rot.bin')
@@ -139,7 +140,7 @@ describe('files on an 8-peer ring, k = 3', function () {
     assert.deepEqual(await sha256Of(again.body), { hash: put.record.hash, size })
     const repaired = async (): Promise<boolean> => {
       try {
-        return (await sha256Of(primary.files.ctx.blobs.get(put.record.hash))).hash === put.record.hash
+        return (await sha256Of(primary.files.ctx.blobs.get(address))).hash === put.record.hash
       } catch {
         return false // dropped and not yet fetched again
       }

@@ -1,7 +1,7 @@
 // Replica maintenance on real peers: copies return to k after crashes, a joiner receives exactly the records
 // it must hold, and a graceful leave hands its range over even with k = 1.
 import assert from 'node:assert/strict'
-import { sha256Hex } from '../../src/files/hashing.js'
+import { blobAddress, sha256Hex } from '../../src/files/hashing.js'
 import { createTestnet, type Testnet } from '../../src/testnet.js'
 import { placementOf } from '../../sim/oracle.js'
 import { pseudoRandom } from '../../harness/bytes.js'
@@ -16,7 +16,7 @@ async function holdersOf (net: Testnet, name: string, hash: string): Promise<big
   const out: bigint[] = []
   for (const p of net.nodes) {
     const r = await p.files.ctx.records.get(sha256Hex(name))
-    if (r?.hash === hash && await p.files.ctx.blobs.has(hash)) out.push(p.chord.self.id)
+    if (r?.hash === hash && await p.files.ctx.blobs.has(blobAddress(r))) out.push(p.chord.self.id)
   }
   return out
 }

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3'
 import { NotFoundError, NotStartedError } from '../../src/errors.js'
-import { ChunkHasher, sha256Hex } from '../../src/files/hashing.js'
+import { blobAddress, ChunkHasher, sha256Hex, type ContentDigest } from '../../src/files/hashing.js'
 import { S3Tier } from '../../src/files/s3-tier.js'
 import { QUEUE_DIR } from '../../src/files/upload-queue.js'
 import { FsBlobStore } from '../../src/storage/fs-blob-store.js'
@@ -75,12 +75,15 @@ describe('S3Tier', function () {
         yield piece
       }
     }
+    let done: ContentDigest | undefined
+    const digested = (): ContentDigest => (done ??= hasher.digest())
     if (options.store === false) {
       for await (const _ of source()) { /* hash only */ }
     } else {
-      await local.put(source())
+      // Filed as the files layer files it: under the root of its chunk hashes.
+      await local.put(source(), { hashedBy: () => ({ hash: blobAddress(digested()), size: digested().size }) })
     }
-    const digest = hasher.digest()
+    const digest = digested()
     return {
       name,
       key: sha256Hex(name),
@@ -107,10 +110,10 @@ describe('S3Tier', function () {
     return (res.Contents ?? []).map(o => o.Key!.slice(prefix.length)).sort()
   }
 
-  /** The blob is in S3 under its hash, and reading it back hashes to what the record says. */
+  /** The blob is in S3 under its address, and reading it back hashes to what the record says. */
   async function assertBlob (record: FileRecord, store = checker): Promise<void> {
-    assert.deepEqual(await store.stat(record.hash), { size: record.size })
-    assert.deepEqual(await sha256Of(store.get(record.hash)), { hash: record.hash, size: record.size })
+    assert.deepEqual(await store.stat(blobAddress(record)), { size: record.size })
+    assert.deepEqual(await sha256Of(store.get(blobAddress(record))), { hash: record.hash, size: record.size })
   }
 
   async function drained (t: S3Tier): Promise<void> {
@@ -131,7 +134,7 @@ describe('S3Tier', function () {
     await assertBlob(big)
     await assertBlob(small)
     assert.deepEqual(await objects(), [
-      `blobs/${big.hash}`, `blobs/${small.hash}`, `records/${big.key}.json`, `records/${small.key}.json`
+      `blobs/${blobAddress(big)}`, `blobs/${blobAddress(small)}`, `records/${big.key}.json`, `records/${small.key}.json`
     ].sort())
     assert.deepEqual(await t.record(big.key), big)
     assert.deepEqual(await t.record(small.key), small)
@@ -140,9 +143,14 @@ describe('S3Tier', function () {
 
     // Ranges, compared with the same range of the local copy.
     for (const range of [{ offset: 0 }, { offset: 8 * MiB - 10, length: 4_000 }, { offset: 9 * MiB }, { offset: 9 * MiB + 123 }]) {
-      assert.deepEqual(await collect(t.read(big, range)), await collect(local.get(big.hash, range)), JSON.stringify(range))
+      assert.deepEqual(await collect(t.read(big, range)), await collect(local.get(blobAddress(big), range)), JSON.stringify(range))
     }
-    await assert.rejects(collect(t.read({ ...small, hash: sha256Hex('absent') })), NotFoundError)
+    await assert.rejects(collect(t.read({ ...small, hash: sha256Hex('absent'), chunkHashes: [sha256Hex('absent')] })), NotFoundError)
+    // A blob uploaded before blobs were filed under their chunk root is under the content's SHA-256: still read.
+    const old = await file('uploaded-long-ago', 3_000, 21, version(50), { store: false })
+    await checker.put(pseudoRandom(3_000, 21))
+    assert.equal(await checker.has(blobAddress(old)), false)
+    assert.deepEqual(await sha256Of(t.read(old)), { hash: old.hash, size: old.size })
   })
 
   it('keeps the newest record: a newer version replaces it, an older or equal one does not', async () => {
@@ -165,7 +173,7 @@ describe('S3Tier', function () {
     await drained(t)
     assert.deepEqual(await t.record(v3.key), v3)
     await assertBlob(v3)
-    assert.deepEqual(await collect(t.read(v3)), await collect(local.get(v3.hash)))
+    assert.deepEqual(await collect(t.read(v3)), await collect(local.get(blobAddress(v3))))
   })
 
   it('uploads a tombstone as a record with no blob', async () => {
@@ -245,7 +253,7 @@ describe('S3Tier', function () {
       await assertBlob(records[1], check)
       for (const r of records) assert.deepEqual(await t.record(r.key), r)
       assert.deepEqual(await objects(client, flaky.config.bucket, 'outage/'), [
-        `blobs/${records[0].hash}`, `blobs/${records[1].hash}`,
+        `blobs/${blobAddress(records[0])}`, `blobs/${blobAddress(records[1])}`,
         ...records.map(r => `records/${r.key}.json`)
       ].sort())
       assert.equal(t.stats().uploaded, 3)
@@ -268,7 +276,7 @@ describe('S3Tier', function () {
     assert.deepEqual(t.stats(), { uploaded: 1, dropped: 1, failures: 0 })
     assert.equal(await t.record(gone.key), undefined)
     assert.deepEqual(await t.record(kept.key), kept)
-    assert.equal(await checker.has(gone.hash), false)
+    assert.equal(await checker.has(blobAddress(gone)), false)
     await assertBlob(kept)
   })
 

@@ -6,12 +6,12 @@ import { mkdtemp, readFile, rm, unlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { IntegrityError, NotFoundError } from '../../src/errors.js'
-import { sha256Hex } from '../../src/files/hashing.js'
+import { blobAddress, ChunkHasher, sha256Hex } from '../../src/files/hashing.js'
 import { RecordStore } from '../../src/files/record-store.js'
 import { Scrubber } from '../../src/files/scrub.js'
 import { FsBlobStore } from '../../src/storage/fs-blob-store.js'
 import { createTestnet, type Testnet } from '../../src/testnet.js'
-import { pseudoRandom } from '../../harness/bytes.js'
+import { pseudoRandom, sha256Of } from '../../harness/bytes.js'
 import { waitFor } from '../utils/wait.js'
 import { logger } from '@libp2p/logger'
 import type { FileRecord } from '../../src/files/record.js'
@@ -34,26 +34,30 @@ describe('scrubber', function () {
       await rm(dir, { recursive: true, force: true })
     })
 
-    /** Store `size` bytes as a blob with a record of its own. */
-    async function held (name: string, size: number, seed: number): Promise<FileRecord> {
-      const info = await blobs.put(pseudoRandom(size, seed))
+    /** Store `size` bytes as a blob with a record of its own, as the files layer files it (under its chunk root). */
+    async function held (name: string, size: number, seed: number): Promise<FileRecord & { path: string }> {
+      const hasher = new ChunkHasher(1024 * 1024)
+      for await (const piece of pseudoRandom(size, seed)) hasher.update(piece)
+      const { hash, chunkHashes } = hasher.digest()
+      const address = blobAddress({ chunkHashes })
+      await blobs.put(pseudoRandom(size, seed), { hashedBy: () => ({ hash: address, size }) })
       const record: FileRecord = {
-        name, key: sha256Hex(name), size, hash: info.hash, chunkSize: 1024 * 1024,
-        chunkHashes: [], version: { time: 1, counter: 0, writer: 'w' }, tombstone: false, contentType: '', created: 1, modified: 1,
+        name, key: sha256Hex(name), size, hash, chunkSize: 1024 * 1024,
+        chunkHashes, version: { time: 1, counter: 0, writer: 'w' }, tombstone: false, contentType: '', created: 1, modified: 1,
         signature: ''
       }
       await records.put(record)
-      return record
+      return { ...record, path: blobs.path(address) }
     }
 
     it('reports a rotten and a missing blob to repair, and leaves sound ones alone', async () => {
       const sound = await held('sound', 300_000, 1)
       const rotten = await held('rotten', 300_000, 2)
       const missing = await held('missing', 1000, 3)
-      const bytes = await readFile(blobs.path(rotten.hash))
+      const bytes = await readFile(rotten.path)
       bytes[12345] ^= 0x01
-      await writeFile(blobs.path(rotten.hash), bytes)
-      await unlink(blobs.path(missing.hash))
+      await writeFile(rotten.path, bytes)
+      await unlink(missing.path)
       const repaired: Array<[string, Error]> = []
       const scrubber = new Scrubber({
         ctx: { records, blobs, log }, repair: (r, err) => { repaired.push([r.name, err]) }, rate: 1e9
@@ -103,15 +107,16 @@ describe('scrubber', function () {
       const primary = (await net.nodes[0].files.locate('rot-on-disk.bin')).placement[0]
       const holder = net.nodes.find(p => p.chord.self.id === primary.id)!
       const store = holder.files.ctx.blobs as FsBlobStore
-      const bytes = await readFile(store.path(put.record.hash))
+      const bytes = await readFile(store.path(blobAddress(put.record)))
       bytes[size - 1] ^= 0x80
-      await writeFile(store.path(put.record.hash), bytes)
+      await writeFile(store.path(blobAddress(put.record)), bytes)
       const report = await holder.files.scrubber.pass(new AbortController().signal)
       assert.equal(report.bad, 1)
       // A repair that fails (its fetch timed out on a loaded machine) is tried again by the next pass, as the
       // scrubber's own loop would: passes here run back to back instead of an hour apart.
       const sound = async (): Promise<boolean> => {
-        if (await store.verify(put.record.hash).catch(() => false)) return true
+        const now = await sha256Of(store.get(blobAddress(put.record))).catch(() => undefined)
+        if (now?.hash === put.record.hash) return true
         await holder.files.scrubber.pass(new AbortController().signal)
         return false
       }

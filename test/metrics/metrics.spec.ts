@@ -11,6 +11,7 @@ import { createServer } from 'node:net'
 import { createPeer, type Peer } from '../../src/peer.js'
 import { createTestnet, type Testnet } from '../../src/testnet.js'
 import { pseudoRandom } from '../../harness/bytes.js'
+import { blobAddress } from '../../src/files/hashing.js'
 import { apiFetch } from '../utils/api.js'
 import { counterOf, parsePrometheus, valueOf, type Family } from '../utils/prometheus.js'
 import { waitFor } from '../utils/wait.js'
@@ -164,7 +165,7 @@ describe('metrics', function () {
     const before = await scrape(holder)
     const store = holder.files.ctx.blobs as FsBlobStore
     const record = await holder.files.ctx.records.get((await holder.files.locate(NAME)).key)
-    const path = store.path(record!.hash)
+    const path = store.path(blobAddress(record!))
     const bytes = await readFile(path)
     bytes[SIZE - 1] ^= 0x80
     await writeFile(path, bytes)

@@ -5,7 +5,7 @@
 // it was sent, so a member could fill every node's disk with versions of keys they never own.
 import assert from 'node:assert/strict'
 import { StoreResult } from '../../protocols/files.js'
-import { sha256Hex } from '../../src/files/hashing.js'
+import { blobAddress, sha256Hex } from '../../src/files/hashing.js'
 import { signRecord } from '../../src/files/signature.js'
 import { newKey } from '../../src/net/identity.js'
 import { createTestnet, type Testnet } from '../../src/testnet.js'
@@ -51,7 +51,7 @@ describe('security: placement', function () {
     for (const node of outside) {
       assert.equal(await storeFrom(hostile, node, storeBytes(record, content)), 'reset')
       assert.equal(await node.files.ctx.records.get(record.key), undefined)
-      assert.equal(await node.files.ctx.blobs.has(record.hash), false)
+      assert.equal(await node.files.ctx.blobs.has(blobAddress(record)), false)
     }
     for (const node of inside) {
       const res = await storeFrom(hostile, node, storeBytes(record, content))

@@ -4,8 +4,9 @@
 // version only when its signature verifies and its time is not too far ahead. Between two writers of one name
 // (the two sides of a partition) the newest version wins, as the primary settles it (owners.ts).
 import { NoSpaceError, UnreachableError } from '../../errors.js'
-import { joined } from '../chunks.js'
+import { joined, verifiedPut } from '../chunks.js'
 import { fetchChunks, verifiedLocalChunks } from '../fetch.js'
+import { blobAddress } from '../hashing.js'
 import { checkReplace } from '../owners.js'
 import { checkVersion } from '../signature.js'
 import { commitRecord, pushVersion } from '../store.js'
@@ -64,11 +65,11 @@ export async function pullFrom (ctx: FilesContext, record: FileRecord, node: Nod
   checkReplace(await ctx.records.get(record.key), record, ctx.isSupernode, { lastWriterWins: true })
   // Pinned from the look before the fetch to the commit: a blob found here (an old orphan) is not collected
   // in between (src/files/blob-gc.ts).
-  const unpin = record.tombstone ? undefined : await ctx.blobs.pin?.(record.hash)
+  const unpin = record.tombstone ? undefined : await ctx.blobs.pin?.(blobAddress(record))
   try {
-    if (!record.tombstone && !(await ctx.blobs.has(record.hash, { signal }))) {
+    if (!record.tombstone && !(await ctx.blobs.has(blobAddress(record), { signal }))) {
       const chunks = fetchChunks(ctx, record, { first: 0, end: record.chunkHashes.length }, [node], signal)
-      await ctx.blobs.put(joined(chunks), { expectedHash: record.hash, expectedSize: record.size, signal })
+      await ctx.blobs.put(joined(chunks), verifiedPut(record, signal))
     }
     await commitRecord(ctx, record)
   } finally {

@@ -2,6 +2,8 @@
 // replica holds, so a range whose every holder crashed comes back without waiting for a read. Listing the tier
 // costs requests, so it runs when the range changed since the last scan, or when the last scan is `scanMs` old.
 // A stored record whose signature does not verify (or whose time is too far ahead) is not restored.
+import { verifiedChunks, verifiedPut } from '../chunks.js'
+import { blobAddress } from '../hashing.js'
 import { checkVersion } from '../signature.js'
 import { commitRecord } from '../store.js'
 import { noRoom, type CopyHooks, type Replication, type SyncReport } from './copies.js'
@@ -37,14 +39,12 @@ export class DurableRestore {
           hooks.copying?.()
           checkVersion(record, ctx.now())
           // Pinned from the look to the commit, as in pullFrom (copies.ts).
-          const unpin = record.tombstone ? undefined : await ctx.blobs.pin?.(record.hash)
+          const unpin = record.tombstone ? undefined : await ctx.blobs.pin?.(blobAddress(record))
           try {
-            if (!record.tombstone && !(await ctx.blobs.has(record.hash, { signal }))) {
-              await ctx.blobs.put(durable.read(record, { offset: 0 }, { signal }), {
-                expectedHash: record.hash,
-                expectedSize: record.size,
-                signal
-              })
+            if (!record.tombstone && !(await ctx.blobs.has(blobAddress(record), { signal }))) {
+              const all = { first: 0, end: record.chunkHashes.length }
+              const chunks = verifiedChunks(record, all, durable.read(record, { offset: 0 }, { signal }), 'the durable tier')
+              await ctx.blobs.put(chunks, verifiedPut(record, signal))
             }
             await commitRecord(ctx, record)
           } finally {

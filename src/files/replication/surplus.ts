@@ -10,6 +10,7 @@
 import { noRoom, pushTo } from './copies.js'
 import { placement } from '../context.js'
 import { compareVersions, type FileRecord } from '../record.js'
+import { blobAddress } from '../hashing.js'
 import { dropIfUnused } from '../store.js'
 import type { Replication } from './copies.js'
 import type { NodeRef } from '../../ring/index.js'
@@ -75,7 +76,7 @@ export async function dropSurplus (rep: Replication, ringChanged: () => boolean,
       }
       if (!theirs.every(m => holds(m, r))) continue
       if (!(await ctx.records.delete(r.key, r.version))) continue
-      if (!r.tombstone) await dropIfUnused(ctx, r.hash)
+      if (!r.tombstone) await dropIfUnused(ctx, blobAddress(r))
       dropped++
     }
   }
