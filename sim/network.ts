@@ -80,7 +80,12 @@ export function framed (n: number): number {
   return n + prefix
 }
 
-interface SeenState { predecessor?: bigint, successors: bigint[] }
+/**
+ * A GET_STATE answer as the asker holds it: the predecessor's id and the successor list as answered. The list is
+ * the answering node's own array (ChordState replaces its list on a change, never edits it), so it keeps its
+ * content, and while the node still has that array an unchanged answer is recognised without reading its nodes.
+ */
+interface SeenState { predecessor?: bigint, successors: readonly NodeRef[] }
 
 export class SimNetwork implements Transport {
   private readonly nodes = new Map<string, ChordNode>()
@@ -88,8 +93,10 @@ export class SimNetwork implements Transport {
   /** While the network is split: the side of each address (addresses on no side reach everyone). */
   private sides?: ReadonlyMap<string, number>
   private readonly keyBytes: number
-  /** Message sizes by shape, each measured once with the real encoder. */
-  private readonly sizes = new Map<string, number>()
+  /** Message sizes by shape (a name, or a `shape` number for the frequent ones), each measured once with the real encoder. */
+  private readonly sizes = new Map<string | number, number>()
+  /** stateKey(address, max) for each limit `max` asked with, made once per node (see stateKeyOf). */
+  private readonly limitedStateKeys = new Map<number, Map<string, string>>()
   private readonly peer = wirePeer()
   /** Per asker: the GET_STATE answers it holds, as the messenger's StateCache does. */
   private readonly seen = new Map<string, StateCache<SeenState>>()
@@ -168,15 +175,14 @@ export class SimNetwork implements Transport {
 
   findSuccessor (to: NodeRef, key: bigint, options?: FindOptions): Promise<FindResult> {
     const max = options?.nodes === undefined ? undefined : Math.max(1, options.nodes)
-    const target = this.reach(to, 'findSuccessor', this.size(`fsq:${max ?? '-'}`, () => ChordRequest.encode(request({
+    const target = this.reach(to, 'findSuccessor', this.size(shape(Shape.findRequest, max), () => ChordRequest.encode(request({
       type: ChordRequest.Type.FIND_SUCCESSOR, key: new Uint8Array(this.keyBytes), maxNodes: max
     }))))
     if (target === undefined) return unreachable(to)
     const all = target.handleFindSuccessor(key)
     const reply = all.found && max !== undefined && all.nodes.length > max ? { found: true, nodes: all.nodes.slice(0, max) } : all
-    this.count('findSuccessor', this.size(`fs:${reply.found ? 1 : 0}:${reply.nodes.length}`, () => ChordResponse.encode(response({
-      found: reply.found, nodes: reply.nodes.map(() => this.peer)
-    }))))
+    this.count('findSuccessor', this.size(shape(Shape.findReply, reply.found ? 1 : 0, reply.nodes.length), () =>
+      ChordResponse.encode(response({ found: reply.found, nodes: reply.nodes.map(() => this.peer) }))))
     return Promise.resolve(reply)
   }
 
@@ -188,23 +194,22 @@ export class SimNetwork implements Transport {
   private getStateFrom (from: string | undefined, to: NodeRef, options?: GetStateOptions): Promise<RemoteState> {
     const max = options?.successors
     const cache = from === undefined || this.init.stateDigests === false ? undefined : this.cacheOf(from)
-    const key = stateKey(to.address, max)
+    const key = this.stateKeyOf(to.address, max)
     const held = cache?.get(key)
-    const shape = `gsq:${held === undefined ? 0 : 1}:${max ?? '-'}`
-    const target = this.reach(to, 'getState', this.size(shape, () => ChordRequest.encode(request({
-      type: ChordRequest.Type.GET_STATE,
-      known: held === undefined ? undefined : new Uint8Array(DIGEST_BYTES),
-      maxSuccessors: max
-    }))))
+    const target = this.reach(to, 'getState', this.size(shape(Shape.stateRequest, held === undefined ? 0 : 1, max), () =>
+      ChordRequest.encode(request({
+        type: ChordRequest.Type.GET_STATE,
+        known: held === undefined ? undefined : new Uint8Array(DIGEST_BYTES),
+        maxSuccessors: max
+      }))))
     if (target === undefined) return unreachable(to)
     const full = target.handleGetState()
     const reply = max === undefined ? full : { ...full, successors: full.successors.slice(0, max) }
-    const now: SeenState = { predecessor: reply.predecessor?.id, successors: reply.successors.map(n => n.id) }
-    if (held !== undefined && sameState(held.value, now)) {
+    if (held !== undefined && sameState(held.value, reply)) {
       this.count('getState', this.size('gs:unchanged', () => ChordResponse.encode(response({ unchanged: true }))))
     } else {
-      cache?.set(key, NO_DIGEST, now)
-      this.count('getState', this.size(`gs:${reply.predecessor === undefined ? 0 : 1}:${reply.successors.length}`, () =>
+      cache?.set(key, NO_DIGEST, { predecessor: reply.predecessor?.id, successors: reply.successors })
+      this.count('getState', this.size(shape(Shape.stateReply, reply.predecessor === undefined ? 0 : 1, reply.successors.length), () =>
         ChordResponse.encode(response({
           predecessor: reply.predecessor === undefined ? undefined : this.peer,
           successors: reply.successors.map(() => this.peer)
@@ -252,6 +257,19 @@ export class SimNetwork implements Transport {
     return Promise.resolve()
   }
 
+  /**
+   * stateKey(address, max), the key the asker's cache holds an answer under. The limited ones (fix_fingers asks
+   * for the predecessor alone) are made once per node: building one per GET_STATE was a string to hash each time.
+   */
+  private stateKeyOf (address: string, max: number | undefined): string {
+    if (max === undefined) return stateKey(address)
+    let keys = this.limitedStateKeys.get(max)
+    if (keys === undefined) this.limitedStateKeys.set(max, keys = new Map())
+    let key = keys.get(address)
+    if (key === undefined) keys.set(address, key = stateKey(address, max))
+    return key
+  }
+
   private cacheOf (from: string): StateCache<SeenState> {
     let cache = this.seen.get(from)
     if (cache === undefined) this.seen.set(from, cache = new StateCache<SeenState>(MAX_CACHED_STATES))
@@ -263,7 +281,7 @@ export class SimNetwork implements Transport {
   }
 
   /** The framed size of the message of shape `shape`, encoded once by `encode`. */
-  private size (shape: string, encode: () => Uint8Array): number {
+  private size (shape: string | number, encode: () => Uint8Array): number {
     let n = this.sizes.get(shape)
     if (n === undefined) this.sizes.set(shape, n = framed(encode().byteLength))
     return n
@@ -304,9 +322,21 @@ export class SimNetwork implements Transport {
 
 const NO_DIGEST = new Uint8Array(0)
 
-function sameState (a: SeenState, b: SeenState): boolean {
-  return a.predecessor === b.predecessor && a.successors.length === b.successors.length &&
-    a.successors.every((id, i) => id === b.successors[i])
+/** Kinds of the messages sent most, whose sizes are looked up by a number rather than a string made per message. */
+const Shape = { findRequest: 1, findReply: 2, stateRequest: 3, stateReply: 4 } as const
+
+/** The shape of a message: its kind and up to two counts (each below 2^20 - 1, or undefined). */
+function shape (kind: number, a: number | undefined, b?: number): number {
+  return (kind * 2 ** 20 + (a ?? -1) + 1) * 2 ** 20 + (b ?? -1) + 1
+}
+
+/** Is the answer `b` the one the asker holds as `a` (same predecessor, same successors in the same order)? */
+function sameState (a: SeenState, b: RemoteState): boolean {
+  if (a.predecessor !== b.predecessor?.id) return false
+  if (a.successors === b.successors) return true
+  if (a.successors.length !== b.successors.length) return false
+  for (let i = 0; i < a.successors.length; i++) if (a.successors[i].id !== b.successors[i].id) return false
+  return true
 }
 
 function request (fields: Partial<ChordRequest>): ChordRequest {

@@ -47,19 +47,20 @@ export async function * lookup (
     yield { type: 'found', key, nodes: start.nodes, hops: 0 }
     return
   }
-  const closeness = (node: NodeRef): bigint => space.distance(node.id, key)
+  // Negative when a is closer to the key than b (clockwise), by comparison alone (IdSpace.compareDistanceTo).
+  const compare = (a: NodeRef, b: NodeRef): number => space.compareDistanceTo(key, a.id, b.id)
   const tried = new Set<bigint>()
   const dead = new Set<bigint>()
   const candidates: NodeRef[] = []
-  const add = (nodes: readonly NodeRef[], closerThan?: bigint): number => {
+  const add = (nodes: readonly NodeRef[], closerThan?: NodeRef): number => {
     let added = 0
     for (const node of nodes) {
       if (tried.has(node.id) || candidates.some(c => c.id === node.id)) continue
-      if (closerThan !== undefined && closeness(node) >= closerThan) continue
+      if (closerThan !== undefined && compare(node, closerThan) >= 0) continue
       candidates.push(node)
       added++
     }
-    candidates.sort((a, b) => { const d = closeness(a) - closeness(b); return d < 0n ? -1 : d > 0n ? 1 : 0 })
+    candidates.sort(compare)
     return added
   }
   add(start.nodes)
@@ -71,7 +72,7 @@ export async function * lookup (
   let hops = 0
   while (true) {
     options.signal?.throwIfAborted()
-    if (best !== undefined && (candidates.length === 0 || closeness(candidates[0]) >= closeness(best))) {
+    if (best !== undefined && (candidates.length === 0 || compare(candidates[0], best) >= 0)) {
       // Every candidate closer than `best` has failed: do best's part of the routing from its successor list.
       if (bestState === undefined) {
         if (best.id === options.origin?.node.id) {
@@ -95,16 +96,16 @@ export async function * lookup (
           }
         }
       }
-      const bestCloseness = closeness(best)
-      const live = bestState.successors.filter(n => !dead.has(n.id) && n.id !== best?.id)
-      if (bestCloseness === 0n) {
+      const bestNode = best
+      const live = bestState.successors.filter(n => !dead.has(n.id) && n.id !== bestNode.id)
+      if (best.id === key) {
         // best sits exactly on the key: it is the owner (successor(k) = k), whatever its predecessor says
         yield { type: 'found', key, nodes: [best, ...live], hops }
         return
       }
-      if (add(live, bestCloseness) > 0) continue // untried nodes between best and the key: ask them
+      if (add(live, best) > 0) continue // untried nodes between best and the key: ask them
       // No untried node precedes the key: the first listed node at or past it owns it.
-      const from = live.findIndex(n => closeness(n) === 0n || closeness(n) > bestCloseness)
+      const from = live.findIndex(n => n.id === key || compare(n, bestNode) > 0)
       if (from >= 0) {
         yield { type: 'found', key, nodes: live.slice(from), hops }
         return
@@ -140,10 +141,10 @@ export async function * lookup (
       yield { type: 'found', key, nodes, hops }
       return
     }
-    if (best === undefined || closeness(next) < closeness(best)) {
+    if (best === undefined || compare(next, best) < 0) {
       best = next
       bestState = undefined
     }
-    add(reply.nodes, closeness(next))
+    add(reply.nodes, next)
   }
 }

@@ -446,7 +446,8 @@ export class ChordNode {
     const nextList = this.state.successors
     const nextPred = this.state.predecessor
     if (nextSucc.id !== succ.id) this.onChange({ type: 'successor:change', previous: succ, current: nextSucc })
-    if (nextList.length !== list.length || nextList.some((n, i) => n.id !== list[i].id)) this.onChange({
+    // The same array is the same list (ChordState replaces its list, never edits it): no need to read every node.
+    if (nextList !== list && (nextList.length !== list.length || nextList.some((n, i) => n.id !== list[i].id))) this.onChange({
       type: 'successors:change', current: nextList
     })
     if (nextPred?.id !== pred?.id) {

@@ -80,6 +80,28 @@ describe('ring/id', () => {
     }
   })
 
+  it('compareDistanceTo and compareDistanceFrom order two points as their distances do, for every key, a, b', () => {
+    const sign = (d: bigint): number => (d < 0n ? -1 : d > 0n ? 1 : 0)
+    for (let k = 0; k < SIZE; k++) {
+      const key = BigInt(k)
+      for (let a = 0; a < SIZE; a++) {
+        for (let b = 0; b < SIZE; b++) {
+          const [x, y] = [BigInt(a), BigInt(b)]
+          const to = s8.compareDistanceTo(key, x, y)
+          if (to !== sign(s8.distance(x, key) - s8.distance(y, key))) assert.fail(`compareDistanceTo(${k}, ${a}, ${b}) = ${to}`)
+          const from = s8.compareDistanceFrom(key, x, y)
+          if (from !== sign(s8.distance(key, x) - s8.distance(key, y))) assert.fail(`compareDistanceFrom(${k}, ${a}, ${b}) = ${from}`)
+        }
+      }
+    }
+  })
+
+  it('fingerOffset(i) = 2^i, and rejects an index outside [0, m)', () => {
+    for (let i = 0; i < M; i++) assert.equal(s8.fingerOffset(i), 1n << BigInt(i))
+    assert.equal(new IdSpace(256).fingerOffset(255), 1n << 255n)
+    for (const bad of [-1, M, 1.5]) assert.throws(() => s8.fingerOffset(bad), RangeError)
+  })
+
   it('fingerStart(n, i) = n + 2^i mod 2^m, and rejects an index outside [0, m)', () => {
     for (let n = 0; n < SIZE; n++) {
       for (let i = 0; i < M; i++) assert.equal(s8.fingerStart(BigInt(n), i), BigInt((n + 2 ** i) % SIZE))

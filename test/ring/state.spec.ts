@@ -1,11 +1,13 @@
 // The local routing state (no transport): successor list normalisation, finger table run-filling, the remove
 // fallbacks and the notify rules of ChordState, on an 8-bit ring.
 import assert from 'node:assert/strict'
+import fc from 'fast-check'
 import { IdSpace } from '../../src/ring/id.js'
 import { normalizeSuccessors } from '../../src/ring/successor-list.js'
 import { FingerTable } from '../../src/ring/finger-table.js'
 import { ChordState } from '../../src/ring/chord-state.js'
 import { ref } from '../utils/ring.js'
+import type { NodeRef } from '../../src/ring/types.js'
 
 const s8 = new IdSpace(8)
 const ids = (list: readonly { id: bigint }[]): number[] => list.map(n => Number(n.id))
@@ -193,5 +195,64 @@ describe('ring/chord-state', () => {
     assert.deepEqual(st.findSuccessor(240n), { found: false, nodes: [ref(230), ref(170), ref(130)] })
     assert.deepEqual(st.findSuccessor(50n), { found: false, nodes: [ref(230), ref(170), ref(130)] })
     assert.deepEqual(st.findSuccessor(125n), { found: false, nodes: [ref(120), ref(110)] })
+  })
+
+  // closestPreceding binary-searches a sorted copy of the known nodes, made again after changes. Checked here
+  // against the definition, a scan of fingers then successors in the order ChordState keeps them (the code it
+  // replaced), through random changes of both: the same nodes, the same objects (the finger's of two with one id,
+  // as the scan kept the first seen), the same order. Two objects per id model a node learnt twice.
+  it('closestPreceding equals a scan of fingers and successors, through random changes of both', () => {
+    const self = 100n
+    const objects = (id: number): [NodeRef, NodeRef] => [ref(id), ref(id)]
+    const pool = Array.from({ length: 256 }, (_, id) => objects(id))
+    const scan = (st: ChordState, key: bigint, count: number): NodeRef[] => {
+      const best: Array<{ node: NodeRef, d: bigint }> = []
+      const limit = key === self ? s8.size : s8.distance(self, key)
+      for (const node of [...st.fingers.nodes(), ...st.successors]) {
+        const d = s8.distance(node.id, key)
+        if (d === 0n || d >= limit || best.some(b => b.node.id === node.id)) continue
+        best.push({ node, d })
+        best.sort((a, b) => (a.d < b.d ? -1 : a.d > b.d ? 1 : 0))
+      }
+      return best.slice(0, Math.max(0, count)).map(b => b.node)
+    }
+    const step = fc.oneof(
+      fc.record({ op: fc.constant('finger' as const), index: fc.nat(7), id: fc.nat(255), copy: fc.nat(1) }),
+      fc.record({ op: fc.constant('successors' as const), list: fc.array(fc.tuple(fc.nat(255), fc.nat(1)), { maxLength: 8 }) }),
+      fc.record({ op: fc.constant('remove' as const), id: fc.nat(255) }),
+      fc.record({ op: fc.constant('query' as const), key: fc.nat(255), count: fc.integer({ min: 0, max: 5 }) })
+    )
+    fc.assert(fc.property(fc.array(step, { maxLength: 40 }), steps => {
+      const st = new ChordState(s8, pool[Number(self)][0], 4)
+      for (const s of steps) {
+        if (s.op === 'finger') st.fingers.set(s.index, pool[s.id][s.copy])
+        else if (s.op === 'successors') st.setSuccessors(s.list.map(([id, copy]) => pool[id][copy]))
+        else if (s.op === 'remove') st.remove(BigInt(s.id))
+        const key = s.op === 'query' ? BigInt(s.key) : 54n
+        const count = s.op === 'query' ? s.count : 3
+        const got = st.closestPreceding(key, count)
+        const want = scan(st, key, count)
+        if (got.length !== want.length || got.some((n, i) => n !== want[i])) return false
+      }
+      return true
+    }), { numRuns: 2000 })
+  })
+
+  it('setSuccessors keeps its array when the list given starts with it, and gives the same list as before', () => {
+    const st = new ChordState(s8, ref(100), 3)
+    const [a, b, c, d] = [ref(110), ref(120), ref(130), ref(140)]
+    st.setSuccessors([a, b, c])
+    const kept = st.successors
+    st.setSuccessors([a, b, c, d]) // the usual stabilize: our successor, then its list
+    assert.equal(st.successors, kept)
+    st.setSuccessors([a, b, ref(130)]) // the same ids, another object: the list takes the new one
+    assert.notEqual(st.successors, kept)
+    assert.deepEqual(ids(st.successors), [110, 120, 130])
+    st.setSuccessors([a, c, d])
+    assert.deepEqual(st.successors, [a, c, d])
+    const short = new ChordState(s8, ref(100), 5) // a list shorter than r is normalised as before
+    short.setSuccessors([a, b])
+    short.setSuccessors([a, b, ref(100), c])
+    assert.deepEqual(ids(short.successors), [110, 120])
   })
 })
