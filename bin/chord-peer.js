@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --single-threaded-gc
+#!/usr/bin/env -S node --single-threaded-gc --no-incremental-marking --max-semi-space-size=4
 // The `chord-peer` command: a shim into the compiled CLI (run `npm run build` first). The polyfill goes first.
 import '../dist/src/polyfill.js'
 import { main } from '../dist/src/cli/index.js'

@@ -18,7 +18,7 @@ export const CHILD_SCRIPT = join(ROOT, 'bench', 'lib', 'child.ts')
  * Node flags of every child: the ones `chord-peer` runs with (bin/chord-peer.js, `npm start`), given to the raw
  * stream's and Helia's processes too so that every process runs on the same runtime settings.
  */
-export const DAEMON_NODE_FLAGS = ['--single-threaded-gc']
+export const DAEMON_NODE_FLAGS = ['--single-threaded-gc', '--no-incremental-marking', '--max-semi-space-size=4']
 /** How a TypeScript child runs: src/*.ts loaded through tsx, polyfill first, as the bench itself runs. */
 const TYPESCRIPT = ['--import', 'tsx', '--import', './src/polyfill.ts']
 
