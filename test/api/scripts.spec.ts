@@ -10,6 +10,7 @@ describe('the package for scripts', function () {
 
   it('a Peer puts, gets, lists, locates and removes files; ApiClient talks to its API with its token', async () => {
     net = await createTestnet({ peers: 2, k: 2, api: true })
+    await net.waitForRing() // as the README's example does: a put before the ring settles may miss a holder
     const [a, b] = net.nodes
     const put = await a.put('notes.txt', 'hello ring')
     assert.equal(put.record.size, 10)
