@@ -31,6 +31,8 @@ import type { Stream } from '@libp2p/interface'
 import type { Uint8ArrayList } from 'uint8arraylist'
 
 export const STORE_PROTOCOL = '/chord-peer/store/3.0.0'
+/** Longest a hop waits to open a stream to the next node of its chain before it tries the node after it. */
+export const CHAIN_OPEN_MS = 10_000
 /** Longest chain a header may name (k ≤ 16). */
 export const MAX_CHAIN = 16
 /** Largest StoreResult: a status, the reason and up to MAX_CHAIN peers, like a header (MAX_HEADER_BYTES). */
@@ -56,7 +58,8 @@ export interface RelayResult {
   refused?: QuotaError
 }
 
-interface Downstream { lp: Framed, stream: Stream, node: NodeRef }
+/** The next hop's stream, and the nodes it was asked to pass the version on to. */
+interface Downstream { lp: Framed, stream: Stream, node: NodeRef, after: NodeRef[] }
 
 /** How a transfer ends: the digest of the content and the writer's signature of the complete record (hex). */
 export interface Seal { digest: ContentDigest, signature: string }
@@ -78,7 +81,7 @@ export async function relay (
     ? new UnreachableError('no node of the chain could be reached')
     : undefined
   /** The next hop, when its stream broke (it crashed or went away in the middle), not when it answered no. */
-  let broken: NodeRef | undefined
+  let broken: Downstream | undefined
   const forward = async (write: (d: Downstream) => Promise<void>): Promise<void> => {
     if (down === undefined) return
     try {
@@ -86,7 +89,7 @@ export async function relay (
     } catch (err) {
       signal.throwIfAborted()
       downstreamError = new UnreachableError(`${down.node.address}: ${(err as Error).message}`, { cause: err })
-      broken = down.node
+      broken = down
       down.stream.abort(err as Error)
       down = undefined
     }
@@ -147,14 +150,14 @@ export async function relay (
     } catch (err) {
       signal.throwIfAborted()
       downstreamError = new UnreachableError(`${down.node.address}: ${(err as Error).message}`, { cause: err })
-      broken = down.node
+      broken = down
       down.stream.abort(err as Error)
     }
   }
   if (kept && broken !== undefined) {
     // The next hop died in the middle, and the nodes after it got nothing: send them this node's copy, so a put
     // that loses one holder mid-transfer still reaches its quorum (the replica pass restores the k-th copy).
-    const after = chain.slice(chain.findIndex(n => n.id === broken!.id) + 1).filter(n => !stored.some(s => s.id === n.id))
+    const after = broken.after.filter(n => !stored.some(s => s.id === n.id))
     if (after.length > 0) {
       try {
         // Straight down the rest of the chain, as this hop forwards (no stream slot: see pushVersion).
@@ -164,10 +167,10 @@ export async function relay (
         const again = await relay(ctx, rechunkLists(copy, FRAME_BYTES), seal, record, after, false, signal)
         stored.push(...again.stored)
         ctx.log('%s: %s broke mid-transfer, sent this copy on to %d of %d nodes after it',
-          header.name, broken.address, again.stored.length, after.length)
+          header.name, broken.node.address, again.stored.length, after.length)
       } catch (err) {
         signal.throwIfAborted()
-        ctx.log('%s: %s broke mid-transfer, and no node after it took this copy: %e', header.name, broken.address, err)
+        ctx.log('%s: %s broke mid-transfer, and no node after it took this copy: %e', header.name, broken.node.address, err)
       }
     }
   }
@@ -252,24 +255,47 @@ export async function hashInUse (ctx: FilesContext, address: string): Promise<bo
 async function openChain (
   ctx: FilesContext, header: FileRecord, chain: readonly NodeRef[], signal: AbortSignal
 ): Promise<Downstream | undefined> {
-  for (let i = 0; i < chain.length; i++) {
-    const node = chain[i]
+  // The chain, then one spare for each of its nodes that could not be reached, so that the version still gets
+  // its copies: a placement read from a ring that has not yet dropped a dead or hung node names that node.
+  const queue = [...chain]
+  let spares: NodeRef[] | undefined
+  for (let i = 0; i < queue.length; i++) {
+    const node = queue[i]
+    // A hung node's connection stays open and a new stream on it waits for an answer that never comes: the
+    // open gets CHAIN_OPEN_MS, well within the IDLE_MS the hops before this one wait for its result.
+    const opening = AbortSignal.any([signal, AbortSignal.timeout(CHAIN_OPEN_MS)])
     try {
-      const stream = await ctx.host.dialProtocol(ctx.ring.dialTarget(node), STORE_PROTOCOL, { signal: idle(signal) })
+      const stream = await ctx.host.dialProtocol(ctx.ring.dialTarget(node), STORE_PROTOCOL, { signal: opening })
       // The next hop sends one StoreResult, at the end: more than that resets the stream.
       const lp = framed(stream, { maxBuffered: MAX_RESULT_BYTES + 16 })
-      const chainAfter = chain.slice(i + 1).map(n => ctx.ring.peers.toWire(n))
+      const after = queue.slice(i + 1)
       // The header carries no size, hash, chunk hashes or signature (the trailer does), so it stays within
       // MAX_HEADER_BYTES.
       const bare = recordToWire({ ...header, size: 0, hash: '', chunkHashes: [], signature: '' })
-      await lp.write(StoreHeader.encode({ record: bare, chain: chainAfter }), { signal: idle(signal) })
-      return { lp, stream, node }
+      await lp.write(StoreHeader.encode({ record: bare, chain: after.map(n => ctx.ring.peers.toWire(n)) }), { signal: opening })
+      return { lp, stream, node, after }
     } catch (err) {
       signal.throwIfAborted()
       ctx.log('store chain: %s unreachable: %e', node.address, err)
+      spares ??= sparesAfter(ctx, header.key, chain)
+      const spare = spares.shift()
+      if (spare !== undefined) queue.push(spare)
     }
   }
   return undefined
+}
+
+/**
+ * The nodes of this node's successor list that come after the last node of `chain` and before `key`, nearest
+ * first: the next nodes of the key's placement, which a store hop admits (its first k + 1 nodes, or more once a
+ * dead node has left its successor list). None for an empty chain (the last hop) or a ring the chain covers.
+ */
+function sparesAfter (ctx: FilesContext, key: string, chain: readonly NodeRef[]): NodeRef[] {
+  const last = chain[chain.length - 1]
+  if (last === undefined) return []
+  const k = BigInt('0x' + key)
+  const { space, self } = ctx.ring
+  return ctx.ring.successors().filter(n => n.id !== self.id && !chain.some(c => c.id === n.id) && space.between(last.id, n.id, k))
 }
 
 /** The status a failed store answers with, from the failure. */

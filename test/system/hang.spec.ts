@@ -1,12 +1,13 @@
 // System test: a node that hangs. A peer is stopped with SIGSTOP for longer than failure detection: the others
 // treat it as dead (the ring closes without it, the leader takes it out of the view) and writes go on. After
 // SIGCONT it comes back into one ring, once, and the view lists it again; every file written before and during
-// the hang is readable through every node, at k copies. Needs `npm run build`.
+// the hang is readable through every node, at k copies. And a put made the moment a node hangs, whose placement
+// still names it, goes to the node after it instead (a store hop's spare). Needs `npm run build`.
 import assert from 'node:assert/strict'
 import { Processes, type Daemon } from '../../harness/processes.js'
-import { apiFetch } from '../utils/api.js'
+import { apiFetch, ringSettled } from '../utils/api.js'
 import { waitFor } from '../utils/wait.js'
-import type { LeaderJson, LocateJson, RingJson } from '../../src/api/types.js'
+import type { LeaderJson, LocateJson, PutJson, RingJson } from '../../src/api/types.js'
 
 const K = 2
 
@@ -27,8 +28,8 @@ describe('system: a node that hangs', function () {
     const members = async (via: Daemon): Promise<string[]> => (await ring(via)).members.map(m => m.peerId)
     /** How many members the leader's view (held by the only supernode) lists. */
     const inView = async (): Promise<number> => ((await (await apiFetch(boot, '/api/leader')).json()) as LeaderJson).view.members
-    await waitFor(async () => (await Promise.all(nodes.map(members))).every(m => m.length === 4),
-      { timeoutMs: 60_000, intervalMs: 250, what: 'a 4-member ring that every node sees' })
+    // Settled, not merely closed: a put's store hops check the placement against their own successor lists.
+    await waitFor(async () => ringSettled(boot, 4), { timeoutMs: 60_000, intervalMs: 250, what: 'a settled 4-member ring' })
 
     const put = async (via: Daemon, name: string): Promise<void> => {
       const res = await apiFetch(via, `/api/files/${name}`, { method: 'PUT', body: `the content of ${name}` })
@@ -68,5 +69,31 @@ describe('system: a node that hangs', function () {
         assert.equal(await res.text(), `the content of ${name}`)
       }
     }
+  })
+
+  it('a put whose placement names a node that hung a moment ago goes to the next node instead, at k copies', async () => {
+    const boot = await procs.daemon(['--bootstrap', '--k', String(K)])
+    const peers = await Promise.all(Array.from({ length: 2 }, async () => procs.daemon(['--connect', boot.multiaddr])))
+    const nodes = [boot, ...peers]
+    await waitFor(async () => ringSettled(boot, 3), { timeoutMs: 60_000, intervalMs: 250, what: 'a settled 3-member ring' })
+    // A name whose placement is [X, H]: the put enters at the third node, X stores and opens the chain to H.
+    let name = ''
+    let placement: string[] = []
+    for (let i = 0; placement.length === 0; i++) {
+      const where = await (await apiFetch(boot, `/api/locate/spare-${i}.txt`)).json() as LocateJson
+      if (where.placement.length === K) [name, placement] = [`spare-${i}.txt`, where.placement.map(n => n.peerId)]
+    }
+    const entry = nodes.find(n => !placement.includes(n.peerId))!
+    const hung = stopped = nodes.find(n => n.peerId === placement[1])!
+    // Before any node can notice: H's connections stay open, and a stream opened on one is never answered.
+    hung.proc.kill('SIGSTOP')
+    const res = await apiFetch(entry, `/api/files/${name}`, { method: 'PUT', body: `the content of ${name}` })
+    assert.equal(res.status, 201, `put ${name}: ${res.status} ${await res.clone().text()}`)
+    const holders = ((await res.json()) as PutJson).holders.map(h => h.peerId)
+    // X, then the node after H, which the entry happens to be on a ring of three.
+    assert.deepEqual(holders, [placement[0], entry.peerId])
+    const got = await apiFetch(entry, `/api/files/${name}`)
+    assert.equal(got.status, 200)
+    assert.equal(await got.text(), `the content of ${name}`)
   })
 })
