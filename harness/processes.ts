@@ -1,6 +1,8 @@
 // Real `chord-peer` processes for system tests and benchmarks: each daemon runs the command line (bin/, so the
 // compiled dist/ tree) with its own temp data dir, listening on 127.0.0.1; `stopAll` removes every process and
-// dir, also when a test fails.
+// dir, also when a test fails. Under the tests' root hooks each daemon also runs with its debug channel on
+// (DEBUG=chord-peer:*, unless the caller set DEBUG), kept apart from its output, so that a failed test can show
+// what its daemons saw (`takeStarted`); benchmarks leave it off.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -12,10 +14,31 @@ export const BIN = resolve(import.meta.dirname, '../bin/chord-peer.js')
 /** The banner's line with the daemon's own first listen address. */
 const LISTENING = /^listening +(\/ip4\/[\d.]+\/tcp\/\d+\/p2p\/\w+)/m
 
+/** The debug channel's lines (`<ISO time> chord-peer:<name> …`), and the indented lines of a stack after one. */
+const DEBUG_LINE = /^\d{4}-\d\d-\d\dT[\d:.]+Z chord-peer:/
+/** The most of a daemon's debug lines kept, from the end. */
+const MAX_DEBUG_CHARS = 256 * 1024
+
+/** Every daemon started since the last `takeStarted()`, once `reportDaemons()` was called. */
+let started: Daemon[] | undefined
+
+/** From now on, run daemons with their debug channel on and remember them for `takeStarted`. */
+export function reportDaemons (): void {
+  started ??= []
+}
+
+/** The daemons started since the last call, to report on when a test failed (test/utils/hooks.ts). */
+export function takeStarted (): Daemon[] {
+  return started?.splice(0) ?? []
+}
+
 export interface Daemon {
   proc: ChildProcess
   dataDir: string
+  /** What it printed, without the debug channel's lines. */
   output: () => string
+  /** The last MAX_DEBUG_CHARS of its debug channel. */
+  debug: () => string
   /** The first multiaddr it printed (with /p2p/). */
   multiaddr: string
   /** Its PeerId, the last part of `multiaddr`. */
@@ -60,11 +83,26 @@ export class Processes {
       ...(options.apiHost === undefined ? [] : ['--api', `${options.apiHost}:0`, '--api-host', options.apiHost]),
       '--data-dir', dataDir
     ]
-    const proc = spawn(command[0], command.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] })
+    const env = started === undefined ? process.env : { ...process.env, DEBUG: process.env.DEBUG ?? 'chord-peer:*' }
+    const proc = spawn(command[0], command.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env })
     proc.stdout.on('data', (d: Buffer) => { out += d.toString() })
-    proc.stderr.on('data', (d: Buffer) => { out += d.toString() })
-    const daemon: Daemon = { proc, dataDir, output: () => out, multiaddr: '', peerId: '', apiUrl: '', apiToken: '' }
+    // stderr line by line: the debug channel's lines (and a stack's indented lines after one) go apart.
+    let debug = ''
+    let partial = ''
+    let inDebug = false
+    proc.stderr.on('data', (d: Buffer) => {
+      const lines = (partial + d.toString()).split('\n')
+      partial = lines.pop() ?? ''
+      for (const line of lines) {
+        inDebug = DEBUG_LINE.test(line) || (inDebug && /^\s/.test(line))
+        if (inDebug) debug = (debug + line + '\n').slice(-MAX_DEBUG_CHARS)
+        else out += line + '\n'
+      }
+    })
+    proc.stderr.on('end', () => { if (partial !== '') out += partial })
+    const daemon: Daemon = { proc, dataDir, output: () => out, debug: () => debug, multiaddr: '', peerId: '', apiUrl: '', apiToken: '' }
     this.daemons.push(daemon)
+    started?.push(daemon)
     await waitFor(() => {
       if (proc.exitCode !== null) throw new Error(`chord-peer exited with ${proc.exitCode}:\n${out}`)
       return LISTENING.test(out) && /^api +http:\/\/[\d.]+:\d+/m.test(out)

@@ -7,6 +7,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Processes, type Daemon } from '../../harness/processes.js'
+import { ringSettled } from '../utils/api.js'
 import { waitFor } from '../utils/wait.js'
 import type { ListJson, LocateJson, LookupJson, PutJson, RingJson, StatusJson } from '../../src/api/types.js'
 
@@ -26,6 +27,8 @@ describe('system: chord-peer processes', function () {
     const boot = await procs.daemon(['--bootstrap', '--k', '3'])
     const peers = await Promise.all(Array.from({ length: 5 }, async () => procs.daemon(['--connect', boot.multiaddr])))
     await waitFor(async () => ringOk(boot, 6), { timeoutMs: 60_000, intervalMs: 500, what: 'a 6-member ring' })
+    // Settled too (every successor list whole) before files go in: store hops check the placement against them.
+    await waitFor(async () => ringSettled(boot, 6), { timeoutMs: 60_000, intervalMs: 500, what: 'a settled 6-member ring' })
 
     // A failing check exits 1 and names the problem; a passing one exits 0: both outputs come from the CLI.
     const human = await procs.cli(['ring', '--check', '--data-dir', peers[2].dataDir])

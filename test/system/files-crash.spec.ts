@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto'
 import { Processes, type Daemon } from '../../harness/processes.js'
 import { waitFor } from '../utils/wait.js'
 import type { LocateJson, PutJson } from '../../src/api/types.js'
-import { apiFetch } from '../utils/api.js'
+import { apiFetch, ringSettled } from '../utils/api.js'
 
 const peerIdOf = (d: Daemon): string => d.multiaddr.slice(d.multiaddr.lastIndexOf('/') + 1)
 
@@ -23,8 +23,7 @@ describe('system: holders crash', function () {
     const locate = async (via: Daemon): Promise<LocateJson> =>
       await (await apiFetch(via, `/api/locate/crash.bin`)).json() as LocateJson
     // Joins settle first, so that the copies sit on the placement the ring will keep.
-    await waitFor(async () => (await (await apiFetch(boot, `/api/ring`)).json() as { members: unknown[] }).members.length === 6,
-      { timeoutMs: 60_000, intervalMs: 500, what: 'a 6-member ring' })
+    await waitFor(async () => ringSettled(boot, 6), { timeoutMs: 60_000, intervalMs: 500, what: 'a settled 6-member ring' })
     const put = await apiFetch(peers[0], `/api/files/crash.bin`, { method: 'PUT', body })
     if (put.status !== 201) assert.fail(`put: ${put.status} ${await put.text()}`)
     const { file } = await put.json() as PutJson
