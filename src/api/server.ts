@@ -512,9 +512,24 @@ async function fileRoute (c: RouteContext): Promise<void> {
     'content-disposition': `attachment; filename*=UTF-8''${encodeExtValue(name)}`
   }
   if (range !== undefined) headers['content-range'] = `bytes ${open.offset}-${open.offset + open.length - 1}/${open.file.size}`
+  if (method === 'HEAD') {
+    res.writeHead(range === undefined ? 200 : 206, headers)
+    res.end()
+    return
+  }
+  // The first piece before the status line: a read that no holder can serve at all answers an error that says
+  // why (the route's catch), not a 200 whose body is cut after 0 bytes. Later failures can only cut the body.
+  const pieces = open.body[Symbol.asyncIterator]()
+  let first: IteratorResult<Uint8Array>
+  try {
+    first = await pieces.next()
+  } catch (err) {
+    await pieces.return?.(undefined).catch(() => {})
+    throw err
+  }
   res.writeHead(range === undefined ? 200 : 206, headers)
-  if (method === 'HEAD') { res.end(); return }
-  for await (const piece of open.body) {
+  const rest: AsyncIterable<Uint8Array> = { [Symbol.asyncIterator]: () => pieces }
+  for await (const piece of first.done === true ? [] : prepend(first.value, rest)) {
     // Pieces are as small as the noise messages they arrived in (64 KiB): wait for the client only once a
     // chunk's worth is queued, not after every piece.
     if (!res.write(piece) && res.writableLength >= RESPONSE_QUEUE_BYTES) {
@@ -528,6 +543,12 @@ async function fileRoute (c: RouteContext): Promise<void> {
     }
   }
   res.end()
+}
+
+/** `head`, then the pieces of `rest`. */
+async function * prepend (head: Uint8Array, rest: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  yield head
+  yield * rest
 }
 
 /**

@@ -186,7 +186,8 @@ export interface PutJson {
 /**
  * GET /api/files/<name> → the content (200, or 206 with a Range header), headers `content-type`,
  * `content-length`, `etag` (= hash), `x-chord-peer-version`. HEAD → the headers only. 404 with ErrorJson when
- * there is no such file (or it was deleted).
+ * there is no such file (or it was deleted); an ErrorJson too when no holder can serve its first bytes. A later
+ * failure cuts the body short.
  */
 
 /** GET /api/files?limit=N&after=<key> → one page of every file in the ring, in key order. */
