@@ -283,8 +283,9 @@ export class ApiClient implements DaemonClient {
     }
     idle.clear()
     const info = fileInfo(response)
-    const body = response.body
-    return { info, body: body == null ? empty() : this.guardBody(body, idle, options.signal) }
+    // The body keeps `response` alive until it is read: fetch cancels the stream of a Response that is garbage
+    // collected before anything locked its body, and the body then reads as an empty, finished stream.
+    return { info, body: response.body == null ? empty() : this.guardBody(response, idle, options.signal) }
   }
 
   /** HEAD /api/files/<name>: what a get would say, without the content. */
@@ -399,9 +400,9 @@ export class ApiClient implements DaemonClient {
     }
   }
 
-  /** The response body, each wait for the next chunk bounded by the idle timeout. */
-  private async * guardBody (body: ReadableStream<Uint8Array>, idle: IdleTimeout, signal?: AbortSignal): AsyncGenerator<Uint8Array> {
-    const reader = body.getReader()
+  /** The response's body, each wait for the next chunk bounded by the idle timeout (`response` has one). */
+  private async * guardBody (response: Response, idle: IdleTimeout, signal?: AbortSignal): AsyncGenerator<Uint8Array> {
+    const reader = response.body!.getReader()
     let done = false
     try {
       for (;;) {

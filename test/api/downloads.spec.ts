@@ -1,8 +1,12 @@
 // A download that no holder can start answers an HTTP error that says why (the status of the error's code), not a
-// 200 whose body is cut after 0 bytes; one that fails after its first bytes can only be cut, and is.
+// 200 whose body is cut after 0 bytes; one that fails after its first bytes can only be cut, and is. And the
+// client's body survives a garbage collection before it is read (fetch cancels the body of a collected Response).
 import assert from 'node:assert/strict'
 import { request } from 'node:http'
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import { ApiServer, type DaemonApi, type OpenFile } from '../../src/api/server.js'
+import { ApiClient } from '../../src/client/index.js'
 import { UnreachableError } from '../../src/errors.js'
 import type { ErrorJson, FileJson } from '../../src/api/types.js'
 
@@ -37,9 +41,9 @@ describe('api: downloads', function () {
   let server: ApiServer | undefined
   afterEach(async () => { await server?.stop() })
 
-  async function start (body: () => AsyncGenerator<Uint8Array>): Promise<ApiServer> {
+  async function start (body: () => AsyncGenerator<Uint8Array>, size = FILE.size): Promise<ApiServer> {
     const api = {
-      get: async (): Promise<OpenFile> => ({ file: FILE, offset: 0, length: FILE.size, body: body() })
+      get: async (): Promise<OpenFile> => ({ file: { ...FILE, size }, offset: 0, length: size, body: body() })
     } as unknown as DaemonApi
     server = new ApiServer(api, { host: '127.0.0.1', port: 0 })
     await server.start()
@@ -74,4 +78,26 @@ describe('api: downloads', function () {
     }))
     assert.deepEqual(whole, { status: 200, body: 'abcdef', complete: true })
   })
+
+  it('the client\'s body is whole when the heap is collected between the answer and the first read', async () => {
+    const bytes = Buffer.alloc(256 * 1024, 7)
+    const s = await start(async function * () { yield bytes }, bytes.byteLength)
+    const gc = collector()
+    const client = new ApiClient({ url: s.url, token: s.token })
+    const { body } = await client.get('a.bin')
+    // The Response is unreachable now; a full collection runs its finalizer, which cancels an unlocked body.
+    for (let i = 0; i < 5; i++) {
+      gc()
+      await new Promise(resolve => setImmediate(resolve))
+    }
+    let got = 0
+    for await (const piece of body) got += piece.byteLength
+    assert.equal(got, bytes.byteLength)
+  })
 })
+
+/** A function that runs a full garbage collection (V8's gc, exposed for this process from now on). */
+function collector (): () => void {
+  setFlagsFromString('--expose-gc')
+  return runInNewContext('gc') as () => void
+}
