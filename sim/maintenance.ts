@@ -44,6 +44,8 @@ export interface TrafficOptions {
   lookupIntervalS?: number
   /** false: GET_STATE without digests (sim/network.ts), to measure the protocol as it was. Default true. */
   stateDigests?: boolean
+  /** false: a changed GET_STATE answer resends every certificate (the protocol before RecentReplies). Default true. */
+  certDeltas?: boolean
   /** Round-trip time of one answered hop, drawn uniformly from [min, max] ms (default 20..180). */
   rttMs?: readonly [number, number]
   timeoutMs?: number
@@ -159,11 +161,11 @@ export class TimedSim {
   joins = 0
   failedJoins = 0
 
-  constructor (options: { m?: number, r: number, seed?: number, timers?: Timers, stateDigests?: boolean }) {
+  constructor (options: { m?: number, r: number, seed?: number, timers?: Timers, stateDigests?: boolean, certDeltas?: boolean }) {
     this.space = new IdSpace(options.m ?? DEFAULT_M)
     this.r = options.r
     this.timers = options.timers ?? DEFAULT_TIMERS
-    this.net = new SimNetwork(this.space.m, { stateDigests: options.stateDigests })
+    this.net = new SimNetwork(this.space.m, { stateDigests: options.stateDigests, certDeltas: options.certDeltas })
     this.rng = new Prng(options.seed ?? 1)
   }
 
@@ -325,7 +327,9 @@ export async function runTraffic (options: TrafficOptions): Promise<TrafficRepor
   const [rttMin, rttMax] = options.rttMs ?? [20, 180]
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
   const progress = options.onProgress ?? (() => {})
-  const sim = new TimedSim({ m: options.m, r, seed, timers: options.timers, stateDigests: options.stateDigests })
+  const sim = new TimedSim({
+    m: options.m, r, seed, timers: options.timers, stateDigests: options.stateDigests, certDeltas: options.certDeltas
+  })
   const exp = (mean: number): number => -Math.log(1 - sim.rng.float()) * mean
 
   const sessionMs = options.meanSessionS === undefined ? undefined : options.meanSessionS * 1000

@@ -9,6 +9,8 @@
 // /ip4/…/tcp address and a signed MemberCert (`wirePeer`). GET_STATE follows the production rules: the asker
 // sends the digest of the last full answer it had from that node (src/chord/state-cache.ts, as many entries),
 // and gets `unchanged` while that node's predecessor and list are the same (the certificates never change here).
+// An answer that changed goes without the certificates of the nodes the asker's earlier answer listed, when the
+// answering node still remembers that answer among its last RECENT_REPLIES full ones (`RecentReplies`).
 // Not counted: connection setup (TCP, noise handshake, multistream-select, identify), stream opening and closing,
 // TCP/IP headers. The figure "on the wire" adds `WIRE_BYTES_PER_MESSAGE` per message: its yamux data frame
 // header (12 bytes) in one noise message (16-byte tag, 2-byte length), and the yamux WINDOW_UPDATE frame the
@@ -16,7 +18,7 @@
 import { UnreachableError } from '../src/errors.js'
 import { ChordRequest, ChordResponse, type Peer } from '../protocols/chord.js'
 import { MemberCert, Role } from '../protocols/trust.js'
-import { DIGEST_BYTES, MAX_CACHED_STATES, StateCache, stateKey } from '../src/chord/state-cache.js'
+import { DIGEST_BYTES, MAX_CACHED_STATES, RECENT_REPLIES, StateCache, stateKey } from '../src/chord/state-cache.js'
 import type { ChordNode } from '../src/ring/node.js'
 import type {
   AbortOptions, FindOptions, FindResult, GetStateOptions, LeaveInfo, NodeRef, RemoteState, Transport
@@ -87,6 +89,9 @@ export function framed (n: number): number {
  */
 interface SeenState { predecessor?: bigint, successors: readonly NodeRef[] }
 
+/** A full GET_STATE answer a node sent, for the successor limit it was asked with. */
+interface SentState extends SeenState { max?: number }
+
 export class SimNetwork implements Transport {
   private readonly nodes = new Map<string, ChordNode>()
   private readonly dead = new Set<string>()
@@ -100,15 +105,18 @@ export class SimNetwork implements Transport {
   private readonly peer = wirePeer()
   /** Per asker: the GET_STATE answers it holds, as the messenger's StateCache does. */
   private readonly seen = new Map<string, StateCache<SeenState>>()
+  /** Per answering node: its last RECENT_REPLIES distinct full answers, oldest first (src/chord/state-cache.ts). */
+  private readonly sent = new Map<string, SentState[]>()
   stats: TrafficStats = emptyStats()
   /** The task the next messages are counted under (the drivers set it before each task runs). */
   task = 'other'
 
   /**
    * `stateDigests: false` models a node that sends no digest with GET_STATE (one older than the `known` field):
-   * every answer is the full one.
+   * every answer is the full one. `certDeltas: false` models a node that resends every certificate in an answer
+   * that changed (one older than RecentReplies).
    */
-  constructor (m: number, private readonly init: { stateDigests?: boolean } = {}) {
+  constructor (m: number, private readonly init: { stateDigests?: boolean, certDeltas?: boolean } = {}) {
     this.keyBytes = Math.ceil(m / 8)
   }
 
@@ -122,6 +130,7 @@ export class SimNetwork implements Transport {
     if (!this.nodes.has(address)) throw new Error(`no node at ${address}`)
     this.dead.add(address)
     this.seen.delete(address)
+    this.sent.delete(address)
   }
 
   /**
@@ -209,13 +218,43 @@ export class SimNetwork implements Transport {
       this.count('getState', this.size('gs:unchanged', () => ChordResponse.encode(response({ unchanged: true }))))
     } else {
       cache?.set(key, NO_DIGEST, { predecessor: reply.predecessor?.id, successors: reply.successors })
-      this.count('getState', this.size(shape(Shape.stateReply, reply.predecessor === undefined ? 0 : 1, reply.successors.length), () =>
-        ChordResponse.encode(response({
-          predecessor: reply.predecessor === undefined ? undefined : this.peer,
-          successors: reply.successors.map(() => this.peer)
-        }))))
+      // Without the certificates of the nodes the earlier answer listed, if the node still remembers it.
+      const before = held === undefined ? undefined : this.remembered(to.address, held.value, max)
+      const omitted = before === undefined ? 0 : countHeld(reply, before)
+      if (this.init.stateDigests !== false && this.init.certDeltas !== false) this.remember(to.address, reply, max)
+      const p = reply.predecessor === undefined ? 0 : 1
+      const n = reply.successors.length
+      this.count('getState', omitted === 0
+        ? this.size(shape(Shape.stateReply, p, n), () => this.stateReply(reply, 0))
+        : this.size(`gs:${p}:${n}:${omitted}`, () => this.stateReply(reply, omitted)))
     }
     return Promise.resolve(reply)
+  }
+
+  /** A GET_STATE answer with `reply`'s peers, `omitted` of them without their certificate. */
+  private stateReply (reply: RemoteState, omitted: number): Uint8Array {
+    const bare = { ...this.peer, cert: new Uint8Array(0) }
+    const peers = [reply.predecessor, ...reply.successors].filter(n => n !== undefined).map((_, i) => i < omitted ? bare : this.peer)
+    return ChordResponse.encode(response({
+      predecessor: reply.predecessor === undefined ? undefined : peers.shift(),
+      successors: peers
+    }))
+  }
+
+  /** The full answer `state` (for limit `max`) if `address` still remembers sending it. */
+  private remembered (address: string, state: SeenState, max: number | undefined): SeenState | undefined {
+    return this.sent.get(address)?.find(s => s.max === max && sameSeen(s, state))
+  }
+
+  /** `address` sent the full answer `reply` (for limit `max`): it is now the most recent of the ones it remembers. */
+  private remember (address: string, reply: RemoteState, max: number | undefined): void {
+    let list = this.sent.get(address)
+    if (list === undefined) this.sent.set(address, list = [])
+    const entry: SentState = { max, predecessor: reply.predecessor?.id, successors: reply.successors }
+    const i = list.findIndex(s => s.max === max && sameSeen(s, entry))
+    if (i >= 0) list.splice(i, 1)
+    list.push(entry)
+    if (list.length > RECENT_REPLIES) list.shift()
   }
 
   notify (to: NodeRef, self: NodeRef, options?: AbortOptions): Promise<void> {
@@ -328,6 +367,24 @@ const Shape = { findRequest: 1, findReply: 2, stateRequest: 3, stateReply: 4 } a
 /** The shape of a message: its kind and up to two counts (each below 2^20 - 1, or undefined). */
 function shape (kind: number, a: number | undefined, b?: number): number {
   return (kind * 2 ** 20 + (a ?? -1) + 1) * 2 ** 20 + (b ?? -1) + 1
+}
+
+/** How many of `reply`'s peers `before` listed too (their certificates never change here). */
+function countHeld (reply: RemoteState, before: SeenState): number {
+  let n = 0
+  for (const node of [reply.predecessor, ...reply.successors]) {
+    if (node !== undefined && (node.id === before.predecessor || before.successors.some(s => s.id === node.id))) n++
+  }
+  return n
+}
+
+/** Are two answers the same (same predecessor, same successors in the same order)? */
+function sameSeen (a: SeenState, b: SeenState): boolean {
+  if (a.predecessor !== b.predecessor) return false
+  if (a.successors === b.successors) return true
+  if (a.successors.length !== b.successors.length) return false
+  for (let i = 0; i < a.successors.length; i++) if (a.successors[i].id !== b.successors[i].id) return false
+  return true
 }
 
 /** Is the answer `b` the one the asker holds as `a` (same predecessor, same successors in the same order)? */

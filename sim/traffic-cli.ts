@@ -20,6 +20,7 @@ interface Flags {
   fixFingers: number
   checkPredecessor: number
   digests: boolean
+  certDeltas: boolean
   json?: boolean
   quiet?: boolean
 }
@@ -41,6 +42,7 @@ export async function main (argv: readonly string[], io: SimIo): Promise<number>
     .addOption(new Option('--check-predecessor <ms>', 'check_predecessor interval').argParser(number(1, 1e7))
       .default(DEFAULT_TIMERS.checkPredecessorMs))
     .option('--no-digests', 'GET_STATE without digests (the protocol before the `known` field)')
+    .option('--no-cert-deltas', 'a changed GET_STATE answer resends every certificate (the protocol before it did not)')
     .option('--json', 'print the full report as JSON')
     .option('-q, --quiet', 'no progress lines on stderr')
     .exitOverride()
@@ -65,6 +67,7 @@ export async function main (argv: readonly string[], io: SimIo): Promise<number>
     meanSessionS,
     lookupIntervalS: flags.lookupInterval,
     stateDigests: flags.digests,
+    certDeltas: flags.certDeltas,
     timers: { stabilizeMs: flags.stabilize, fixFingersMs: flags.fixFingers, checkPredecessorMs: flags.checkPredecessor },
     onProgress: flags.quiet === true ? undefined : message => {
       io.stderr.write(`[${((performance.now() - started) / 1000).toFixed(1)} s] ${message}\n`)

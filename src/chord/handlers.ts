@@ -3,7 +3,7 @@
 // the connection's authenticated remote peer, never a field of the message, so no node can speak for another.
 import { ChordRequest, type ChordResponse } from '../../protocols/chord.js'
 import { InvalidMessageError } from '../errors.js'
-import { sameDigest, stateDigest } from './state-cache.js'
+import { RecentReplies, sameDigest, stateDigest, withoutHeldCerts } from './state-cache.js'
 import { decodeAddrs, type PeerDirectory } from './wire.js'
 import type { ChordNode, NodeRef } from '../ring/index.js'
 import type { PeerId } from '@libp2p/interface'
@@ -17,6 +17,7 @@ const empty = (): ChordResponse => ({ found: false, nodes: [], successors: [], u
  * node takes (another node had found it dead, or merged with its ring).
  */
 export function chordHandlers (node: ChordNode, peers: PeerDirectory, onUnifyAsked: (contact: NodeRef) => void = () => {}): Handler {
+  const recent = new RecentReplies()
   const table: Record<ChordRequest.Type, Handler> = {
     [ChordRequest.Type.PING]: () => empty(),
 
@@ -29,8 +30,9 @@ export function chordHandlers (node: ChordNode, peers: PeerDirectory, onUnifyAsk
     },
 
     [ChordRequest.Type.GET_STATE]: (_from, req) => {
-      // The full reply (at most max_successors successors), or `unchanged` when the asker holds it already
-      // (src/chord/state-cache.ts). A wrong `known` costs the asker the full reply, nothing else.
+      // The full reply (at most max_successors successors); `unchanged` when the asker holds it already; without
+      // the certificates the asker holds when `known` names an earlier reply of this node's (src/chord/state-cache.ts).
+      // A wrong `known` costs the asker the full reply, nothing else.
       const st = node.handleGetState()
       const successors = req.maxSuccessors === undefined ? st.successors : st.successors.slice(0, req.maxSuccessors)
       const reply: ChordResponse = {
@@ -38,8 +40,11 @@ export function chordHandlers (node: ChordNode, peers: PeerDirectory, onUnifyAsk
         predecessor: st.predecessor === undefined ? undefined : peers.toWire(st.predecessor),
         successors: successors.map(n => peers.toWire(n))
       }
-      if (req.known !== undefined && sameDigest(req.known, stateDigest(reply))) return { ...empty(), unchanged: true }
-      return reply
+      const digest = stateDigest(reply)
+      const before = req.known === undefined ? undefined : recent.get(req.known)
+      recent.sent(digest, reply)
+      if (req.known !== undefined && sameDigest(req.known, digest)) return { ...empty(), unchanged: true }
+      return before === undefined ? reply : withoutHeldCerts(reply, before)
     },
 
     [ChordRequest.Type.NOTIFY]: async (from, req, signal) => {

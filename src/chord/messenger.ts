@@ -3,8 +3,8 @@
 import { ChordRequest, ChordResponse } from '../../protocols/chord.js'
 import { RpcClient, type RpcLimits } from '../net/rpc.js'
 import { InvalidMessageError } from '../errors.js'
-import { StateCache, stateDigest, stateKey } from './state-cache.js'
-import { MAX_ADDRS, MAX_PEERS, type PeerDirectory } from './wire.js'
+import { StateCache, stateDigest, stateKey, withHeldCerts } from './state-cache.js'
+import { decodePeerId, MAX_ADDRS, MAX_PEERS, type PeerDirectory } from './wire.js'
 import type {
   AbortOptions, ChordNode, FindOptions, FindResult, GetStateOptions, LeaveInfo, NodeRef, RemoteState, Transport
 } from '../ring/index.js'
@@ -74,7 +74,12 @@ export class ChordMessenger implements Transport {
     const predecessor = res.predecessor === undefined ? [] : this.peers.membersFromWire([res.predecessor])
     // A node older than max_successors sends its whole list: keep what was asked for.
     const state = { predecessor: predecessor[0], successors: this.peers.membersFromWire(res.successors).slice(0, max) }
-    this.states.set(key, stateDigest(res), state)
+    // Peers sent without a certificate are ones this node held (the answer left out what the one `known` names
+    // carried): put back the ones it holds, so that the digest is the full answer's, as the receiver takes it.
+    // A node whose certificate this node does not hold stays out of the state (membersFromWire) and out of the
+    // digest, which then matches nothing, and the next answer comes full.
+    const full = withHeldCerts(res, peerId => this.peers.cert(decodePeerId(peerId).toString())?.bytes)
+    this.states.set(key, stateDigest(full), state)
     return state
   }
 

@@ -43,6 +43,17 @@ describe('sim/maintenance', function () {
     assert.ok(rep.byTask.join.bytes > 0)
   })
 
+  it('under churn a changed GET_STATE answer goes without the certificates the asker holds: the same ring for fewer bytes', async () => {
+    const options = { nodes: 100, warmupS: 30, measureS: 120, meanSessionS: 120, lookupIntervalS: 30, seed: 2 }
+    const deltas = await runTraffic(options)
+    const resent = await runTraffic({ ...options, certDeltas: false })
+    assert.ok(deltas.churn !== undefined && deltas.churn.departures > 20)
+    assert.deepEqual(deltas.churn, resent.churn)
+    assert.deepEqual(deltas.lookups, resent.lookups, 'only the bytes differ')
+    const [a, b] = [deltas.byKind.getState.payload, resent.byKind.getState.payload]
+    assert.ok(a < 0.7 * b, `GET_STATE payload ${a} B with deltas, ${b} B without`)
+  })
+
   it('is deterministic: the same seed gives the same report', async () => {
     const options = { nodes: 40, warmupS: 5, measureS: 30, meanSessionS: 120, lookupIntervalS: 10, seed: 3 }
     assert.deepEqual(withoutTimes(await runTraffic(options)), withoutTimes(await runTraffic(options)))
