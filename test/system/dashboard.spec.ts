@@ -6,7 +6,8 @@
 // at once, the prefix filter, and a refused upload (another node's name) said in words. The whole run
 // has no console error, no page error, no failed request and no request beyond the node, and a request without
 // the session cookie gets 401.
-// It saves the README's screenshot (docs/dashboard.png). Needs `npm run build` and /usr/bin/chromium (.ci/run
+// It takes the README's screenshot, and saves it as docs/dashboard.png with UPDATE_SCREENSHOT=1 (else in its temp
+// dir, so that a test run leaves the tree as it was). Needs `npm run build` and /usr/bin/chromium (.ci/run
 // installs it; without it, and outside CI, the test is skipped with a note).
 import assert from 'node:assert/strict'
 import { createHash, randomBytes } from 'node:crypto'
@@ -221,7 +222,7 @@ describe('system: the web dashboard in a browser', function () {
     const points = async (): Promise<number> => Number(await page.locator('.charts').getAttribute('data-points') ?? 0)
     const before = await points()
     await waitFor(async () => await points() >= before + 3, { timeoutMs: 10_000, what: 'three more traffic samples on the charts' })
-    await page.screenshot({ path: SCREENSHOT, fullPage: true })
+    await page.screenshot({ path: process.env.UPDATE_SCREENSHOT === '1' ? SCREENSHOT : join(dir!, 'dashboard.png'), fullPage: true })
 
     // ---- SIGKILL one daemon: the feed says so, the ring drops to 2 without a reload -------------------------
     const navigations: string[] = []
