@@ -19,7 +19,11 @@
 //   6. on the rings of step 2, the same put and get through `chord-peer put <file>` and `chord-peer get <name> -o
 //      <file>`, each a process of its own reading or writing a file (the compiled CLI: `npm run build` first;
 //      without dist/ these rows are skipped), with the client's peak RSS and CPU;
-//   7. the peak RSS (VmHWM, reset before each transfer) and CPU seconds of every process, this one included.
+//   7. the floor of a put: the HTTP body alone, one SHA-256 pass and a write into a new file (and the same write
+//      into memory the page cache has just given back), each measured by itself, which with the raw stream give
+//      the least CPU a put costs and the most MB/s it could reach on this machine's cores (lib/floor.ts; for
+//      sizes of 256 MiB and more);
+//   8. the peak RSS (VmHWM, reset before each transfer) and CPU seconds of every process, this one included.
 // --size takes MiB (default 1024; a comma list runs each size, and the report adds a table of time against size);
 // --quick makes the default 64 MiB and writes no file.
 // Results (MB = 10^6 bytes) go to stdout and, unless --quick, to bench/transfer-results.md; how to read them is in
@@ -36,6 +40,7 @@ import { checkCli, runCli, writeContent } from './lib/cli-run.js'
 import { MiB, expectedHash } from './lib/content.js'
 import { getFile, putFile } from './lib/http.js'
 import { measure, transferTimeout, tsxOverhead, type Proc } from './lib/measure.js'
+import { FLOOR_MIN_BYTES, floorLines, floorRuns } from './lib/floor.js'
 import { failure, farName, startRing, stopRing, type RingNode } from './lib/peers.js'
 import { MB, codeVersion, cpuLines, machine, mbps, medianRow, rssSummary, table, type Row, type Targets } from './lib/report.js'
 import { fmt, median } from './lib/stats.js'
@@ -47,6 +52,8 @@ const RESULTS = join(ROOT, 'bench', 'transfer-results.md')
 const COMMAND = 'node --import tsx --import ./src/polyfill.ts bench/transfer.ts'
 /** Targets from the issue. */
 const TARGETS: Targets = { getRatio: 0.9, helia: 3, rss: 200 * MB }
+/** Put targets from the issue: put k = 1 ÷ the raw stream, put k = 3 ÷ put k = 1. */
+const PUT_TARGETS = { k1Ratio: 0.7, k3Ratio: 0.5 }
 const RAW_RUNS = 3
 const GET_RUNS = 5
 const PUT_RUNS = 3
@@ -236,8 +243,9 @@ async function main (): Promise<void> {
   const argv = process.argv.slice(2)
   const quick = argv.includes('--quick')
   const sizes = parseSizes(argv)
-  // --only raw|k1|k3|pnet|helia: one part, for debugging (the ratios need the raw part; the swarm key's cost, k1).
-  const only = argv.includes('--only') ? argv[argv.indexOf('--only') + 1] : undefined
+  // --only raw|k1|k3|pnet|helia|floor, or a comma list of them: those parts, for debugging (the ratios and the
+  // floor's ceilings need the raw part; the swarm key's cost, k1).
+  const only = argv.includes('--only') ? (argv[argv.indexOf('--only') + 1] ?? '').split(',') : undefined
   const t0 = performance.now()
   const loadStart = loadavg()[0]
   const rows: Row[] = []
@@ -256,7 +264,7 @@ async function main (): Promise<void> {
       const result = r.failed !== undefined ? `FAILED (${r.failed})` : `${fmt(r.ms / 1000)} s, ${fmt(mbps(r), 0)} MB/s`
       console.error(`  ${r.what}, ${r.size / MiB} MiB: ${result}`)
     }
-    const want = (part: string): boolean => only === undefined || only === part
+    const want = (part: string): boolean => only === undefined || only.includes(part)
     if (want('raw')) say(await rawRun(size, hash, 'run 1'))
     if (want('k1')) for (const r of await ringRuns(size, hash, 1, { cli })) say(r)
     if (want('raw')) say(await rawRun(size, hash, 'run 2'))
@@ -278,6 +286,7 @@ async function main (): Promise<void> {
       }
       if (helia !== undefined) say(helia)
     }
+    if (want('floor') && size >= FLOOR_MIN_BYTES) for (const r of await floorRuns(size, hash)) say(r)
     if (cliDir !== undefined) await removeTempDir(cliDir)
     raw.set(size, median(sizeRows.filter(r => r.what.startsWith('raw')).map(mbps)))
     rows.push(...sizeRows.filter(r => r.what.startsWith('raw')), ...sizeRows.filter(r => !r.what.startsWith('raw')))
@@ -292,6 +301,7 @@ async function main (): Promise<void> {
       rssSummary(rows, TARGETS, overhead),
     '',
     cpuLines(rows, raw),
+    ...floorLines(rows, raw, PUT_TARGETS),
     ...pnetLines(rows),
     ...(sizes.length > 1 ? ['', growthTable(rows, sizes)] : [])
   ].join('\n')

@@ -8,10 +8,21 @@
 //                          with its byte count and hash
 //   raw-send <maddr> <n>   dials raw-recv, waits for a line on stdin, sends n pseudo-random bytes in 1 MiB
 //                          send()s with onDrain() backpressure, then reports the time until the receiver's reply
+//   http-sink              a bare node:http server on 127.0.0.1 that reads each request's body, drops it and
+//                          answers its byte count: the HTTP part of a put with nothing behind it
+//   work sha256 <n>        waits for a line on stdin, then SHA-256-hashes n pseudo-random bytes in 64 KiB pieces
+//   work write <n> <dir>   waits for a line on stdin, then writes n pseudo-random bytes into a new file in dir as
+//                          a blob is written (writev of 1 MiB of 64 KiB pieces, a datasync every 32 MiB in the
+//                          background, one fsync)
+//   work write-reused …    the same, after writing and deleting such a file first (memory the page cache just
+//                          gave back)
 // Messages to the parent are stdout lines `@@{json}`. A child stops when its stdin closes (the parent went away,
 // however it died) or on SIGTERM.
 import '../../src/polyfill.js'
 import { createHash } from 'node:crypto'
+import { open, rm } from 'node:fs/promises'
+import { createServer } from 'node:http'
+import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createHost } from '../../src/net/host.js'
@@ -33,6 +44,8 @@ export interface RawReady { ready: true, multiaddrs: string[] }
 export interface RawReceived { received: true, bytes: number, hash: string, ms: number }
 export interface RawSent { sent: true, bytes: number, hash: string, ms: number }
 export interface ReadDone { readDone: true, bytes: number, hash: string, ms: number, error?: string }
+export interface SinkReady { ready: true, url: string }
+export interface Worked { worked: true, bytes: number, hash: string, ms: number }
 
 const LISTEN = ['/ip4/127.0.0.1/tcp/0']
 
@@ -131,10 +144,85 @@ async function rawSend (addr: string, size: number): Promise<void> {
   await host.stop()
 }
 
+async function httpSink (): Promise<void> {
+  const server = createServer((req, res) => {
+    let bytes = 0
+    req.on('data', (piece: Buffer) => { bytes += piece.byteLength })
+    req.on('end', () => { res.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify({ bytes })) })
+  })
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  stopOnParentGone(async () => { server.closeAllConnections(); server.close() })
+  const { port } = server.address() as { port: number }
+  emit({ ready: true, url: `http://127.0.0.1:${port}/` } satisfies SinkReady)
+}
+
+/** Pieces of PIECE_BYTES at most, as a noise stream delivers them (its messages carry at most 64 KiB). */
+const PIECE_BYTES = 64 * 1024
+
+/** `chunk` as views of PIECE_BYTES (the last may be shorter). */
+function * pieces (chunk: Buffer): Generator<Buffer> {
+  for (let at = 0; at < chunk.byteLength; at += PIECE_BYTES) yield chunk.subarray(at, at + PIECE_BYTES)
+}
+
+/**
+ * What a storing hop must do to the bytes besides receiving them, one kind of work at a time. `write-reused`
+ * first writes and deletes a file of the same size, so that the measured write finds the memory the page cache
+ * just gave back.
+ */
+async function work (what: string, size: number, dir: string | undefined): Promise<void> {
+  if (what !== 'sha256' && !((what === 'write' || what === 'write-reused') && dir !== undefined)) {
+    throw new Error(`work: unknown work ${what}`)
+  }
+  stopOnParentGone(async () => {})
+  if (what === 'write-reused') {
+    await writeBlob(join(dir!, 'warm-up'), size)
+    await rm(join(dir!, 'warm-up'))
+  }
+  emit({ ready: true })
+  await new Promise<void>(resolve => process.stdin.once('data', () => resolve()))
+  const t0 = performance.now()
+  if (what === 'sha256') {
+    const sha = createHash('sha256')
+    for (const chunk of pseudoRandomChunks(size)) for (const piece of pieces(chunk)) sha.update(piece)
+    emit({ worked: true, bytes: size, hash: sha.digest('hex'), ms: performance.now() - t0 } satisfies Worked)
+    return
+  }
+  const written = await writeBlob(join(dir!, 'blob'), size)
+  emit({ worked: true, bytes: written, hash: '', ms: performance.now() - t0 } satisfies Worked)
+}
+
+/** Write `size` pseudo-random bytes into a new file at `path` as a blob is written; returns the bytes written. */
+async function writeBlob (path: string, size: number): Promise<number> {
+  const fh = await open(path, 'wx')
+  let syncing: Promise<void> | undefined
+  let written = 0
+  let synced = 0
+  // pseudoRandomChunks yields 1 MiB: one writev of its 64 KiB pieces, as the blob store batches them.
+  for (const chunk of pseudoRandomChunks(size)) {
+    let rest = [...pieces(chunk)]
+    while (rest.length > 0) {
+      let done = (await fh.writev(rest)).bytesWritten
+      written += done
+      while (rest.length > 0 && done >= rest[0].byteLength) { done -= rest[0].byteLength; rest = rest.slice(1) }
+      if (done > 0) rest[0] = rest[0].subarray(done)
+    }
+    if (written - synced >= 32 * 1024 * 1024 && syncing === undefined) {
+      synced = written
+      syncing = fh.datasync().finally(() => { syncing = undefined })
+    }
+  }
+  await syncing
+  await fh.sync()
+  await fh.close()
+  return written
+}
+
 async function main (): Promise<void> {
   const [mode, ...args] = process.argv.slice(2)
   if (mode === 'peer') return await peer(JSON.parse(args[0]) as PeerArgs)
   if (mode === 'raw-recv') return await rawReceive()
+  if (mode === 'http-sink') return await httpSink()
+  if (mode === 'work') return await work(args[0], Number(args[1]), args[2])
   if (mode === 'raw-send') {
     await rawSend(args[0], Number(args[1]))
     process.exit(0)

@@ -32,8 +32,11 @@ export interface Targets {
   rss: number
 }
 
+/** What the floor rows (lib/floor.ts) start with: pieces of work, not transfers. */
+export const FLOOR_PREFIX = 'floor: '
+
 /** Processes whose peak RSS is a reference, not a chord-peer node judged against the RSS target. */
-const REFERENCE_PROCESSES = ['bench', 'sender', 'receiver', 'provider', 'fetcher']
+const REFERENCE_PROCESSES = ['bench', 'sender', 'receiver', 'provider', 'fetcher', 'server', 'worker']
 
 export const mbps = (r: Row): number => r.size / MB / (r.ms / 1000)
 
@@ -44,7 +47,7 @@ export function medianRow (runs: Row[]): Row {
   const sorted = [...runs].sort((a, b) => mbps(a) - mbps(b))
   const mid = sorted[Math.floor(sorted.length / 2)]
   const each = runs.map(r => fmt(mbps(r), 0)).join(' / ')
-  return { ...mid, note: `${mid.note ?? ''}; median of ${runs.length} runs: ${each} MB/s` }
+  return { ...mid, note: [mid.note, `median of ${runs.length} runs: ${each} MB/s`].filter(n => n !== undefined && n !== '').join('; ') }
 }
 
 /** The markdown table of `rows`; `raw` maps a size to the median raw-stream MB/s measured for it. */
@@ -63,7 +66,7 @@ export function table (rows: Row[], raw: Map<number, number>, targets: Targets):
       lines.push(`| ${r.what} | ${r.size / MiB} MiB | FAILED after ${fmt(r.ms / 1000)} s | – | – | ${peaks} | ${cpu} | ${why} |`)
       continue
     }
-    const ratio = r.what.startsWith('raw') ? '' : Number.isNaN(base) ? '–' : fmt(mbps(r) / base)
+    const ratio = r.what.startsWith('raw') || r.what.startsWith(FLOOR_PREFIX) ? '' : Number.isNaN(base) ? '–' : fmt(mbps(r) / base)
     const target = r.what.startsWith('get') && !Number.isNaN(base)
       ? ` (target ≥ ${targets.getRatio}: ${verdict(mbps(r) / base >= targets.getRatio)})`
       : ''
@@ -94,7 +97,7 @@ export function rssSummary (rows: Row[], targets: Targets, tsxOverhead: number |
       'through tsx less one that loaded it compiled, this run). '
   return `Highest peak RSS per role over all transfers (MB, as measured, under tsx): ${list}. ${overhead}` +
     `Target < ${fmt(targets.rss / MB, 0)} MB per chord-peer node process without it (entry, holder, primary, ` +
-    'replicas; the raw stream\'s bare hosts and Helia\'s provider and fetcher are references): ' +
+    'replicas; the raw stream\'s bare hosts, Helia\'s provider and fetcher and the floor\'s server and worker are references): ' +
     `${over.length === 0 ? 'met' : `NOT met (${over.map(o => o[0]).join(', ')})`}` +
     `${failed ? ' in the transfers that ran (failed ones were cut short, so their peaks say little)' : ''}.`
 }
